@@ -1,0 +1,50 @@
+# Quick start: `make demo` runs the main job against the local sandbox; `make test` runs everything.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+
+.PHONY: demo test lint typecheck pytest record test-live bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/activate
+	$(PY) -m pip install --quiet -e '.[all]'
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+## demo: start a seeded sandbox on a free loopback port, export identities and sessions to out/, stop it
+demo: $(VENV)/.installed-run
+	$(BIN)/ory-frames demo --out out
+
+## test: lint, type-check and run the whole test suite (notebooks included)
+test: lint typecheck pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check ory_frames tests benchmarks
+	$(BIN)/ruff format --check ory_frames tests benchmarks
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+pytest: $(VENV)/.installed-test
+	$(BIN)/pytest -q -m "not live"
+
+## record: re-record cassettes over real HTTP (the sandbox, or the project named by ORY_SDK_URL)
+record: $(VENV)/.installed-test
+	ORY_FRAMES_RECORD=1 $(BIN)/pytest -q tests/cassette
+
+## test-live: read-only tests against the real project named by ORY_SDK_URL / ORY_API_KEY
+test-live: $(VENV)/.installed-test
+	$(BIN)/pytest -q -m live
+
+bench: $(VENV)/.installed-test
+	$(PY) benchmarks/sandbox.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
