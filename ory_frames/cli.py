@@ -1,0 +1,178 @@
+"""`ory-frames …`: parse the arguments, call one public function, print.
+
+Each subcommand is an `add_<name>(subparsers)` function that builds its parser and sets `run=` to a
+`cmd_<name>(args) -> int` function; `main` only dispatches. Exit codes: 0 ok, 1 runtime error (one line on
+stderr), 2 usage error (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ._cli_jobs import add_demo, add_export
+
+TIERS = ("developer", "production", "growth", "enterprise")
+
+
+class CommandError(Exception):
+    """A runtime failure worth one line on stderr and exit code 1."""
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _non_negative(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (0-65535)")
+    return value
+
+
+def _fault_spec(text: str) -> str:
+    from .sandbox._faults import FaultSpec
+
+    try:
+        FaultSpec.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+# ---- sandbox ---------------------------------------------------------------------------------------------------
+
+
+def add_sandbox(subparsers: Any) -> None:
+    """`ory-frames sandbox`: serve a local Ory-compatible Identity admin API."""
+    p = subparsers.add_parser(
+        "sandbox",
+        help="serve a local Ory-compatible Identity admin API",
+        description="Serve a local, Ory-compatible Identity admin API until Ctrl-C.",
+    )
+    p.add_argument("--port", type=_port, required=True, help="TCP port (0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    p.add_argument("--db", default=":memory:", help="SQLite file, or :memory: (default)")
+    p.add_argument("--seed-identities", type=_non_negative, default=0, metavar="N", help="generate N identities")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the generated data (default: 0)")
+    p.add_argument("--api-key", default=None, metavar="KEY", help="require 'Authorization: Bearer KEY'")
+    p.add_argument("--rate-limits", choices=TIERS, default=None, help="emulate Ory Network's limits of a tier")
+    p.add_argument(
+        "--faults", type=_fault_spec, default=None, metavar="SPEC", help="inject faults, e.g. '503=0.02,reset=0.01'"
+    )
+    p.add_argument("--fault-seed", type=int, default=0, metavar="N", help="seed of the fault dice (default: 0)")
+    p.add_argument(
+        "--oidc-provider",
+        action="append",
+        dest="oidc_providers",
+        metavar="ID",
+        help="OIDC provider id test login flows accept (repeatable; default: google and github)",
+    )
+    p.set_defaults(run=cmd_sandbox)
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """Build the sandbox app, print its URL (never the key) and serve it with uvicorn until interrupted."""
+    try:
+        import uvicorn
+
+        from . import sandbox
+    except ImportError as exc:
+        raise CommandError(f"the sandbox needs its extra: pip install 'ory-frames[sandbox]' ({exc})") from None
+    port = args.port or _free_port(args.host)
+    host_in_url = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{host_in_url}:{port}"
+    if args.seed_identities:
+        print(f"seeding {args.seed_identities} identities (seed {args.seed}) ...", file=sys.stderr, flush=True)
+    try:
+        app = sandbox.create_app(
+            db=args.db,
+            api_key=args.api_key,
+            rate_limits=args.rate_limits,
+            faults=args.faults,
+            fault_seed=args.fault_seed,
+            oidc_providers=tuple(args.oidc_providers or ("google", "github")),
+            seed_identities=args.seed_identities,
+            seed=args.seed,
+            public_url=url,
+        )
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"could not build the sandbox: {exc}") from None
+    details = [f"db {args.db}"]
+    if args.api_key:
+        details.append("API key required")
+    if args.rate_limits:
+        details.append(f"{args.rate_limits} rate limits")
+    if args.faults:
+        details.append(f"faults {args.faults}")
+    print(f"Ory sandbox on {url} ({', '.join(details)}); Ctrl-C to stop", flush=True)
+    config = uvicorn.Config(app, host=args.host, port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    except SystemExit:  # uvicorn exits when it cannot bind; it has logged why
+        raise CommandError(f"could not listen on {args.host}:{port}") from None
+    return 0
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+# ---- entry point -----------------------------------------------------------------------------------------------
+
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_sandbox, add_demo, add_export]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `ory-frames` parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="ory-frames", description="The Ory Identity API in pandas and Jupyter.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in SUBCOMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `ory-frames` with `argv` (default: sys.argv[1:]) and return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on a usage error, 0 on --help
+        return int(exc.code or 0)
+    try:
+        code: int = args.run(args)
+    except KeyboardInterrupt:
+        return 0
+    except Exception as exc:  # one line, never a traceback
+        text = str(exc) if isinstance(exc, CommandError) else f"{type(exc).__name__}: {exc}"
+        print(f"ory-frames {args.command}: {_redact(text, args)}", file=sys.stderr)
+        return 1
+    return code
+
+
+def _redact(text: str, args: argparse.Namespace) -> str:
+    """The text on one line, with the API key given on the command line masked."""
+    key = getattr(args, "api_key", None)
+    one_line = " ".join(line.strip() for line in text.splitlines())
+    return one_line.replace(key, "***") if key else one_line
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,349 @@
+"""Identities and sessions as pandas DataFrames: pages in, DataFrames out.
+
+``read_*`` functions fetch (through :mod:`ory_frames._paging`), ``*_frame`` functions convert JSON
+already in hand. Both go JSON -> Arrow (:mod:`ory_frames._convert`) -> pandas with nullable dtypes:
+strings are ``string``, integers ``Int64``, booleans ``boolean``, timestamps ``datetime64[us, UTC]``,
+``state`` and ``authenticator_assurance_level`` are ``category``; list, struct and JSON columns hold
+plain Python values (lists, dicts, parsed JSON).
+
+Every frame carries ``df.attrs["ory_frames"]``, a dict that write-back relies on:
+
+``kind``            ``"identities"`` or ``"sessions"``
+``schemas``         ``{schema_id: JSON Schema}`` used for the trait columns (fetched or inferred)
+``schemas_inferred`` True when the schemas were inferred from the records (``*_frame`` without schemas)
+``trait_columns``   ``{column: {"pointer", "json_type", "item_json_type", "format", "schema_ids"}}``
+``read_at``         when the read started, RFC 3339 UTC
+``filters``         the filters and options of the read (only those given)
+``include_credential`` credential types whose config became columns
+``problems``        ``{column: count}`` of values read as null because they did not fit their column
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import pandas as pd
+import pyarrow as pa
+
+from ._convert import ConversionProblems, IdentityConverter, SessionConverter
+from ._schema import JSON_FIELD_METADATA, TraitInfo, infer_schemas, normalize_schemas, trait_columns
+from ._types import Consistency, CredentialType, JSONObject, SessionExpand
+from .export import expand_list, fetch_schemas, with_progress
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+__all__ = [
+    "identities_frame",
+    "read_identities",
+    "read_identity_sessions",
+    "read_sessions",
+    "sessions_frame",
+    "table_to_frame",
+]
+
+ATTRS_KEY = "ory_frames"
+
+# Arrow type -> pandas nullable dtype; types not listed use pyarrow's default (timestamps with tz stay
+# datetime64[us, UTC], dictionaries become category).
+_PANDAS_DTYPES: dict[pa.DataType, Any] = {
+    pa.string(): pd.StringDtype(),
+    pa.large_string(): pd.StringDtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.int8(): pd.Int8Dtype(),
+    pa.float64(): pd.Float64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
+
+
+def _is_json(f: pa.Field) -> bool:
+    return bool(f.metadata and f.metadata.get(b"ory_frames.json") == JSON_FIELD_METADATA[b"ory_frames.json"])
+
+
+def table_to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table of our schema as a DataFrame with nullable dtypes and Python values in nested columns."""
+    special = [
+        (i, f)
+        for i, f in enumerate(table.schema)
+        if _is_json(f) or pa.types.is_list(f.type) or pa.types.is_struct(f.type)
+    ]
+    plain = table.drop_columns([f.name for _, f in special]) if special else table
+    df: pd.DataFrame = plain.to_pandas(types_mapper=_PANDAS_DTYPES.get)
+    for i, f in special:
+        values = table.column(f.name).to_pylist()
+        if _is_json(f):
+            values = [orjson.loads(v) if v is not None else None for v in values]
+        df.insert(i, f.name, pd.Series(values, index=df.index, dtype=object))
+    return df
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _trait_attrs(traits: Mapping[str, TraitInfo]) -> dict[str, dict[str, Any]]:
+    return {
+        col: {
+            "pointer": info.pointer,
+            "json_type": info.json_type,
+            "item_json_type": info.item_json_type,
+            "format": info.format,
+            "schema_ids": list(info.schema_ids),
+        }
+        for col, info in traits.items()
+    }
+
+
+def _attrs(
+    kind: str,
+    schemas: Mapping[str, JSONObject],
+    traits: Mapping[str, TraitInfo],
+    *,
+    read_at: str,
+    filters: Mapping[str, Any],
+    problems: ConversionProblems,
+    inferred: bool = False,
+    include_credential: Sequence[str] = (),
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "schemas": dict(schemas),
+        "schemas_inferred": inferred,
+        "trait_columns": _trait_attrs(traits),
+        "read_at": read_at,
+        "filters": {k: v for k, v in filters.items() if v is not None},
+        "include_credential": list(include_credential),
+        "problems": problems.as_dict(),
+    }
+
+
+def read_identities(
+    client: Client,
+    *,
+    ids: Sequence[str] | None = None,
+    credentials_identifier: str | None = None,
+    preview_credentials_identifier_similar: str | None = None,
+    organization_id: str | None = None,
+    include_credential: Sequence[CredentialType] | None = None,
+    consistency: Consistency | None = None,
+    progress: bool = False,
+    page_size: int = 500,
+) -> pd.DataFrame:
+    """Every identity matching the filters, one row each, with one column per trait.
+
+    Parameters
+    ----------
+    client
+        The :class:`~ory_frames.Client` to read with.
+    ids, credentials_identifier, preview_credentials_identifier_similar, organization_id
+        The list filters of ``GET /admin/identities``; at most one of them (Ory refuses combinations).
+    include_credential
+        Credential types whose ``config`` is wanted, e.g. ``["password"]``: each becomes a
+        ``credentials.<type>.config`` column. Configs hold secrets; no other column ever does.
+    consistency
+        ``"strong"`` or ``"eventual"`` (Ory Network only).
+    progress
+        Draw a progress bar (tqdm.auto).
+    page_size
+        Identities per request (Ory's maximum is 500).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as in docs/architecture.md; ``df.attrs["ory_frames"]`` as in this module's docstring.
+        The trait columns come from the project's identity schemas, fetched once.
+
+    Examples
+    --------
+    >>> from ory_frames import Client, read_identities, sandbox
+    >>> with sandbox.running(seed_identities=20) as url:
+    ...     df = read_identities(Client(url))
+    >>> len(df)
+    20
+    """
+    from ._paging import iter_identities
+
+    read_at = _now()
+    schemas = fetch_schemas(client)
+    traits = trait_columns(schemas)
+    converter = IdentityConverter(traits, include_credential=include_credential or ())
+    filters: dict[str, Any] = {
+        "ids": list(ids) if ids is not None else None,
+        "credentials_identifier": credentials_identifier,
+        "preview_credentials_identifier_similar": preview_credentials_identifier_similar,
+        "organization_id": organization_id,
+        "consistency": consistency,
+    }
+    pages = iter_identities(
+        client,
+        page_size=page_size,
+        include_credential=list(include_credential) if include_credential else None,
+        **filters,
+    )
+    batches = [converter.convert(page.items) for page in with_progress(pages, progress, "identities")]
+    df = table_to_frame(pa.Table.from_batches(batches, schema=converter.schema))
+    converter.problems.warn()
+    df.attrs[ATTRS_KEY] = _attrs(
+        "identities",
+        schemas,
+        traits,
+        read_at=read_at,
+        filters=filters,
+        problems=converter.problems,
+        include_credential=list(include_credential or ()),
+    )
+    return df
+
+
+def identities_frame(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None = None,
+    include_credential: Sequence[CredentialType] | None = None,
+) -> pd.DataFrame:
+    """A DataFrame from identity JSON objects already in hand (no I/O).
+
+    Parameters
+    ----------
+    records
+        Identity objects as the API sends them.
+    schemas
+        ``{schema_id: JSON Schema}`` or ``GET /schemas`` items. Without them the trait columns are
+        inferred from the records' traits (no formats, so no date-time columns).
+    include_credential
+        Credential types whose ``config`` becomes a column.
+
+    Examples
+    --------
+    >>> df = identities_frame([{"id": "a", "schema_id": "default", "state": "active", "traits": {"email": "a@x.io"}}])
+    >>> df["traits.email"].tolist()
+    ['a@x.io']
+    """
+    items = list(records)
+    inferred = schemas is None
+    resolved = infer_schemas(items) if schemas is None else normalize_schemas(schemas)
+    traits = trait_columns(resolved)
+    converter = IdentityConverter(traits, include_credential=include_credential or ())
+    df = table_to_frame(pa.Table.from_batches([converter.convert(items)], schema=converter.schema))
+    converter.problems.warn()
+    df.attrs[ATTRS_KEY] = _attrs(
+        "identities",
+        resolved,
+        traits,
+        read_at=_now(),
+        filters={},
+        problems=converter.problems,
+        inferred=inferred,
+        include_credential=list(include_credential or ()),
+    )
+    return df
+
+
+def _sessions_df(
+    converter: SessionConverter,
+    batches: list[pa.RecordBatch],
+    schemas: Mapping[str, JSONObject],
+    *,
+    read_at: str,
+    filters: Mapping[str, Any],
+    inferred: bool = False,
+) -> pd.DataFrame:
+    df = table_to_frame(pa.Table.from_batches(batches, schema=converter.schema))
+    converter.problems.warn(stacklevel=4)
+    df.attrs[ATTRS_KEY] = _attrs(
+        "sessions",
+        schemas,
+        converter.identity_traits or {},
+        read_at=read_at,
+        filters=filters,
+        problems=converter.problems,
+        inferred=inferred,
+    )
+    return df
+
+
+def read_sessions(
+    client: Client,
+    *,
+    active: bool | None = None,
+    expand: SessionExpand | Sequence[SessionExpand] | None = None,
+    progress: bool = False,
+    page_size: int = 1000,
+) -> pd.DataFrame:
+    """Every session of the project (``GET /admin/sessions``), one row each.
+
+    Parameters
+    ----------
+    active
+        ``True``: active and unexpired only; ``False``: inactive or expired only (fact sheet section 1).
+    expand
+        ``"identity"`` adds ``identity_id``, ``identity.schema_id``, ``identity.state`` and
+        ``identity.traits.*`` (the schemas are fetched once); ``"devices"`` fills ``devices``.
+        Without ``"identity"`` Ory does not say whose session it is, so ``identity_id`` is null.
+    progress
+        Draw a progress bar (tqdm.auto).
+    page_size
+        Sessions per request (Ory's maximum is 1000).
+
+    Examples
+    --------
+    >>> from ory_frames import Client, read_sessions, sandbox
+    >>> with sandbox.running(seed_identities=5) as url:
+    ...     df = read_sessions(Client(url), expand=["identity", "devices"])
+    >>> "identity.traits.email" in df.columns
+    True
+    """
+    from ._paging import iter_sessions
+
+    read_at = _now()
+    expands = expand_list(expand)
+    schemas = fetch_schemas(client) if "identity" in expands else {}
+    converter = SessionConverter(trait_columns(schemas) if "identity" in expands else None)
+    pages = iter_sessions(client, active=active, expand=[str(e) for e in expands] or None, page_size=page_size)
+    batches = [converter.convert(page.items) for page in with_progress(pages, progress, "sessions")]
+    return _sessions_df(
+        converter, batches, schemas, read_at=read_at, filters={"active": active, "expand": expands or None}
+    )
+
+
+def read_identity_sessions(
+    client: Client, identity_id: str, *, active: bool | None = None, progress: bool = False
+) -> pd.DataFrame:
+    """The sessions of one identity (``GET /admin/identities/{id}/sessions``), newest first.
+
+    The identity is the same on every row, so no ``identity.*`` columns are added; ``identity_id``
+    is filled. An unknown identity gives an empty frame (fact sheet section 1).
+    """
+    from ._paging import iter_identity_sessions
+
+    read_at = _now()
+    converter = SessionConverter(None)
+    pages = iter_identity_sessions(client, identity_id, active=active)
+    batches = [
+        converter.convert(page.items, identity_id=identity_id) for page in with_progress(pages, progress, "sessions")
+    ]
+    return _sessions_df(converter, batches, {}, read_at=read_at, filters={"identity_id": identity_id, "active": active})
+
+
+def sessions_frame(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None = None,
+) -> pd.DataFrame:
+    """A DataFrame from session JSON objects already in hand (no I/O).
+
+    When any record embeds its ``identity``, the ``identity.*`` columns are added, typed from
+    ``schemas`` or inferred from the embedded traits.
+    """
+    items = list(records)
+    identities = [r["identity"] for r in items if isinstance(r.get("identity"), dict)]
+    inferred = schemas is None
+    resolved = infer_schemas(identities) if schemas is None else normalize_schemas(schemas)
+    converter = SessionConverter(trait_columns(resolved) if identities else None)
+    batch = converter.convert(items)
+    return _sessions_df(
+        converter, [batch], resolved if identities else {}, read_at=_now(), filters={}, inferred=inferred
+    )

@@ -1,0 +1,185 @@
+"""The Starlette app: routes of the 21 IdentityApi operations, schemas, health and sandbox extras."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import _flows, _identities, _sessions
+from . import _wire as w
+from ._context import Context, ctx
+from ._schemas import SchemaRegistry
+from ._sessions import parse_offset_paging
+from ._store import Store
+
+# Kratos adds `/admin` to admin-port paths that lack it (facts, conventions); these are served as they are.
+_UNPREFIXED = ("/admin", "/health", "/schemas", "/__sandbox")
+
+
+class AdminPrefix:
+    """Pure ASGI wrapper adding `/admin` to paths without it, as Kratos' admin router does."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if not any(path == p or path.startswith(p + "/") for p in _UNPREFIXED):
+                scope = {**scope, "path": "/admin" + path, "raw_path": b"/admin" + scope.get("raw_path", b"")}
+        await self.app(scope, receive, send)
+
+
+async def health(request: Request) -> Response:
+    """/health/alive and /health/ready."""
+    return w.json_response({"status": "ok"})
+
+
+async def list_schemas(request: Request) -> Response:
+    """GET /schemas: `[{id, schema}]` in config order, offset paging (facts §11)."""
+    registry = ctx(request).schemas
+    page, size = parse_offset_paging(request)
+    ids = registry.ids
+    chunk = ids[page * size : (page + 1) * size]
+    body = b"[" + b",".join(
+        b'{"id":"' + sid.encode() + b'","schema":' + registry.require(sid).raw + b"}" for sid in chunk
+    )
+    link = w.offset_link(
+        request.url.path, list(request.query_params.multi_items()), page=page, per_page=size, total=len(ids)
+    )
+    return w.json_response(None, raw=body + b"]", headers={"link": link, "x-total-count": str(len(ids))})
+
+
+async def get_schema(request: Request) -> Response:
+    """GET /schemas/{id}: the raw schema, by plain or base64url id (facts §11)."""
+    registry = ctx(request).schemas
+    wanted = request.path_params["id"]
+    found = registry.get(wanted)
+    if found is None:
+        decoded = w.url_part_to_schema_id(wanted)
+        found = registry.get(decoded) if decoded else None
+    if found is None:
+        raise w.WireError(404, reason=f"Identity schema `{wanted}` could not be found.")
+    return w.json_response(None, raw=found.raw)
+
+
+def _routes() -> list[Route]:
+    i, s, f = _identities, _sessions, _flows
+    table: Sequence[tuple[str, Any, list[str]]] = [
+        ("/admin/identities", i.list_identities, ["GET"]),
+        ("/admin/identities", i.create_identity, ["POST"]),
+        ("/admin/identities", i.batch_patch_identities, ["PATCH"]),
+        ("/admin/identities/by/external/{external_id:path}", i.get_identity_by_external_id, ["GET"]),
+        ("/admin/identities/{id}", i.get_identity, ["GET"]),
+        ("/admin/identities/{id}", i.update_identity, ["PUT"]),
+        ("/admin/identities/{id}", i.patch_identity, ["PATCH"]),
+        ("/admin/identities/{id}", i.delete_identity, ["DELETE"]),
+        ("/admin/identities/{id}/credentials/{type}", i.delete_identity_credentials, ["DELETE"]),
+        ("/admin/identities/{id}/sessions", s.list_identity_sessions, ["GET"]),
+        ("/admin/identities/{id}/sessions", s.delete_identity_sessions, ["DELETE"]),
+        ("/admin/sessions", s.list_sessions, ["GET"]),
+        ("/admin/sessions", s.manage_sessions, ["POST"]),
+        ("/admin/sessions/{id}", s.get_session, ["GET"]),
+        ("/admin/sessions/{id}", s.disable_session, ["DELETE"]),
+        ("/admin/sessions/{id}/extend", s.extend_session, ["PATCH"]),
+        ("/admin/recovery/code", f.create_recovery_code, ["POST"]),
+        ("/admin/recovery/link", f.create_recovery_link, ["POST"]),
+        ("/admin/test-login-flows", f.create_test_login_flow, ["POST"]),
+        ("/schemas", list_schemas, ["GET"]),
+        ("/schemas/{id}", get_schema, ["GET"]),
+        ("/admin/schemas", list_schemas, ["GET"]),
+        ("/admin/schemas/{id}", get_schema, ["GET"]),
+        ("/health/alive", health, ["GET"]),
+        ("/health/ready", health, ["GET"]),
+        ("/__sandbox/test-login-flows/{id}", f.sandbox_get_test_login_flow, ["GET"]),
+        ("/__sandbox/test-login-flows/{id}/complete", f.sandbox_complete_test_login_flow, ["POST"]),
+    ]
+    return [Route(path, fn, methods=methods) for path, fn, methods in table]
+
+
+async def _wire_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, w.WireError)
+    return w.error_response(exc, request.headers.get("x-request-id"))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    err = w.WireError(exc.status_code, message=w.DEFAULT_MESSAGE.get(exc.status_code, str(exc.detail)))
+    return w.error_response(err, request.headers.get("x-request-id"))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    return w.error_response(w.WireError(500), request.headers.get("x-request-id"))
+
+
+def build_app(
+    *,
+    db: str = ":memory:",
+    api_key: str | None = None,
+    rate_limits: Any = None,
+    faults: Any = None,
+    fault_seed: int = 0,
+    oidc_providers: Sequence[str] = ("google", "github"),
+    seed_identities: int = 0,
+    seed: int = 0,
+    public_url: str | None = None,
+    extend_returns_204: bool = False,
+) -> Starlette:
+    """Build the Starlette app; `create_app` in `__init__` is the public face of this."""
+    url = (public_url or "http://127.0.0.1:4433").rstrip("/")
+    store = Store(db, public_url=url)
+    app = Starlette(
+        routes=_routes(),
+        exception_handlers={w.WireError: _wire_error, HTTPException: _http_error, Exception: _server_error},
+    )
+    app.state.ctx = Context(
+        store=store,
+        schemas=SchemaRegistry.bundled(),
+        public_url=url,
+        oidc_providers=tuple(oidc_providers),
+        extend_returns_204=extend_returns_204,
+    )
+    app.state.store = store
+    if seed_identities:
+        seeder = _optional("ory_frames.sandbox._seed")
+        if seeder is not None:
+            seeder.seed_store(store, identities=seed_identities, seed=seed)
+    middleware = _optional("ory_frames.sandbox._middleware")
+    if middleware is not None:
+        app.add_middleware(
+            middleware.SandboxMiddleware,
+            api_key=api_key,
+            rate_limits=rate_limits,
+            faults=faults,
+            fault_seed=fault_seed,
+        )
+    app.add_middleware(_PrefixMiddleware)  # outermost: everything inside sees `/admin/...` paths
+    return app
+
+
+class _PrefixMiddleware(AdminPrefix):
+    """AdminPrefix in the shape `add_middleware` expects."""
+
+
+def _optional(module: str) -> Any:
+    """Import a colleague's module if it exists yet; None otherwise."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return None
+        raise
+
+
+def context_of(app: Starlette) -> Context:
+    """The Context of an app built here."""
+    found: Context = app.state.ctx
+    return found

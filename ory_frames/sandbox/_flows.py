@@ -1,0 +1,231 @@
+"""Recovery codes and links, and test login flows (facts §9, §10), plus the sandbox's flow-completion hook."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import _wire as w
+from ._context import FLOW_LIFESPAN_SECONDS, RECOVERY_LIFESPAN_SECONDS, Context, ctx
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _body(raw: bytes) -> dict[str, Any]:
+    try:
+        body = orjson.loads(raw) if raw.strip() else None
+    except orjson.JSONDecodeError:
+        body = None
+    if not isinstance(body, dict):
+        raise w.bad_request(
+            "Unable to decode JSON payload", message="The request was malformed or contained invalid parameters"
+        )
+    return body
+
+
+def _expiry(body: dict[str, Any], *, code: bool) -> datetime:
+    """The expiry from `expires_in`, with Kratos' two wordings of the future-time error (facts §9)."""
+    raw = body.get("expires_in")
+    seconds = float(RECOVERY_LIFESPAN_SECONDS)
+    if raw:
+        parsed = w.parse_duration(str(raw))
+        if parsed is None:
+            raise w.bad_request(
+                'Unable to parse "expires_in" as a duration string (e.g. "1h", "1m30s", "500ms"): ' + str(raw)
+            )
+        seconds = parsed
+    if seconds <= 0:
+        verb = "must result to" if code else "must be result to"
+        raise w.bad_request(f'Value from "expires_in" {verb} a future time: {w.go_duration_text(seconds)}')
+    return datetime.now(timezone.utc) + timedelta(seconds=seconds)
+
+
+def _identity_id(body: dict[str, Any]) -> str | None:
+    try:
+        return w.parse_uuid(str(body.get("identity_id", "")))
+    except ValueError:
+        return None
+
+
+async def create_recovery_code(request: Request) -> Response:
+    """POST /admin/recovery/code: 201 with a 6-digit code (facts §9)."""
+    c = ctx(request)
+    body = _body(await request.body())
+    flow_type = body.get("flow_type") or "browser"
+    if flow_type not in ("browser", "api"):
+        raise w.bad_request(f"flow_type must be one of 'browser' or 'api', got '{flow_type}'")
+    expires = _expiry(body, code=True)
+    ident = _identity_id(body)
+    if ident is None:
+        raise w.bad_request(message="uuid: incorrect UUID length in identity_id")
+    if c.store.identity_view(ident, "list") is None:
+        raise w.WireError(404, reason="could not find identity", message=w.NOT_FOUND_DB)
+    flow = uuid.uuid4()
+    return w.json_response(
+        {
+            "recovery_link": f"{c.public_url}/ui/recovery?flow={flow}",
+            "recovery_code": f"{secrets.randbelow(10**6):06d}",
+            "expires_at": _iso(expires),
+        },
+        201,
+    )
+
+
+async def create_recovery_link(request: Request) -> Response:
+    """POST /admin/recovery/link: 200; an unknown identity is a 400 here (facts §9)."""
+    c = ctx(request)
+    body = _body(await request.body())
+    expires = _expiry(body, code=False)
+    ident = _identity_id(body)
+    if ident is None or c.store.identity_view(ident, "list") is None:
+        raise w.bad_request("The requested identity id does not exist.")
+    token = secrets.token_urlsafe(24)
+    return w.json_response(
+        {
+            "recovery_link": f"{c.public_url}/self-service/recovery?flow={uuid.uuid4()}&token={token}",
+            "expires_at": _iso(expires),
+        }
+    )
+
+
+def _login_flow(c: Context, provider: str, request: Request) -> dict[str, Any]:
+    now = datetime.now(timezone.utc)
+    flow_id = str(uuid.uuid4())
+    action = f"{c.public_url}/self-service/login?flow={flow_id}"
+    nodes = [
+        {
+            "type": "input",
+            "group": "default",
+            "attributes": {
+                "name": "csrf_token",
+                "type": "hidden",
+                "value": secrets.token_urlsafe(32),
+                "required": True,
+                "disabled": False,
+                "node_type": "input",
+            },
+            "messages": [],
+            "meta": {},
+        },
+        {
+            "type": "input",
+            "group": "oidc",
+            "attributes": {
+                "name": "provider",
+                "type": "submit",
+                "value": provider,
+                "disabled": False,
+                "node_type": "input",
+            },
+            "messages": [],
+            "meta": {
+                "label": {
+                    "id": 1010002,
+                    "text": f"Sign in with {provider}",
+                    "type": "info",
+                    "context": {"provider": provider, "provider_id": provider},
+                }
+            },
+        },
+    ]
+    return {
+        "id": flow_id,
+        "organization_id": None,
+        "type": "browser",
+        "expires_at": _iso(now + timedelta(seconds=FLOW_LIFESPAN_SECONDS)),
+        "issued_at": _iso(now),
+        "request_url": f"{c.public_url}/self-service/login/browser?refresh=true",
+        "ui": {"action": action, "method": "POST", "nodes": nodes},
+        "created_at": _iso(now),
+        "updated_at": _iso(now),
+        "refresh": True,
+        "requested_aal": "aal1",
+        "state": "choose_method",
+        "test_context": {"provider_id": provider},
+    }
+
+
+async def create_test_login_flow(request: Request) -> Response:
+    """POST /admin/test-login-flows: 201 loginFlow for a configured OIDC provider (facts §10)."""
+    c = ctx(request)
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise w.bad_request("could not parse request body") from None
+    if not isinstance(body, dict):
+        raise w.bad_request("could not parse request body")
+    provider = body.get("provider_id")
+    if not provider or not isinstance(provider, str):
+        raise w.bad_request("provider_id is required")
+    if len(provider) > 255:
+        raise w.bad_request("provider_id must be at most 255 characters")
+    if provider not in c.oidc_providers:
+        raise w.WireError(404, reason=f'OpenID Connect provider "{provider}" is not configured')
+    flow = _login_flow(c, provider, request)
+    c.store.test_login_flows[flow["id"]] = flow
+    return w.json_response(flow, 201)
+
+
+async def sandbox_get_test_login_flow(request: Request) -> Response:
+    """GET /__sandbox/test-login-flows/{id}: re-read a stored test login flow (sandbox only)."""
+    flow = ctx(request).store.test_login_flows.get(request.path_params["id"])
+    if flow is None:
+        raise w.not_found()
+    return w.json_response(flow)
+
+
+def _mapped_traits(claims: dict[str, Any]) -> dict[str, Any]:
+    """What a typical Jsonnet mapper makes of OIDC claims: email and name into the default schema's traits."""
+    traits: dict[str, Any] = {}
+    if "email" in claims:
+        traits["email"] = claims["email"]
+    name: dict[str, Any] = {}
+    if claims.get("given_name"):
+        name["first"] = claims["given_name"]
+    if claims.get("family_name"):
+        name["last"] = claims["family_name"]
+    if not name and isinstance(claims.get("name"), str):
+        first, _, last = claims["name"].partition(" ")
+        name = {k: v for k, v in (("first", first), ("last", last)) if v}
+    if name:
+        traits["name"] = name
+    return traits
+
+
+async def sandbox_complete_test_login_flow(request: Request) -> Response:
+    """POST /__sandbox/test-login-flows/{id}/complete: fill `test_context.debug_payload` from claims."""
+    c = ctx(request)
+    flow = c.store.test_login_flows.get(request.path_params["id"])
+    if flow is None:
+        raise w.not_found()
+    try:
+        claims = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise w.bad_request("could not parse request body") from None
+    if not isinstance(claims, dict):
+        raise w.bad_request("could not parse request body")
+    traits = _mapped_traits(claims)
+    schema = c.schemas.require("default")
+    problems = schema.problems(traits)
+    payload: dict[str, Any] = {
+        "id_token_claims": claims,
+        "userinfo": claims,
+        "jsonnet_mapper_url": "base64://sandbox-default-mapper",
+        "jsonnet_input": {"claims": claims},
+        "jsonnet_output": {"identity": {"traits": traits}},
+        "jsonnet_stderr": "",
+        "schema_validation_errors": [{"path": p.instance, "message": p.message} for p in problems],
+    }
+    if problems:
+        payload["error"] = {"step": "schema_validation", "reason": str(problems[0]), "message": "validation failed"}
+    flow["test_context"] = {"provider_id": flow["test_context"]["provider_id"], "debug_payload": payload}
+    flow["updated_at"] = _iso(datetime.now(timezone.utc))
+    return w.json_response(flow)

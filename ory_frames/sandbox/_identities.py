@@ -1,0 +1,481 @@
+"""Identity routes: list, get, create, batch create, update, patch, delete (facts §1-§7)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import _wire as w
+from ._context import Context, ctx, query_keys
+from ._identity_doc import (
+    CREDENTIAL_TYPES,
+    STATES,
+    apply_derived,
+    build_new_identity,
+    identity_from_body,
+    import_credentials,
+    now_rfc3339,
+    render_identity,
+    strict_decode_error,
+)
+from ._patch import apply_patch, check_ops, decode_patch
+from ._store import UniqueViolation
+
+_IDENTITY_KEYS = (
+    "id",
+    "external_id",
+    "credentials",
+    "schema_id",
+    "state",
+    "state_changed_at",
+    "traits",
+    "verifiable_addresses",
+    "recovery_addresses",
+    "metadata_public",
+    "metadata_admin",
+    "created_at",
+    "updated_at",
+    "organization_id",
+)
+
+
+def decode_body(body: bytes) -> Any:
+    """Parse JSON like Go's decoder would, raising its error text as a 400 (body code 500)."""
+    if not body.strip():
+        raise strict_decode_error("EOF")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        first = body.strip()[:1].decode(errors="replace")
+        raise strict_decode_error(f"invalid character '{first}' looking for beginning of value") from None
+
+
+def _declassify(request: Request, *, list_style: bool) -> list[str]:
+    """Parse `include_credential`, with Kratos' two error wordings (facts §2, §12)."""
+    parsed: list[str] = []
+    for value in request.query_params.getlist("include_credential"):
+        if value not in CREDENTIAL_TYPES:
+            shown = value if list_style else "[" + " ".join(parsed) + "]"
+            raise w.bad_request(f"Invalid value `{shown}` for parameter `include_credential`.")
+        parsed.append(value)
+    return parsed
+
+
+def _identity_bytes(c: Context, identity_id: str, declassify: list[str]) -> bytes | None:
+    if not declassify:
+        return c.store.identity_view(identity_id, "creds")
+    doc = c.store.identity_doc(identity_id)
+    if doc is None:
+        return None
+    url = c.store.schema_url(doc["schema_id"])
+    return orjson.dumps(render_identity(doc, url, credentials=True, declassify=declassify))
+
+
+def _page_join(blobs: list[bytes]) -> bytes:
+    return b"[" + b",".join(blobs) + b"]"
+
+
+def _list_filters(request: Request) -> dict[str, Any]:
+    q = request.query_params
+    filters: dict[str, Any] = {}
+    ids = q.getlist("ids")
+    if ids:
+        if len(ids) > w.MAX_IDS_FILTER:
+            raise w.bad_request("The number of ids to filter must not exceed 500.")
+        parsed = []
+        for value in ids:
+            try:
+                parsed.append(w.parse_uuid(value))
+            except ValueError:
+                raise w.bad_request(f"Invalid UUID value `{value}` for parameter `ids`.") from None
+        filters["ids"] = sorted(set(parsed))
+    if q.get("credentials_identifier"):
+        filters["identifier"] = q["credentials_identifier"]
+    if q.get("preview_credentials_identifier_similar"):
+        filters["identifier_prefix"] = q["preview_credentials_identifier_similar"]
+    if q.get("organization_id"):
+        try:
+            filters["organization_id"] = w.parse_uuid(q["organization_id"])
+        except ValueError:
+            raise w.bad_request(
+                f"Invalid UUID value `{q['organization_id']}` for parameter `organization_id`."
+            ) from None
+    if len(filters) > 1:
+        raise w.bad_request("You cannot combine multiple filters in this API")
+    return filters
+
+
+async def list_identities(request: Request) -> Response:
+    """GET /admin/identities: keyset or legacy paging with one filter (facts §1, §2)."""
+    c = ctx(request)
+    q = request.query_params
+    keys = query_keys(request)
+    query = list(q.multi_items())
+    filters = _list_filters(request)
+    declassify = _declassify(request, list_style=True)
+    view: Any = "full" if declassify else ("creds" if {"identifier", "identifier_prefix"} & filters.keys() else "list")
+
+    def render(rows: list[tuple[str, bytes]]) -> list[bytes]:
+        if view != "full":
+            return [blob for _, blob in rows]
+        out = []
+        for _, blob in rows:
+            doc = orjson.loads(blob)
+            url = c.store.schema_url(doc["schema_id"])
+            out.append(orjson.dumps(render_identity(doc, url, credentials=True, declassify=declassify)))
+        return out
+
+    if "page" in keys and not {"page_token", "page_size"} & keys:
+        return _legacy_page(request, c, query, filters, view, render)
+    if "per_page" in keys and not {"page_token", "page_size"} & keys:
+        # per_page alone is renamed to page_size; links carry page_size (facts §1, mode rule 3)
+        query = [("page_size", v) if k == "per_page" else (k, v) for k, v in query]
+    raw_size = next((v for k, v in query if k == "page_size"), "")
+    size = w.IDENTITIES_DEFAULT_PAGE_SIZE
+    if raw_size:
+        try:
+            size = w.go_atoi(raw_size)
+        except ValueError as exc:
+            raise w.bad_request(str(exc)) from None
+    if size <= 0:
+        size = w.IDENTITIES_DEFAULT_PAGE_SIZE
+    size = min(size, w.IDENTITIES_MAX_PAGE_SIZE)
+    token = q.get("page_token") or w.NIL_UUID
+    try:
+        after = w.parse_uuid(token)
+    except ValueError:
+        raise w.bad_request(w.PAGE_TOKEN_INVALID) from None
+    rows = c.store.list_identities(view=view, limit=size + 1, after=after, **filters)
+    next_token = rows[size - 1][0] if len(rows) > size else None
+    rows = rows[:size]
+    link = w.keyset_link(request.url.path, query, page_size=size, first_token=w.NIL_UUID, next_token=next_token)
+    return w.json_response(None, raw=_page_join(render(rows)), headers={"link": link})
+
+
+def _legacy_page(
+    request: Request, c: Context, query: list[tuple[str, str]], filters: dict[str, Any], view: Any, render: Any
+) -> Response:
+    q = request.query_params
+    try:
+        page = max(w.go_atoi(q.get("page", "")), 0)
+    except ValueError:
+        page = 0
+    try:
+        per_page = w.go_atoi(q.get("per_page", "")) if q.get("per_page") else w.IDENTITIES_DEFAULT_PAGE_SIZE
+    except ValueError:
+        per_page = w.IDENTITIES_DEFAULT_PAGE_SIZE
+    per_page = min(max(per_page, 1), w.IDENTITIES_MAX_PAGE_SIZE)
+    if page * per_page > w.LEGACY_MAX_ITEMS:
+        raise w.bad_request(
+            "Legacy pagination is not supported for enumerating over 1000 items. "
+            "Please switch to using page_token and page_size."
+        )
+    rows = c.store.list_identities(view=view, limit=per_page, offset=page * per_page, **filters)
+    # X-Total-Count ignores filters except credentials_identifier (facts §1, legacy mode)
+    total = len(rows) if "identifier" in filters else c.store.count_identities()
+    link = w.offset_link(
+        request.url.path, query, page=page, per_page=per_page, total=total, params=("page", "per_page")
+    )
+    return w.json_response(None, raw=_page_join(render(rows)), headers={"link": link, "x-total-count": str(total)})
+
+
+def _path_identity_id(request: Request) -> str:
+    """A path id; a non-UUID becomes the nil UUID and so a 404 later, as x.ParseUUID does (facts §7)."""
+    try:
+        return w.parse_uuid(request.path_params["id"])
+    except ValueError:
+        return w.NIL_UUID
+
+
+async def get_identity(request: Request) -> Response:
+    """GET /admin/identities/{id} (facts §3)."""
+    c = ctx(request)
+    declassify = _declassify(request, list_style=False)
+    blob = _identity_bytes(c, _path_identity_id(request), declassify)
+    if blob is None:
+        raise w.not_found()
+    return w.json_response(None, raw=blob)
+
+
+async def get_identity_by_external_id(request: Request) -> Response:
+    """GET /admin/identities/by/external/{externalID} (facts §12)."""
+    c = ctx(request)
+    declassify = _declassify(request, list_style=False)
+    ident = c.store.id_by_external_id(request.path_params["external_id"])
+    blob = _identity_bytes(c, ident, declassify) if ident else None
+    if blob is None:
+        raise w.not_found()
+    return w.json_response(None, raw=blob)
+
+
+def _created(c: Context, doc: dict[str, Any]) -> dict[str, Any]:
+    return render_identity(doc, c.store.schema_url(doc["schema_id"]), credentials=True)
+
+
+async def create_identity(request: Request) -> Response:
+    """POST /admin/identities: strict decode, validate, insert; 201 + Location (facts §5)."""
+    c = ctx(request)
+    body = identity_from_body(decode_body(await request.body()), strict=True)
+    doc, _ = build_new_identity(body, lambda sid: c.schemas.validate(sid, body.get("traits")), now_rfc3339())
+    try:
+        c.store.add_identity(doc)
+    except UniqueViolation:
+        raise w.conflict_identity() from None
+    location = f"{str(request.base_url).rstrip('/')}/identities/{doc['id']}"
+    return w.json_response(_created(c, doc), 201, headers={"location": location})
+
+
+def _batch_items(payload: Any) -> list[dict[str, Any]]:
+    if not isinstance(payload, dict):
+        raise strict_decode_error(
+            "json: cannot unmarshal value into Go value of type identity.BatchPatchIdentitiesBody"
+        )
+    for key in payload:
+        if key != "identities":
+            raise strict_decode_error(f'json: unknown field "{key}"')
+    items = payload.get("identities") or []
+    if not isinstance(items, list):
+        raise strict_decode_error("json: cannot unmarshal value into Go struct field .identities")
+    for item in items:
+        if not isinstance(item, dict):
+            raise strict_decode_error("json: cannot unmarshal value into Go value of type identity.BatchIdentityPatch")
+        for key in item:
+            if key not in ("patch_id", "create"):
+                raise strict_decode_error(f'json: unknown field "{key}"')
+        if item.get("patch_id") is not None:
+            try:
+                item["patch_id"] = w.parse_uuid(str(item["patch_id"]))
+            except ValueError as exc:
+                raise strict_decode_error(str(exc)) from None
+        if item.get("create") is not None:
+            identity_from_body(item["create"], strict=True)
+    return items
+
+
+async def batch_patch_identities(request: Request) -> Response:
+    """PATCH /admin/identities: batch create with per-item results, always 200 in OSS (facts §4)."""
+    c = ctx(request)
+    items = _batch_items(decode_body(await request.body()))
+    if len(items) > w.BATCH_MAX_ITEMS:
+        raise w.bad_request(
+            "The maximum number of identities per request that can be created or deleted at once is 1000."
+        )
+    now = now_rfc3339()
+    docs: list[dict[str, Any] | None] = []
+    errors: list[dict[str, Any] | None] = []
+    plaintext = 0
+    for item in items:
+        body = item.get("create")
+        if body is None:
+            docs.append(None)
+            errors.append(None)
+            continue
+        try:
+            doc, plain = build_new_identity(body, lambda sid, b=body: c.schemas.validate(sid, b.get("traits")), now)
+        except w.WireError as exc:
+            if exc.reason in ("identity state is not valid",) or (exc.reason or "").startswith("The imported password"):
+                raise  # conversion errors fail the whole batch (facts §4)
+            docs.append(None)
+            errors.append(exc.body())
+            continue
+        plaintext += plain
+        docs.append(doc)
+        errors.append(None)
+    if plaintext > w.BATCH_MAX_PLAINTEXT:
+        raise w.bad_request(
+            "The maximum number of identities per request that can be created with a plaintext password is 200."
+        )
+    inserted = c.store.add_identities_each(docs)
+    results: list[dict[str, Any] | None] = []
+    for item, made, err, ok in zip(items, docs, errors, inserted, strict=True):
+        if item.get("create") is None:
+            results.append(None)
+            continue
+        entry: dict[str, Any] = {"action": "create" if ok else "error"}
+        if ok and made is not None:
+            entry["identity"] = made["id"]
+        if item.get("patch_id"):
+            entry["patch_id"] = item["patch_id"]
+        if not ok:
+            entry["error"] = err if err is not None else w.conflict_unique().body()
+        results.append(entry)
+    return w.json_response({"identities": results})
+
+
+def _save_updated(c: Context, doc: dict[str, Any]) -> Response:
+    schema = c.schemas.validate(doc["schema_id"], doc.get("traits"))
+    now = now_rfc3339()
+    doc["updated_at"] = now
+    apply_derived(doc, schema, now)
+    try:
+        c.store.replace_identity(doc)
+    except UniqueViolation:
+        raise w.conflict_unique() from None
+    return w.json_response(_created(c, doc))
+
+
+def _merge_credentials(old: dict[str, Any], new: dict[str, Any]) -> None:
+    """PUT credential merge: password/totp replace, oidc/saml/lookup append, webauthn/passkey by id (facts §6)."""
+    for kind, cred in new.items():
+        if kind not in old or kind in ("password", "totp"):
+            old[kind] = cred
+            continue
+        cfg, add = old[kind].setdefault("config", {}), cred.get("config") or {}
+        if kind in ("oidc", "saml"):
+            cfg.setdefault("providers", []).extend(add.get("providers", []))
+            old[kind]["identifiers"] = [*old[kind].get("identifiers", []), *cred.get("identifiers", [])]
+        elif kind == "lookup_secret":
+            cfg.setdefault("recovery_codes", []).extend(add.get("recovery_codes", []))
+        else:
+            known = {str(x.get("id")): x for x in cfg.get("credentials") or []}
+            known.update({str(x.get("id")): x for x in add.get("credentials") or []})
+            cfg["credentials"] = list(known.values())
+            if add.get("user_handle"):
+                cfg["user_handle"] = add["user_handle"]
+
+
+async def update_identity(request: Request) -> Response:
+    """PUT /admin/identities/{id}: lenient decode, replace traits/metadata (facts §6)."""
+    c = ctx(request)
+    raw = await request.body()
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not raw:
+        raise w.bad_request('Unable to decode HTTP Request Body because its HTTP Header "Content-Length" is zero.')
+    if ctype not in ("application/json", "application/x-www-form-urlencoded", "multipart/form-data"):
+        raise w.bad_request(f'Unable to decode body because HTTP Request Header "Content-Type: {ctype}" is unknown.')
+    body = identity_from_body(decode_body(raw), strict=False, go_type="UpdateIdentityBody")
+    doc = c.store.identity_doc(_path_identity_id(request))
+    if doc is None:
+        raise w.not_found()
+    if body.get("schema_id"):
+        doc["schema_id"] = body["schema_id"]
+    state = body.get("state")
+    if state:
+        if state not in STATES:
+            raise w.bad_request("identity state is not valid")
+        if state != doc.get("state"):
+            doc["state"] = state
+            doc["state_changed_at"] = now_rfc3339()
+    for key in ("traits", "metadata_public", "metadata_admin", "external_id"):
+        doc[key] = body.get(key)
+    if "credentials" in body and body["credentials"] is not None:
+        new, _ = import_credentials(doc["id"], body["credentials"], now_rfc3339())
+        _merge_credentials(doc.setdefault("credentials", {}), new)
+    return _save_updated(c, doc)
+
+
+async def patch_identity(request: Request) -> Response:
+    """PATCH /admin/identities/{id}: JSON Patch over the full admin JSON (facts §6)."""
+    c = ctx(request)
+    ops = decode_patch(await request.body())
+    check_ops(ops)
+    doc = c.store.identity_doc(_path_identity_id(request))
+    if doc is None:
+        raise w.not_found()
+    full = render_identity(doc, c.store.schema_url(doc["schema_id"]), credentials=True, declassify=CREDENTIAL_TYPES)
+    patched = apply_patch(full, ops)
+    if not isinstance(patched, dict):
+        raise w.bad_request("failed to apply JSON patch", message="json: cannot unmarshal into identity.Identity")
+    for kind, cred in (patched.get("credentials") or {}).items():
+        if not isinstance(cred, dict) or cred.get("type") != kind:
+            got = cred.get("type", "") if isinstance(cred, dict) else ""
+            raise w.bad_request(f'credentials.{kind}.type must equal "{kind}", got "{got}"')
+    new_doc = {k: patched[k] for k in _IDENTITY_KEYS if k in patched}
+    new_doc["id"] = doc["id"]
+    if new_doc.get("state") != doc.get("state"):
+        if new_doc.get("state") not in STATES:
+            raise w.bad_request(
+                f"The supplied state ('{new_doc.get('state')}') was not valid. Valid states are ('active', 'inactive')."
+            )
+        new_doc["state_changed_at"] = now_rfc3339()
+    for key in ("verifiable_addresses", "recovery_addresses"):
+        for addr in new_doc.get(key) or []:
+            if key == "verifiable_addresses" and addr.get("verified") and not addr.get("verified_at"):
+                addr["verified_at"] = now_rfc3339()
+    new_doc.setdefault("created_at", doc["created_at"])
+    new_doc.setdefault("schema_id", doc["schema_id"])
+    return _save_updated(c, new_doc)
+
+
+async def delete_identity(request: Request) -> Response:
+    """DELETE /admin/identities/{id}: 204, or 404 for unknown and non-UUID ids (facts §7)."""
+    if not ctx(request).store.delete_identity(_path_identity_id(request)):
+        raise w.not_found()
+    return Response(status_code=204)
+
+
+_FIRST_FACTORS = ("password", "oidc", "saml", "webauthn", "passkey")
+
+
+def _first_factor_count(creds: dict[str, Any]) -> int:
+    count = 0
+    for kind, cred in creds.items():
+        cfg = cred.get("config") or {}
+        if kind == "password" and (cfg.get("hashed_password") or cfg.get("use_password_migration_hook")):
+            count += 1
+        elif kind in ("oidc", "saml"):
+            count += len(cfg.get("providers") or [])
+        elif kind == "webauthn":
+            count += sum(1 for x in cfg.get("credentials") or [] if x.get("is_passwordless"))
+        elif kind == "passkey":
+            count += len(cfg.get("credentials") or [])
+    return count
+
+
+async def delete_identity_credentials(request: Request) -> Response:
+    """DELETE /admin/identities/{id}/credentials/{type} (facts §7)."""
+    c = ctx(request)
+    kind = request.path_params["type"]
+    identifier = request.query_params.get("identifier", "")
+    doc = c.store.identity_doc(_path_identity_id(request))
+    if doc is None:
+        raise w.not_found()
+    creds: dict[str, Any] = doc.get("credentials") or {}
+    if kind not in creds:
+        raise w.WireError(404, reason=f"You tried to remove a {kind} but this user have no {kind} set up.")
+    if kind in ("totp", "lookup_secret"):
+        del creds[kind]
+    elif kind == "webauthn":
+        cfg = creds[kind].setdefault("config", {})
+        cfg["credentials"] = [x for x in cfg.get("credentials") or [] if x.get("is_passwordless")]
+    elif kind in ("password", "oidc", "saml"):
+        if _first_factor_count(creds) < 2:
+            raise w.bad_request("You cannot remove the last first factor credential.")
+        if kind == "password":
+            creds[kind]["config"] = {}
+        else:
+            if not identifier:
+                raise w.bad_request("You must provide an identifier to delete this credential.")
+            cfg = creds[kind].get("config") or {}
+            keep = [p for p in cfg.get("providers") or [] if f"{p.get('provider')}:{p.get('subject')}" != identifier]
+            if len(keep) == len(cfg.get("providers") or []):
+                label = "OIDC" if kind == "oidc" else "SAML"
+                raise w.WireError(404, reason=f"The identifier `{identifier}` was not found among {label} credentials.")
+            cfg["providers"] = keep
+            creds[kind]["identifiers"] = [i for i in creds[kind].get("identifiers", []) if i != identifier]
+            if not keep:
+                del creds[kind]
+    elif kind == "deviceauthn":
+        if not identifier:
+            raise w.bad_request("You must provide an identifier to delete this credential.")
+        cfg = creds[kind].get("config") or {}
+        keys = cfg.get("keys") or []
+        keep = [k for k in keys if k.get("client_key_id") != identifier]
+        if len(keep) == len(keys):
+            raise w.WireError(404, reason=f"The identifier `{identifier}` was not found among device keys.")
+        cfg["keys"] = keep
+    else:
+        raise w.bad_request(f"Credentials type {kind} cannot be deleted.")
+    doc["credentials"] = creds
+    doc["updated_at"] = now_rfc3339()
+    c.store.replace_identity(doc)
+    return Response(status_code=204)
+
+
+def new_uuid() -> str:
+    """A random v4 UUID string."""
+    return str(uuid.uuid4())

@@ -1,0 +1,30 @@
+"""Fixtures for the sandbox tests: an in-process app and a TestClient."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytest.importorskip("starlette")
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+from ory_frames.sandbox import create_app
+
+
+@pytest.fixture
+def app() -> Any:
+    return create_app(public_url="https://sandbox.example")
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with TestClient(app, raise_server_exceptions=True) as tc:
+            yield tc
