@@ -35,9 +35,14 @@ typecheck: $(VENV)/.installed-test
 pytest: $(VENV)/.installed-test
 	$(BIN)/pytest -q -m "not live"
 
-## record: re-record cassettes over real HTTP (the sandbox, or the project named by ORY_SDK_URL)
+## record: re-record cassettes over real HTTP from a fresh sandbox; with RECORD_FROM_PROJECT=1, the
+## read-only ones from the project named by ORY_SDK_URL / ORY_API_KEY instead (scrubbed, but your data)
 record: $(VENV)/.installed-test
+ifeq ($(RECORD_FROM_PROJECT),1)
 	ORY_FRAMES_RECORD=1 $(BIN)/pytest -q tests/cassette
+else
+	env -u ORY_SDK_URL -u ORY_API_KEY ORY_FRAMES_RECORD=1 $(BIN)/pytest -q tests/cassette
+endif
 
 ## test-live: read-only tests against the real project named by ORY_SDK_URL / ORY_API_KEY
 test-live: $(VENV)/.installed-test

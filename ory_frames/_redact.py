@@ -21,6 +21,7 @@ SECRET_CREDENTIAL_FIELDS: frozenset[str] = frozenset(
         "initial_refresh_token",
         "totp_url",
         "codes",
+        "recovery_codes",
         "secret",
     }
 )
