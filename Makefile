@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: demo test lint typecheck pytest record test-live bench clean
+.PHONY: demo test lint typecheck pytest record test-live bench notebooks clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,8 @@ demo: $(VENV)/.installed-run
 test: lint typecheck pytest
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check ory_frames tests benchmarks
-	$(BIN)/ruff format --check ory_frames tests benchmarks
+	$(BIN)/ruff check ory_frames tests benchmarks notebooks
+	$(BIN)/ruff format --check ory_frames tests benchmarks notebooks
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -47,6 +47,10 @@ endif
 ## test-live: read-only tests against the real project named by ORY_SDK_URL / ORY_API_KEY
 test-live: $(VENV)/.installed-test
 	$(BIN)/pytest -q -m live
+
+## notebooks: re-execute the notebooks against a fresh sandbox and save them with their outputs
+notebooks: $(VENV)/.installed-test
+	$(PY) notebooks/execute.py
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/sandbox.py

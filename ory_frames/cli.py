@@ -2,19 +2,27 @@
 
 Each subcommand is an `add_<name>(subparsers)` function that builds its parser and sets `run=` to a
 `cmd_<name>(args) -> int` function; `main` only dispatches. Exit codes: 0 ok, 1 runtime error (one line on
-stderr), 2 usage error (argparse).
+stderr), 2 usage error (argparse), 3 `apply` ran but some operations failed or conflicted.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._cli_jobs import add_demo, add_export
+from ._cli_jobs import EXIT_CODES, add_apply, add_demo, add_export, wrap_help
 
 TIERS = ("developer", "production", "growth", "enterprise")
+TOP_EXIT_CODES = """\
+exit codes:
+  0  done
+  1  runtime error (one line on stderr, never a traceback or the API key)
+  2  usage error
+  3  apply only: the plan ran, but some operations failed or conflicted
+"""
 
 
 class CommandError(Exception):
@@ -57,6 +65,8 @@ def add_sandbox(subparsers: Any) -> None:
         "sandbox",
         help="serve a local Ory-compatible Identity admin API",
         description="Serve a local, Ory-compatible Identity admin API until Ctrl-C.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--port", type=_port, required=True, help="TCP port (0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
@@ -137,12 +147,21 @@ def _free_port(host: str) -> int:
 
 # ---- entry point -----------------------------------------------------------------------------------------------
 
-SUBCOMMANDS: list[Callable[[Any], None]] = [add_sandbox, add_demo, add_export]
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_demo, add_export, add_apply, add_sandbox]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The `ory-frames` parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="ory-frames", description="The Ory Identity API in pandas and Jupyter.")
+    parser = argparse.ArgumentParser(
+        prog="ory-frames",
+        description=wrap_help(
+            "The Ory Identity API in pandas and Jupyter. The project is named by ORY_SDK_URL "
+            "(https://<slug>.projects.oryapis.com, or a Kratos admin URL) and ORY_API_KEY, or by --url. "
+            "Run 'ory-frames COMMAND --help' for each command."
+        ),
+        epilog=TOP_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in SUBCOMMANDS:
         add(subparsers)
@@ -168,10 +187,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _redact(text: str, args: argparse.Namespace) -> str:
-    """The text on one line, with the API key given on the command line masked."""
-    key = getattr(args, "api_key", None)
+    """The text on one line, with the API key (given on the command line or in ORY_API_KEY) masked."""
     one_line = " ".join(line.strip() for line in text.splitlines())
-    return one_line.replace(key, "***") if key else one_line
+    for key in (getattr(args, "api_key", None), os.environ.get("ORY_API_KEY")):
+        if key:
+            one_line = one_line.replace(key, "***")
+    return one_line
 
 
 if __name__ == "__main__":  # pragma: no cover
