@@ -56,7 +56,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with sandbox.running(seed_identities=args.identities, seed=args.seed) as url, Client(url) as client:
         print(f"sandbox on {url}", flush=True)
         ids = export_identities(client, os.path.join(args.out, "identities.parquet"), overwrite=True)
-        sess = export_sessions(client, os.path.join(args.out, "sessions.parquet"), expand="identity", overwrite=True)
+        sess = export_sessions(client, os.path.join(args.out, "sessions.parquet"), overwrite=True)
     identities = pq.read_table(ids.path, columns=["schema_id", "state", "email_verified"]).to_pandas()
     sessions = pq.read_table(sess.path, columns=["active"]).to_pandas()
     print()
@@ -107,7 +107,13 @@ def add_export(subparsers: Any) -> None:
     )
     s = p.add_argument_group("session filters")
     s.add_argument("--active", choices=("true", "false"), default=None)
-    s.add_argument("--expand", action="append", choices=("identity", "devices"), default=None)
+    s.add_argument(
+        "--expand",
+        action="append",
+        choices=("identity", "devices", "none"),
+        default=None,
+        help="repeatable; default: identity and devices (the identity id needs it); 'none' expands nothing",
+    )
     p.set_defaults(run=cmd_export)
 
 
@@ -145,7 +151,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             )
         else:
             active = None if args.active is None else args.active == "true"
-            result = export_sessions(client, args.out, active=active, expand=args.expand, **options)
+            if args.expand is not None:
+                options["expand"] = [e for e in args.expand if e != "none"]
+            result = export_sessions(client, args.out, active=active, **options)
     resumed = " (resumed)" if result.resumed else ""
     print(f"{result.rows} {args.what} → {result.path}{resumed} in {result.seconds:.1f} s", file=sys.stdout)
     return 0

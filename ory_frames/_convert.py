@@ -1,10 +1,12 @@
 """JSON records -> Arrow RecordBatch: flatten traits, UTC timestamps, drop credential secrets (pure).
 
-Columns are built in one pass over the records into plain lists, then turned into Arrow arrays in
-bulk; timestamps go through Arrow's RFC 3339 parser (offsets and fractions included). A trait value of
-the wrong type becomes null and is counted in :class:`ConversionProblems` (reading never fails on data
-the server accepted earlier, e.g. after a schema change); nested sub-objects that do not fit their
-struct are handled the same way.
+An identity page is first tried in bulk (:mod:`ory_frames._columnar`: one ``pa.array`` over the
+page, summaries by Arrow compute). A page holding any value that does not fit its column is redone
+here value by value: columns are built into plain lists, then turned into Arrow arrays; timestamps go
+through Arrow's RFC 3339 parser (offsets and fractions included). A trait value of the wrong type
+becomes null and is counted in :class:`ConversionProblems` (reading never fails on data the server
+accepted earlier, e.g. after a schema change); nested sub-objects that do not fit their struct are
+handled the same way.
 
 Summary columns of an identity (derived from ``verifiable_addresses``, fact sheet section 3):
 
@@ -39,6 +41,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from ._columnar import FastIdentityColumns, field_values, loosen
 from ._errors import Problem
 from ._schema import JSON_FIELD_METADATA, JSON_TYPE, TraitInfo
 
@@ -205,7 +208,7 @@ def _nested_array(
     values: Sequence[Any], arrow_type: pa.DataType, column: str, problems: ConversionProblems, rows: Sequence[Any]
 ) -> pa.Array:
     """Lists of dicts -> list<struct>; timestamps inside are parsed; rows that do not fit become null."""
-    loose = _loosen(arrow_type)
+    loose = loosen(arrow_type)
     try:
         return pa.array(values, loose).cast(arrow_type)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
@@ -226,17 +229,6 @@ def _normalise_deep(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _normalise_deep(v) for k, v in value.items()}
     return _normalise_ts(value)
-
-
-def _loosen(arrow_type: pa.DataType) -> pa.DataType:
-    """The same type with every timestamp as string, to build from JSON and cast afterwards."""
-    if pa.types.is_timestamp(arrow_type):
-        return pa.string()
-    if pa.types.is_list(arrow_type):
-        return pa.list_(_loosen(arrow_type.value_type))
-    if pa.types.is_struct(arrow_type):
-        return pa.struct([pa.field(f.name, _loosen(f.type)) for f in arrow_type])
-    return arrow_type
 
 
 def dictionary_array(
@@ -447,6 +439,32 @@ def _summary(addresses: Any, recovery: Any) -> tuple[Any, ...]:
     return email, email_verified, emails, verified_emails, phone, phone_verified, phones, verified
 
 
+def _credential_columns(recs: Sequence[Mapping[str, Any]], include: Sequence[str]) -> list[pa.Array]:
+    """credential_types, credential_identifiers and one config column per type in ``include``."""
+    creds = [c if type(c := r.get("credentials")) is dict else None for r in recs]
+    cred_ids = [
+        None
+        if c is None
+        else [
+            i
+            for e in c.values()
+            if type(e) is dict and type(e.get("identifiers")) is list
+            for i in e["identifiers"]
+            if type(i) is str
+        ]
+        for c in creds
+    ]
+    configs = [
+        [_dumps(e.get("config")) if type(e := (c or {}).get(ctype)) is dict else None for c in creds]
+        for ctype in include
+    ]
+    return [
+        pa.array([None if c is None else [str(k) for k in c] for c in creds], pa.list_(pa.string())),
+        pa.array(cred_ids, pa.list_(pa.string())),
+        *(json_array(c) for c in configs),
+    ]
+
+
 class IdentityConverter:
     """Identity JSON objects -> RecordBatches of one fixed Arrow schema.
 
@@ -469,11 +487,28 @@ class IdentityConverter:
         self.schema = pa.schema(
             [*_IDENTITY_HEAD, *_TraitColumns(self.traits).fields(), *_IDENTITY_TAIL, *config_fields]
         )
+        self._fast = FastIdentityColumns(self.traits, pa.list_(VERIFIABLE_ADDRESS), pa.list_(RECOVERY_ADDRESS))
+        self._json_traits = _TraitColumns({k: v for k, v in self.traits.items() if v.is_json})
 
     def convert(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:
         """One RecordBatch of ``self.schema`` from identity JSON objects (unknown keys are ignored)."""
         with _gc_paused():
-            return self._convert(records)
+            batch = self._convert_fast(records)
+            return batch if batch is not None else self._convert(records)
+
+    def _convert_fast(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch | None:
+        """The page in bulk (:mod:`ory_frames._columnar`), or None when a value needs the slow path."""
+        columns = self._fast.build(records)
+        if columns is None:
+            return None
+        # JSON-text columns need one orjson.dumps per non-null value; credentials are rare in lists.
+        json_traits = self._json_traits.arrays(field_values(records, "traits"), self.problems, ())
+        columns.update(zip(self._json_traits.names, json_traits, strict=True))
+        for key in ("metadata_public", "metadata_admin"):
+            columns[key] = json_array([None if v is None else _dumps(v) for v in field_values(records, key)])
+        arrays = [columns[f.name] for f in self.schema if not f.name.startswith("credential")]
+        arrays += _credential_columns(records, self.include_credential)
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
     def _convert(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:
         problems = self.problems
@@ -484,24 +519,6 @@ class IdentityConverter:
         va = [v if type(v) is list else None for v in va]
         ra = [v if type(v) is list else None for v in ra]
         summaries = list(zip(*map(_summary, va, ra), strict=True)) if recs else [()] * 8
-        creds = [r.get("credentials") for r in recs]
-        creds = [c if type(c) is dict else None for c in creds]
-        cred_ids = [
-            None
-            if c is None
-            else [
-                i
-                for e in c.values()
-                if type(e) is dict and type(e.get("identifiers")) is list
-                for i in e["identifiers"]
-                if type(i) is str
-            ]
-            for c in creds
-        ]
-        configs = [
-            [_dumps(e.get("config")) if type(e := (c or {}).get(ctype)) is dict else None for c in creds]
-            for ctype in self.include_credential
-        ]
 
         def get(key: str) -> list[Any]:
             return [r.get(key) for r in recs]
@@ -521,9 +538,7 @@ class IdentityConverter:
             _nested_array(va, pa.list_(VERIFIABLE_ADDRESS), "verifiable_addresses", problems, rows),
             _nested_array(ra, pa.list_(RECOVERY_ADDRESS), "recovery_addresses", problems, rows),
             *(pa.array(values, f.type) for values, f in zip(summaries, _IDENTITY_TAIL[4:12], strict=True)),
-            pa.array([None if c is None else [str(k) for k in c] for c in creds], pa.list_(pa.string())),
-            pa.array(cred_ids, pa.list_(pa.string())),
-            *(json_array(c) for c in configs),
+            *_credential_columns(recs, self.include_credential),
         ]
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 

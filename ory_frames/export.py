@@ -72,7 +72,13 @@ def with_progress(pages: Iterable[Page], enabled: bool, unit: str) -> Iterator[P
             bar.update(len(page.items))
 
 
+# Default `expand` of read_sessions / export_sessions. Without expand=identity the list answer has
+# "identity": null (fact sheet section 8), so nothing would say whose session a row is.
+DEFAULT_SESSION_EXPAND: tuple[SessionExpand, ...] = ("identity", "devices")
+
+
 def expand_list(expand: SessionExpand | Sequence[SessionExpand] | None) -> list[SessionExpand]:
+    """``expand`` as a list; None and ``()`` both mean no expansion."""
     if expand is None:
         return []
     if isinstance(expand, str):
@@ -513,7 +519,7 @@ def export_sessions(
     path: PathOrURL,
     *,
     active: bool | None = None,
-    expand: SessionExpand | Sequence[SessionExpand] | None = None,
+    expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     format: ExportFormat = "parquet",
     partition_by: str | Sequence[str] | None = None,
     resume: bool = False,
@@ -525,9 +531,12 @@ def export_sessions(
 ) -> ExportResult:
     """Stream every session (``GET /admin/sessions``) to a file or dataset, in constant memory.
 
-    ``active`` and ``expand`` are as in :func:`ory_frames.read_sessions` (``expand="identity"`` adds
-    the ``identity.*`` columns, typed from the identity schemas); the other parameters are as in
-    :func:`export_identities`.
+    ``active`` and ``expand`` are as in :func:`ory_frames.read_sessions`: by default both ``identity``
+    and ``devices`` are expanded, because Ory's list answer otherwise has ``"identity": null`` and
+    the ``identity_id`` column would be null (fact sheet section 8); ``expand=()`` or ``None`` asks for
+    no expansion (smaller answers, ``identity_id`` null, ``devices`` null). With ``identity``
+    expanded, the ``identity.*`` columns are added, typed from the identity schemas. The other
+    parameters are as in :func:`export_identities`.
     """
     from ._paging import iter_sessions
 

@@ -31,7 +31,7 @@ import pyarrow as pa
 from ._convert import ConversionProblems, IdentityConverter, SessionConverter
 from ._schema import JSON_FIELD_METADATA, TraitInfo, infer_schemas, normalize_schemas, trait_columns
 from ._types import Consistency, CredentialType, JSONObject, SessionExpand
-from .export import expand_list, fetch_schemas, with_progress
+from .export import DEFAULT_SESSION_EXPAND, expand_list, fetch_schemas, with_progress
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -269,7 +269,7 @@ def read_sessions(
     client: Client,
     *,
     active: bool | None = None,
-    expand: SessionExpand | Sequence[SessionExpand] | None = None,
+    expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     progress: bool = False,
     page_size: int = 1000,
 ) -> pd.DataFrame:
@@ -279,10 +279,15 @@ def read_sessions(
     ----------
     active
         ``True``: active and unexpired only; ``False``: inactive or expired only (fact sheet section 1).
+        With ``"identity"`` expanded, Ory also reports ``active`` false for sessions of an inactive
+        identity, which this filter does not look at (fact sheet section 8).
     expand
-        ``"identity"`` adds ``identity_id``, ``identity.schema_id``, ``identity.state`` and
-        ``identity.traits.*`` (the schemas are fetched once); ``"devices"`` fills ``devices``.
-        Without ``"identity"`` Ory does not say whose session it is, so ``identity_id`` is null.
+        By default ``("identity", "devices")``. ``"identity"`` fills ``identity_id`` and adds
+        ``identity.schema_id``, ``identity.state`` and ``identity.traits.*`` (the schemas are fetched
+        once); ``"devices"`` fills ``devices``, ``device_count`` and ``last_ip``. The default expands
+        both because without ``"identity"`` Ory's list answer has ``"identity": null`` (fact sheet
+        section 8): nothing says whose session a row is. ``expand=()`` or ``None`` asks for no
+        expansion; then ``identity_id`` and ``devices`` are null.
     progress
         Draw a progress bar (tqdm.auto).
     page_size
@@ -292,8 +297,8 @@ def read_sessions(
     --------
     >>> from ory_frames import Client, read_sessions, sandbox
     >>> with sandbox.running(seed_identities=5) as url:
-    ...     df = read_sessions(Client(url), expand=["identity", "devices"])
-    >>> "identity.traits.email" in df.columns
+    ...     df = read_sessions(Client(url))
+    >>> "identity.traits.email" in df.columns and df["identity_id"].notna().all()
     True
     """
     from ._paging import iter_sessions

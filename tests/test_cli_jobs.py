@@ -59,3 +59,12 @@ def test_export_without_url_is_one_line_error(
     assert main(["export", "identities", str(tmp_path / "x.parquet")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "ORY_SDK_URL" in err
+
+
+def test_export_sessions_carries_identity_ids_by_default(url: str, tmp_path: Path) -> None:
+    out = tmp_path / "s.parquet"
+    assert main(["export", "sessions", str(out), "--url", url]) == 0
+    assert pq.read_table(out).column("identity_id").null_count == 0
+    bare = tmp_path / "bare.parquet"
+    assert main(["export", "sessions", str(bare), "--url", url, "--expand", "none"]) == 0
+    assert pq.read_table(bare).column("identity_id").null_count == pq.read_table(bare).num_rows

@@ -105,8 +105,10 @@ def test_read_sessions_and_identity_sessions(client: Any, everyone: pd.DataFrame
     assert all_sessions["id"].is_unique and len(all_sessions) > 0
     assert set(all_sessions["identity_id"]) <= set(everyone["id"])
     assert any(c.startswith("identity.traits.") for c in all_sessions.columns)
-    active = read_sessions(client, active=True)
-    inactive = read_sessions(client, active=False)
+    # fact sheet section 8: with the identity expanded, `active` is also false for an inactive identity,
+    # which the `active` filter does not look at; without expansion the filter and the flag agree
+    active = read_sessions(client, active=True, expand=())
+    inactive = read_sessions(client, active=False, expand=())
     assert len(active) + len(inactive) == len(all_sessions)
     assert active["active"].all() and not inactive["active"].any()
     owner = all_sessions["identity_id"].iloc[0]
@@ -252,3 +254,36 @@ def test_empty_export_still_has_the_full_schema(client: Any, tmp_path: Path) -> 
     assert schema.field("state").type == pa.dictionary(pa.int8(), pa.string())
     assert schema.field("created_at").type == pa.timestamp("us", tz="UTC")
     assert any(n.startswith("traits.") for n in schema.names)
+
+
+def test_sessions_expand_identity_and_devices_by_default(client: Any, everyone: pd.DataFrame, tmp_path: Path) -> None:
+    # fact sheet section 8: without expand, `identity` and `devices` are null in GET /admin/sessions
+    df = read_sessions(client)
+    assert len(df) > 0 and df["identity_id"].notna().all()
+    assert set(df["identity_id"]) <= set(everyone["id"])
+    assert "identity.state" in df.columns and df["devices"].notna().all()
+    assert df.attrs["ory_frames"]["filters"]["expand"] == ["identity", "devices"]
+    exported = export_sessions(client, tmp_path / "s.parquet")
+    table = pq.read_table(tmp_path / "s.parquet")
+    assert exported.rows == len(df) and table.column("identity_id").null_count == 0
+    assert "identity.schema_id" in table.column_names
+
+
+@pytest.mark.parametrize("expand", [(), None])
+def test_sessions_without_expand_have_null_identity_id(client: Any, expand: Any) -> None:
+    df = read_sessions(client, expand=expand)
+    assert len(df) > 0 and df["identity_id"].isna().all() and df["devices"].isna().all()
+    assert not any(c.startswith("identity.") for c in df.columns)
+
+
+def test_sandbox_pages_take_the_bulk_path(client: Any) -> None:
+    from ory_frames._convert import IdentityConverter
+    from ory_frames._paging import iter_identities
+    from ory_frames._schema import trait_columns
+    from ory_frames.export import fetch_schemas
+
+    conv = IdentityConverter(trait_columns(fetch_schemas(client)))
+    for page in iter_identities(client, page_size=50):
+        fast = conv._convert_fast(page.items)
+        assert fast is not None
+        assert fast.equals(conv._convert(page.items))
