@@ -369,6 +369,12 @@ class Client:
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
             where = f"{response.request.method} {mask_url(response.request.url)}"
             raise UnexpectedResponseError(f"{where}: expected a JSON array of objects")
+        asked = response.request.url.params.get("page_size") or response.request.url.params.get("per_page")
+        if asked and asked.isdigit() and len(items) > int(asked):
+            # Ory never sends more than the page size asked for (fact sheet section 1); a larger page is a
+            # broken or hostile server, and trusting it would let one answer blow up memory.
+            where = f"{response.request.method} {mask_url(response.request.url)}"
+            raise UnexpectedResponseError(f"{where}: {len(items)} items on a page of at most {asked}")
         if next_token == "link":
             next_token = next_token_from_link(response.headers.get("link"), self._base_url)
         total = response.headers.get("x-total-count")

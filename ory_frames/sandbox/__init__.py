@@ -6,7 +6,7 @@ loopback server in a background thread. Needs the ``ory-frames[sandbox]`` extra.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ def create_app(
     seed: int = 0,
     public_url: str | None = None,
     extend_returns_204: bool = False,
+    clock: Callable[[], float] | None = None,
 ) -> Starlette:
     """Build the sandbox as a Starlette app.
 
@@ -49,6 +50,9 @@ def create_app(
         Base of ``schema_url`` and recovery links; defaults to ``http://127.0.0.1:4433``.
     extend_returns_204
         Answer ``PATCH /admin/sessions/{id}/extend`` with 204 as the Network does, instead of OSS's 200.
+    clock
+        Monotonic seconds for the rate-limit windows (default ``time.monotonic``); tests share a fake one
+        with the client's ``RateBudget`` so that only virtual time passes.
 
     Returns
     -------
@@ -82,6 +86,7 @@ def create_app(
         seed=seed,
         public_url=public_url,
         extend_returns_204=extend_returns_204,
+        clock=clock,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -132,6 +132,7 @@ def build_app(
     seed: int = 0,
     public_url: str | None = None,
     extend_returns_204: bool = False,
+    clock: Callable[[], float] | None = None,
 ) -> Starlette:
     """Build the Starlette app; `create_app` in `__init__` is the public face of this."""
     url = (public_url or "http://127.0.0.1:4433").rstrip("/")
@@ -160,6 +161,7 @@ def build_app(
             rate_limits=rate_limits,
             faults=faults,
             fault_seed=fault_seed,
+            **({"clock": clock} if clock is not None else {}),
         )
     app.add_middleware(_PrefixMiddleware)  # outermost: everything inside sees `/admin/...` paths
     return app

@@ -307,6 +307,11 @@ async def batch_patch_identities(request: Request) -> Response:
 
 
 def _save_updated(c: Context, doc: dict[str, Any]) -> Response:
+    for key in ("schema_id", "external_id"):  # Go string fields: any other JSON type fails to decode (400)
+        value = doc.get(key)
+        if value is not None and not isinstance(value, str):
+            kind = "object" if isinstance(value, dict) else "array" if isinstance(value, list) else type(value).__name__
+            raise w.bad_request(f"json: cannot unmarshal {kind} into Go struct field Identity.{key} of type string")
     schema = c.schemas.validate(doc["schema_id"], doc.get("traits"))
     now = now_rfc3339()
     doc["updated_at"] = now
