@@ -99,6 +99,7 @@ def _routes() -> list[Route]:
         ("/admin/schemas/{id}", get_schema, ["GET"]),
         ("/health/alive", health, ["GET"]),
         ("/health/ready", health, ["GET"]),
+        ("/__sandbox/recoveries", f.sandbox_list_recoveries, ["GET"]),
         ("/__sandbox/test-login-flows/{id}", f.sandbox_get_test_login_flow, ["GET"]),
         ("/__sandbox/test-login-flows/{id}/complete", f.sandbox_complete_test_login_flow, ["POST"]),
     ]

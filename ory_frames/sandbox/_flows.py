@@ -69,14 +69,13 @@ async def create_recovery_code(request: Request) -> Response:
     if c.store.identity_view(ident, "list") is None:
         raise w.WireError(404, reason="could not find identity", message=w.NOT_FOUND_DB)
     flow = uuid.uuid4()
-    return w.json_response(
-        {
-            "recovery_link": f"{c.public_url}/ui/recovery?flow={flow}",
-            "recovery_code": f"{secrets.randbelow(10**6):06d}",
-            "expires_at": _iso(expires),
-        },
-        201,
-    )
+    answer = {
+        "recovery_link": f"{c.public_url}/ui/recovery?flow={flow}",
+        "recovery_code": f"{secrets.randbelow(10**6):06d}",
+        "expires_at": _iso(expires),
+    }
+    c.store.recoveries.append({"method": "code", "identity_id": ident, "flow_type": flow_type, **answer})
+    return w.json_response(answer, 201)
 
 
 async def create_recovery_link(request: Request) -> Response:
@@ -88,12 +87,12 @@ async def create_recovery_link(request: Request) -> Response:
     if ident is None or c.store.identity_view(ident, "list") is None:
         raise w.bad_request("The requested identity id does not exist.")
     token = secrets.token_urlsafe(24)
-    return w.json_response(
-        {
-            "recovery_link": f"{c.public_url}/self-service/recovery?flow={uuid.uuid4()}&token={token}",
-            "expires_at": _iso(expires),
-        }
-    )
+    answer = {
+        "recovery_link": f"{c.public_url}/self-service/recovery?flow={uuid.uuid4()}&token={token}",
+        "expires_at": _iso(expires),
+    }
+    c.store.recoveries.append({"method": "link", "identity_id": ident, **answer})
+    return w.json_response(answer)
 
 
 def _login_flow(c: Context, provider: str, request: Request) -> dict[str, Any]:
@@ -180,6 +179,13 @@ async def sandbox_get_test_login_flow(request: Request) -> Response:
     if flow is None:
         raise w.not_found()
     return w.json_response(flow)
+
+
+async def sandbox_list_recoveries(request: Request) -> Response:
+    """GET /__sandbox/recoveries[?identity_id=]: the recovery codes and links issued so far (sandbox only)."""
+    wanted = request.query_params.get("identity_id")
+    found = [r for r in ctx(request).store.recoveries if wanted is None or r["identity_id"] == wanted]
+    return w.json_response(found)
 
 
 def _mapped_traits(claims: dict[str, Any]) -> dict[str, Any]:

@@ -75,6 +75,7 @@ class Store:
         self._conn.execute("PRAGMA case_sensitive_like=ON")
         self._conn.executescript(_SCHEMA)
         self.test_login_flows: dict[str, dict[str, Any]] = {}
+        self.recoveries: list[dict[str, Any]] = []  # issued recovery codes and links, for /__sandbox/recoveries
 
     # ---- helpers -----------------------------------------------------------------------------------------------
 

@@ -161,4 +161,8 @@ def test_recovery_code_in_the_browser(voila: tuple[str, str], tmp_path: Path) ->
     stats = httpx.get(f"{sandbox_url}/__sandbox/stats").json()
     created = {route: counts for route, counts in stats["by_route"].items() if "recovery/code" in route}
     assert sum(counts.get("201", 0) for counts in created.values()) == 1, stats
+    # ... and the code on the page is the one the server issued for this identity.
+    issued = httpx.get(f"{sandbox_url}/__sandbox/recoveries", params={"identity_id": identity["id"]}).json()
+    assert [r["recovery_code"] for r in issued if r["method"] == "code"] == [code_text]
+    assert flow.group(1) in issued[0]["recovery_link"]
     assert (tmp_path / "recovery-form.png").stat().st_size > 0
