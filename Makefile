@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: demo test lint typecheck pytest record test-live bench notebooks clean
+.PHONY: demo test lint typecheck pytest record test-live bench notebooks lab clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ test-live: $(VENV)/.installed-test
 ## notebooks: re-execute the notebooks against a fresh sandbox and save them with their outputs
 notebooks: $(VENV)/.installed-test
 	$(PY) notebooks/execute.py
+
+## lab: open the notebooks in JupyterLab (installs it into the venv first)
+lab: | $(BIN)/activate
+	$(PY) -m pip install --quiet -e '.[lab]'
+	$(BIN)/jupyter lab notebooks/
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/sandbox.py
