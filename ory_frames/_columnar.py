@@ -12,7 +12,7 @@ the schemas), ``verifiable_addresses`` / ``recovery_addresses`` (lists of object
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -184,16 +184,21 @@ class FastIdentityColumns:
         def values_at(path: tuple[str, ...]) -> list[Any]:
             if path not in cache:
                 parent, key = values_at(path[:-1]), path[-1]
-                cache[path] = [p.get(key) if type(p) is dict else None for p in parent]
+                if set(map(type, parent)) <= {dict}:
+                    cache[path] = field_values(parent, key)
+                else:
+                    cache[path] = [p.get(key) if type(p) is dict else None for p in parent]
             return cache[path]
 
         for info in self.checked:
             column = values_at(info.path)
+            types = set(map(type, column))
+            types.discard(type(None))
             if info.json_type == "array":
-                exact = _EXACT.get(info.item_json_type or "string", (str,))
-                if any(v is not None and (type(v) is not list or any(type(x) not in exact for x in v)) for v in column):
+                items = set(map(type, chain.from_iterable(v for v in column if v))) if types == {list} else set()
+                if not types <= {list} or not items <= set(_EXACT.get(info.item_json_type or "string", (str,))):
                     return False
-            elif any(v is not None and type(v) not in _EXACT[info.json_type] for v in column):
+            elif not types <= set(_EXACT[info.json_type]):
                 return False
         return True
 

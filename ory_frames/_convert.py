@@ -496,6 +496,19 @@ class IdentityConverter:
             batch = self._convert_fast(records)
             return batch if batch is not None else self._convert(records)
 
+    def convert_pages(self, pages: Sequence[Sequence[Mapping[str, Any]]]) -> pa.Table:
+        """A table of several pages' records, equal to :meth:`convert` of their concatenation.
+
+        The pages are tried in bulk together (fewer, larger Arrow calls); if a value needs the
+        value-by-value path, each page is converted on its own so that only that page takes it.
+        """
+        records = [r for page in pages for r in page] if len(pages) != 1 else pages[0]
+        with _gc_paused():
+            batch = self._convert_fast(records) if len(pages) > 1 else None
+        if batch is not None:
+            return pa.Table.from_batches([batch], schema=self.schema)
+        return pa.Table.from_batches([self.convert(page) for page in pages], schema=self.schema)
+
     def _convert_fast(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch | None:
         """The page in bulk (:mod:`ory_frames._columnar`), or None when a value needs the slow path."""
         columns = self._fast.build(records)

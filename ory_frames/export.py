@@ -1,13 +1,15 @@
 """Stream identities or sessions to Parquet (one file or a partitioned dataset), CSV or JSONL.
 
-Pages become record batches of one Arrow schema fixed up front (from the identity schemas); every
-``batch_rows`` rows the buffered batches are written as one numbered part file under
-``<path>.partial/`` and the sidecar ``<path>.ory-frames-state.json`` is replaced atomically with the
+Pages are buffered until ``batch_rows`` rows have arrived, then converted together into one table of
+an Arrow schema fixed up front (from the identity schemas), written as one numbered part file under
+``<path>.partial/``, and the sidecar ``<path>.ory-frames-state.json`` is replaced atomically with the
 cursor (the next ``page_token``), the rows and pages written and the number of parts. Memory is
 therefore bounded by ``batch_rows``, never by the size of the project.
 
-At the end the parts are joined into ``<path>`` (Parquet row group by row group, CSV/JSONL byte by
-byte) or, for a partitioned dataset, the directory is renamed to ``<path>``; nothing ever appears
+For a single Parquet file each part is also encoded, in a background thread, into the combined file
+as it is flushed; otherwise (and after a crash) the parts are joined at the end (Parquet row group by
+row group, CSV/JSONL byte by byte). The combined file is moved to ``<path>``, or, for a partitioned
+dataset, the directory is renamed to ``<path>``; nothing ever appears
 under the final name half-written. An interrupted export leaves its parts and state behind, so
 ``resume=True`` continues from the last flushed part without losing or repeating rows; a new export
 without ``resume`` discards them. An existing ``<path>`` is kept unless ``overwrite=True``.
@@ -15,11 +17,14 @@ without ``resume`` discards them. An existing ``<path>`` is kept unless ``overwr
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -246,14 +251,19 @@ def _write_part(target: _Target, index: int, table: pa.Table) -> None:
             out.write(_jsonl_bytes(table))
 
 
+def _read_part(target: _Target, part: str) -> pa.Table:
+    """One Parquet-export part (an Arrow IPC file)."""
+    with target.fs.open_input_file(part) as f:
+        return pa.ipc.open_file(f).read_all()
+
+
 def _combine(target: _Target, schema: pa.Schema, dest: str) -> None:
     """Join the part files into one file at ``dest``, one part (one row group) in memory at a time."""
     parts = [p for _, p in target.parts()]
     if target.fmt == "parquet":
         with pq.ParquetWriter(dest, schema, filesystem=target.fs) as writer:
             for part in parts:
-                with target.fs.open_input_file(part) as f:
-                    writer.write_table(pa.ipc.open_file(f).read_all())
+                writer.write_table(_read_part(target, part))
         return
     with target.fs.open_output_stream(dest) as out:
         if not parts and target.fmt == "csv":
@@ -262,6 +272,46 @@ def _combine(target: _Target, schema: pa.Schema, dest: str) -> None:
             with target.fs.open_input_stream(part) as f:
                 while chunk := f.read(_COPY_CHUNK):
                     out.write(chunk)
+
+
+class _ParquetAppender:
+    """Encodes each flushed part into the combined Parquet file as it comes, in a background thread.
+
+    Arrow encodes without the GIL, so this overlaps with fetching and converting the next pages; the
+    file is moved to its combined name only once complete, else :func:`_combine` rebuilds it from the parts.
+    """
+
+    def __init__(self, target: _Target, schema: pa.Schema) -> None:
+        self._target = target
+        self._tmp = _combined(target) + ".tmp"
+        self._writer = pq.ParquetWriter(self._tmp, schema, filesystem=target.fs)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ory_frames-parquet")
+        self._pending: Future[None] | None = None
+
+    def append(self, table: pa.Table) -> None:
+        """Queue one part (waiting for the previous one first, so at most one is held)."""
+        self._wait()
+        self._pending = self._executor.submit(self._writer.write_table, table)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Finish the file and give it the combined name."""
+        try:
+            self._wait()
+            self._writer.close()
+        finally:
+            self._executor.shutdown(wait=True)
+        self._target.fs.move(self._tmp, _combined(self._target))
+
+    def abort(self) -> None:
+        """Stop after an error; the unfinished file is left for the next run to overwrite."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        with contextlib.suppress(Exception):
+            self._writer.close()
 
 
 def _fingerprint(schema: pa.Schema) -> str:
@@ -273,7 +323,7 @@ def _run(
     *,
     kind: str,
     schema: pa.Schema,
-    convert: Callable[[Page], pa.RecordBatch],
+    convert: Callable[[Sequence[Page]], pa.Table],
     pages_from: Callable[[str | None], Iterator[Page]],
     params: Mapping[str, Any],
     problems: ConversionProblems,
@@ -324,7 +374,20 @@ def _run(
         if index >= state["parts"]:  # written after the last saved state: its rows will be fetched again
             target.fs.delete_file(part)
     if not state["done"]:
-        _pump(target, state, schema, convert, pages_from(state["next_token"]), progress, batch_rows, kind)
+        single_parquet = target.fmt == "parquet" and not target.partition_by
+        appender = _ParquetAppender(target, schema) if single_parquet else None
+        try:
+            if appender is not None:
+                for _, part in target.parts():  # parts a previous run flushed
+                    appender.append(_read_part(target, part))
+            pages = pages_from(state["next_token"])
+            _pump(target, state, schema, convert, pages, progress, batch_rows, kind, appender)
+        except BaseException:
+            if appender is not None:
+                appender.abort()
+            raise
+        if appender is not None:
+            appender.close()
     _finish(target, state, schema, overwrite)
     return _result(target, state, started, resumed=resumed, problems=problems)
 
@@ -333,43 +396,64 @@ def _pump(
     target: _Target,
     state: dict[str, Any],
     schema: pa.Schema,
-    convert: Callable[[Page], pa.RecordBatch],
+    convert: Callable[[Sequence[Page]], pa.Table],
     pages: Iterator[Page],
     progress: bool,
     batch_rows: int,
     unit: str,
+    appender: _ParquetAppender | None = None,
 ) -> None:
-    """Fetch and convert pages, flushing a part (then the state) every ``batch_rows`` rows."""
-    buffer: list[pa.RecordBatch] = []
+    """Fetch pages and convert them in groups, flushing a part (then the state) every ``batch_rows`` rows."""
+    buffer: list[Page] = []
     buffered = 0
-    pages_buffered = 0
 
     def flush(next_token: str | None) -> None:
-        nonlocal buffer, buffered, pages_buffered
+        nonlocal buffer, buffered
         if buffered:
-            _write_part(target, state["parts"], pa.Table.from_batches(buffer, schema=schema))
+            table = convert(buffer)
+            _write_part(target, state["parts"], table)
             state["parts"] += 1
+            if appender is not None:
+                appender.append(table)
         state.update(
             next_token=next_token,
             done=next_token is None,
             rows=state["rows"] + buffered,
-            pages=state["pages"] + pages_buffered,
+            pages=state["pages"] + len(buffer),
         )
         _write_json(target, target.state, state)
-        buffer, buffered, pages_buffered = [], 0, 0
+        buffer, buffered = [], 0
+        gc.collect()  # cheap here: the process's older objects are frozen and the buffer was just dropped
 
-    next_token: str | None = state["next_token"]
-    for page in with_progress(pages, progress, unit):
-        batch = convert(page)
-        if batch.num_rows:
-            buffer.append(batch)
-        buffered += batch.num_rows
-        pages_buffered += 1
-        next_token = page.next_token
-        if buffered >= batch_rows or next_token is None:
-            flush(next_token)
-    if pages_buffered or not state["done"]:
-        flush(None)
+    with _gc_between_flushes():
+        for page in with_progress(pages, progress, unit):
+            buffer.append(page)
+            buffered += len(page.items)
+            if buffered >= batch_rows or page.next_token is None:
+                flush(page.next_token)
+        if buffer or not state["done"]:
+            flush(None)
+
+
+@contextlib.contextmanager
+def _gc_between_flushes() -> Iterator[None]:
+    """Collect cyclic garbage only when :func:`_pump` asks (at each flush), restoring the GC afterwards.
+
+    The buffered pages hold hundreds of thousands of small objects; with automatic collection every
+    new page would make the GC rescan all of them and every long-lived object of the process.
+    """
+    enabled = gc.isenabled()
+    freeze = gc.get_freeze_count() == 0  # a caller's own frozen objects are left as they are
+    gc.disable()
+    if freeze:
+        gc.freeze()
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def _combined(target: _Target) -> str:
@@ -503,7 +587,7 @@ def export_identities(
         target,
         kind="identities",
         schema=converter.schema,
-        convert=lambda page: converter.convert(page.items),
+        convert=lambda pages: converter.convert_pages([page.items for page in pages]),
         pages_from=pages_from,
         params={**filters, "page_size": page_size},
         problems=converter.problems,
@@ -551,7 +635,7 @@ def export_sessions(
         target,
         kind="sessions",
         schema=converter.schema,
-        convert=lambda page: converter.convert(page.items),
+        convert=lambda pages: pa.Table.from_batches([converter.convert(p.items) for p in pages], converter.schema),
         pages_from=pages_from,
         params={"active": active, "expand": expands or None, "page_size": page_size},
         problems=converter.problems,

@@ -117,3 +117,32 @@ def test_nanosecond_timestamps_stay_on_bulk_path(make: Any) -> None:
     assert batch is not None
     assert batch.column("state_changed_at")[0].as_py().microsecond == 123456
     assert batch.schema.field("state_changed_at").type == pa.timestamp("us", tz="UTC")
+
+
+def test_pages_converted_together_equal_one_conversion(make: Any) -> None:
+    conv = _converter()
+    pages = [_records(make), [make.identity(n) for n in range(6, 9)], []]
+    table = conv.convert_pages(copy.deepcopy(pages))
+    assert table.num_rows == 9 and table.column("id").num_chunks == 1  # one bulk conversion
+    expected = conv.convert([r for page in pages for r in page])
+    assert table.equals(pa.Table.from_batches([expected])) and table.schema == conv.schema
+
+
+def test_only_the_odd_page_of_a_group_goes_value_by_value(make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    conv = _converter()
+    odd = [make.identity(10, traits={"age": 3.5}), make.identity(11)]
+    pages = [[make.identity(0), make.identity(1)], odd, [make.identity(20)]]
+    slow_pages: list[int] = []
+    slow = conv._convert
+
+    def counting(records: list[dict[str, Any]]) -> pa.RecordBatch:
+        slow_pages.append(len(records))
+        return slow(records)
+
+    monkeypatch.setattr(conv, "_convert", counting)
+    table = conv.convert_pages(copy.deepcopy(pages))
+    assert slow_pages == [2]  # the odd page alone
+    assert conv.problems.as_dict() == {"traits.age": 1}
+    expected = _converter().convert([r for page in pages for r in page])
+    assert table.combine_chunks().equals(pa.Table.from_batches([expected]))
+    assert table.column("traits.age").to_pylist() == [None, None, None, None, None]

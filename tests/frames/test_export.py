@@ -287,3 +287,37 @@ def test_sandbox_pages_take_the_bulk_path(client: Any) -> None:
         fast = conv._convert_fast(page.items)
         assert fast is not None
         assert fast.equals(conv._convert(page.items))
+
+
+def test_export_leaves_the_garbage_collector_as_it_was(sandbox_url: str, client: Any, tmp_path: Path) -> None:
+    import gc
+
+    from ory_frames._client import Client
+
+    export_identities(client, tmp_path / "ok.parquet", page_size=50, batch_rows=50)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with pytest.raises(Exception, match="simulated crash"):
+        export_identities(Client(sandbox_url, transport=FailAfter(2), retries=0), tmp_path / "x.parquet", page_size=10)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        export_identities(client, tmp_path / "off.parquet", page_size=50)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_resume_rebuilds_the_parquet_file_from_earlier_parts(sandbox_url: str, client: Any, tmp_path: Path) -> None:
+    from ory_frames._client import Client
+
+    path = tmp_path / "ids.parquet"
+    with pytest.raises(Exception, match="simulated crash"):
+        export_identities(Client(sandbox_url, transport=FailAfter(5), retries=0), path, page_size=10, batch_rows=20)
+    partial = Path(str(path) + PARTIAL_SUFFIX)
+    assert len(list(partial.glob("part-*.arrow"))) == 2 and not (partial / "combined.parquet").exists()
+    result = export_identities(client, path, page_size=10, batch_rows=20, resume=True)
+    assert result.resumed and result.rows == SEEDED
+    table = pq.read_table(path)
+    assert table.column("id").to_pylist() == sorted(table.column("id").to_pylist())
+    assert len(set(table.column("id").to_pylist())) == SEEDED
+    assert pq.ParquetFile(path).metadata.num_row_groups == SEEDED // 20
