@@ -369,6 +369,13 @@ class Client:
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
             where = f"{response.request.method} {mask_url(response.request.url)}"
             raise UnexpectedResponseError(f"{where}: expected a JSON array of objects")
+        malformed = _first_malformed(items)
+        if malformed is not None:
+            # Every identity, session and schema Ory lists has a string id, and an identity's traits are an
+            # object (fact sheet sections 3, 8, 11). A row without them cannot be matched back to Ory later
+            # (write-back would take it for a new identity), so the page is refused rather than read.
+            where = f"{response.request.method} {mask_url(response.request.url)}"
+            raise UnexpectedResponseError(f"{where}: item {malformed[0]} {malformed[1]}")
         asked = response.request.url.params.get("page_size") or response.request.url.params.get("per_page")
         if asked and asked.isdigit() and len(items) > int(asked):
             # Ory never sends more than the page size asked for (fact sheet section 1); a larger page is a
@@ -612,3 +619,14 @@ def _text(value: Any) -> str | None:
 
 class _RedirectError(UnexpectedResponseError):
     """The server answered with a redirect, which the Identity API does not do (except Kratos schemas)."""
+
+
+def _first_malformed(items: list[dict[str, Any]]) -> tuple[int, str] | None:
+    """The index of the first listed object without a string ``id`` or with non-object ``traits``, and why."""
+    for index, item in enumerate(items):
+        if type(item.get("id")) is not str:
+            return index, "has no string 'id'"
+        traits = item.get("traits")
+        if traits is not None and type(traits) is not dict:
+            return index, f"has 'traits' of JSON type {type(traits).__name__}, not an object"
+    return None

@@ -146,7 +146,6 @@ def test_hostile_link_is_never_followed_by_the_paginators() -> None:
 @pytest.mark.parametrize(
     ("case", "doc"),
     [
-        ("id is a number", identity(1, id=12345)),
         ("state unknown", identity(1, state="frozen")),
         ("created_at not a time", identity(1, created_at="yesterday")),
     ],
@@ -162,19 +161,15 @@ def test_mistyped_values_are_never_silently_wrong(case: str, doc: dict[str, Any]
 
 
 @pytest.mark.timeout(20)
-@pytest.mark.xfail(
-    strict=True,
-    reason="_convert.py: a record without id, or with traits not an object, is "
-    "read silently (id <NA> / all traits <NA>), with neither an error nor a warning",
-)
 @pytest.mark.parametrize(
     "doc",
     [
         {k: v for k, v in identity(1).items() if k != "id"},
         identity(1, traits="not an object"),
         identity(1, traits=["a", "list"]),
+        identity(1, id=12345),
     ],
-    ids=["id missing", "traits a string", "traits a list"],
+    ids=["id missing", "traits a string", "traits a list", "id is a number"],
 )
 def test_records_without_id_or_traits_object_are_an_error(doc: dict[str, Any]) -> None:
     client, _ = client_for(one_page([identity(0), doc]))
