@@ -1,4 +1,7 @@
-"""Client: base URL, API key, timeouts, and one typed method per Identity API call (21 in all)."""
+"""Client: base URL, API key, timeouts, and one typed method per Identity API call (21 in all).
+
+Requests go out through :meth:`Client.send`; their answers are decoded by :mod:`ory_frames._responses`.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +10,15 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
-from typing import Any, Literal, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 from urllib.parse import quote
 
 import httpx
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from ory_frames._budget import RateBudget
-from ory_frames._errors import (
-    ApiError,
-    InvalidInputError,
-    RateLimitError,
-    TransportError,
-    UnexpectedResponseError,
-    error_class_for,
-)
+from ory_frames._errors import InvalidInputError, TransportError, UnexpectedResponseError
 from ory_frames._models import (
     BatchPatchIdentitiesResponse,
     CreateIdentityBody,
@@ -34,7 +30,6 @@ from ory_frames._models import (
     LoginFlow,
     ManageSessionsBody,
     ManageSessionsResponse,
-    OryModel,
     PatchIdentitiesBody,
     RecoveryCodeForIdentity,
     RecoveryLinkForIdentity,
@@ -47,19 +42,17 @@ from ory_frames._paging import (
     Page,
     decode_offset_token,
     encode_offset_token,
-    next_token_from_link,
     offset_next_token,
-    ratelimit_headers,
 )
 from ory_frames._redact import MASK, Secret, mask_text, mask_url
-from ory_frames._retry import RetryPolicy, parse_reset
+from ory_frames._responses import api_error, decode_json, decode_model, decode_object, decode_page
+from ory_frames._retry import RetryPolicy
 from ory_frames._transport import RetryTransport
 from ory_frames._types import Consistency, CredentialType, SessionExpand, Tier
 
 Body: TypeAlias = "BaseModel | Mapping[str, Any]"
 Params: TypeAlias = "Mapping[str, str | list[str]]"
 _T = TypeVar("_T")
-_ModelT = TypeVar("_ModelT", bound=OryModel)
 
 try:
     _VERSION = version("ory-frames")
@@ -266,7 +259,7 @@ class Client:
             detail = mask_text(str(exc), self._secrets()) or "no detail"
             raise TransportError(f"{where}: {type(exc).__name__}: {detail}") from exc
         if response.status_code >= 400:
-            raise self._api_error(response, method, where.split(" ", 1)[1])
+            raise api_error(response, method, where.split(" ", 1)[1], self._secrets())
         if response.status_code >= 300:
             location = mask_url(response.headers.get("location", "?"))
             raise _RedirectError(f"{where}: unexpected redirect {response.status_code} to {location}")
@@ -274,125 +267,7 @@ class Client:
 
     def get_json(self, path: str, params: Params | None = None) -> Any:
         """GET a path and return its parsed JSON body."""
-        return self._json(self.send("GET", path, params=params))
-
-    def _json(self, response: httpx.Response) -> Any:
-        """The parsed body of a success response; bad JSON is an UnexpectedResponseError."""
-        try:
-            return orjson.loads(response.content)
-        except orjson.JSONDecodeError as exc:
-            where = f"{response.request.method} {mask_url(response.request.url)}"
-            raise UnexpectedResponseError(
-                f"{where}: {response.status_code} answer is not valid JSON ({len(response.content)} bytes): {exc}"
-            ) from exc
-
-    def _object(self, response: httpx.Response) -> dict[str, Any]:
-        """The parsed body of a success response, which must be a JSON object."""
-        data = self._json(response)
-        if not isinstance(data, dict):
-            where = f"{response.request.method} {mask_url(response.request.url)}"
-            raise UnexpectedResponseError(f"{where}: expected a JSON object, got {type(data).__name__}")
-        return data
-
-    def _model(self, cls: type[_ModelT], response: httpx.Response) -> _ModelT:
-        """The body of a success response as a model; a body that does not fit is an UnexpectedResponseError."""
-        data = self._object(response)
-        try:
-            return cls.from_json(data)
-        except ValidationError as exc:
-            where = f"{response.request.method} {mask_url(response.request.url)}"
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-            raise UnexpectedResponseError(f"{where}: the answer is not a {cls.__name__} ({problems})") from exc
-
-    def _api_error(self, response: httpx.Response, method: str, url: str) -> ApiError:
-        """Translate an error response once: Ory's envelope (or its bare and legacy variants) -> ApiError.
-
-        Envelope (fact sheet section 13): ``{"error": {id, code, status, request, reason, details, message}}``;
-        batch items and some proxies send the inner object bare; OAuth-style bodies use
-        ``{"error": "<code>", "error_description": "..."}``. Message text is never interpreted.
-        """
-        status = response.status_code
-        try:
-            body = orjson.loads(response.content) if response.content else None
-        except orjson.JSONDecodeError:
-            body = None
-        envelope: dict[str, Any] = {}
-        if isinstance(body, dict):
-            inner = body.get("error")
-            if isinstance(inner, dict):
-                envelope = inner
-            elif isinstance(inner, str):
-                envelope = {"reason": inner, "message": body.get("error_description") or body.get("message")}
-            elif any(k in body for k in ("code", "message", "reason", "status")):
-                envelope = body
-        message = envelope.get("message")
-        if not isinstance(message, str) or not message:
-            message = self._fallback_message(response, parsed=body is not None)
-        code = envelope.get("code")
-        details = envelope.get("details")
-        reason = envelope.get("reason")
-        kwargs: dict[str, Any] = {
-            "status": status,
-            "code": code if isinstance(code, int) else None,
-            "message": mask_text(message, self._secrets()),
-            "reason": mask_text(reason, self._secrets()) if isinstance(reason, str) and reason else None,
-            "request_id": _text(envelope.get("request")) or response.headers.get("x-request-id") or None,
-            "error_id": response.headers.get("ory-error-id") or _text(envelope.get("id")) or None,
-            "details": details if isinstance(details, dict) else None,
-            "method": method,
-            "url": url,
-        }
-        cls = error_class_for(status)
-        if issubclass(cls, RateLimitError):
-            return cls(reset_after=parse_reset(response.headers), **kwargs)
-        return cls(**kwargs)
-
-    def _fallback_message(self, response: httpx.Response, *, parsed: bool) -> str:
-        """A message for an error body that is not Ory's envelope: status text plus a body excerpt."""
-        text = response.reason_phrase or "error"
-        if not parsed:
-            snippet = " ".join(response.text[:200].split())
-            if snippet:
-                ctype = response.headers.get("content-type", "no content type").split(";")[0]
-                text += f" (non-JSON {ctype} body: {mask_text(snippet, self._secrets())!r})"
-        return text
-
-    def _page(
-        self,
-        response: httpx.Response,
-        *,
-        page_size: int,
-        next_token: str | Literal["link"] | None,
-    ) -> Page:
-        """A Page from a list response; ``next_token="link"`` reads it from the keyset Link header."""
-        items = self._json(response)
-        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-            where = f"{response.request.method} {mask_url(response.request.url)}"
-            raise UnexpectedResponseError(f"{where}: expected a JSON array of objects")
-        malformed = _first_malformed(items)
-        if malformed is not None:
-            # Every identity, session and schema Ory lists has a string id, and an identity's traits are an
-            # object (fact sheet sections 3, 8, 11). A row without them cannot be matched back to Ory later
-            # (write-back would take it for a new identity), so the page is refused rather than read.
-            where = f"{response.request.method} {mask_url(response.request.url)}"
-            raise UnexpectedResponseError(f"{where}: item {malformed[0]} {malformed[1]}")
-        asked = response.request.url.params.get("page_size") or response.request.url.params.get("per_page")
-        if asked and asked.isdigit() and len(items) > int(asked):
-            # Ory never sends more than the page size asked for (fact sheet section 1); a larger page is a
-            # broken or hostile server, and trusting it would let one answer blow up memory.
-            where = f"{response.request.method} {mask_url(response.request.url)}"
-            raise UnexpectedResponseError(f"{where}: {len(items)} items on a page of at most {asked}")
-        if next_token == "link":
-            next_token = next_token_from_link(response.headers.get("link"), self._base_url)
-        total = response.headers.get("x-total-count")
-        return Page(
-            items=items,
-            next_token=next_token,
-            page_size=page_size,
-            request_id=response.headers.get("x-request-id"),
-            total_count=int(total) if total and total.strip().isdigit() else None,
-            ratelimit=ratelimit_headers(response.headers),
-        )
+        return decode_json(self.send("GET", path, params=params))
 
     def _offset_page(
         self,
@@ -415,7 +290,7 @@ class Client:
             start = max(page or 0, 0) * size
         params = _query(page_size=page_size, page_token=page_token, page=page, per_page=per_page, **(extra or {}))
         response = self.send("GET", path, params=params)
-        result = self._page(response, page_size=size, next_token=None)
+        result = decode_page(response, page_size=size, next_token=None, base_url=self._base_url)
         token = offset_next_token(encode_offset_token(start) if start else None, size, len(result.items))
         return Page(result.items, token, size, result.request_id, result.total_count, result.ratelimit)
 
@@ -453,13 +328,13 @@ class Client:
         requested = page_size if page_size is not None or page_token is not None else per_page
         size = min(requested if requested and requested > 0 else DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE["identities"])
         response = self.send("GET", "/admin/identities", params=params)
-        return self._page(response, page_size=size, next_token="link" if keyset else None)
+        return decode_page(response, page_size=size, next_token="link" if keyset else None, base_url=self._base_url)
 
     def get_identity(self, id: str, *, include_credential: Sequence[CredentialType | str] | None = None) -> Identity:
         """``GET /admin/identities/{id}``; credential ``config`` only for the ``include_credential`` types."""
         path = f"/admin/identities/{_segment(id)}"
         response = self.send("GET", path, params=_query(include_credential=include_credential))
-        return self._model(Identity, response)
+        return decode_model(Identity, response)
 
     def get_identity_by_external_id(
         self, external_id: str, *, include_credential: Sequence[CredentialType | str] | None = None
@@ -467,27 +342,27 @@ class Client:
         """``GET /admin/identities/by/external/{externalID}``."""
         path = f"/admin/identities/by/external/{_segment(external_id)}"
         response = self.send("GET", path, params=_query(include_credential=include_credential))
-        return self._model(Identity, response)
+        return decode_model(Identity, response)
 
     def create_identity(self, body: CreateIdentityBody | Mapping[str, Any]) -> Identity:
         """``POST /admin/identities`` (201). Not retried except on 429 or a failed connect."""
         response = self.send("POST", "/admin/identities", json=body)
-        return self._model(Identity, response)
+        return decode_model(Identity, response)
 
     def batch_patch_identities(self, body: PatchIdentitiesBody | Mapping[str, Any]) -> BatchPatchIdentitiesResponse:
         """``PATCH /admin/identities``: create up to 1000 identities (200 with per-item results)."""
         response = self.send("PATCH", "/admin/identities", json=body)
-        return self._model(BatchPatchIdentitiesResponse, response)
+        return decode_model(BatchPatchIdentitiesResponse, response)
 
     def update_identity(self, id: str, body: UpdateIdentityBody | Mapping[str, Any]) -> Identity:
         """``PUT /admin/identities/{id}``: replaces traits, metadata and external_id (section 6)."""
         response = self.send("PUT", f"/admin/identities/{_segment(id)}", json=body)
-        return self._model(Identity, response)
+        return decode_model(Identity, response)
 
     def patch_identity(self, id: str, body: Sequence[JsonPatch | Mapping[str, Any]]) -> Identity:
         """``PATCH /admin/identities/{id}`` with an RFC 6902 document (add, remove, replace only)."""
         response = self.send("PATCH", f"/admin/identities/{_segment(id)}", json=list(body))
-        return self._model(Identity, response)
+        return decode_model(Identity, response)
 
     def delete_identity(self, id: str) -> None:
         """``DELETE /admin/identities/{id}`` (204; an unknown id is a NotFoundError)."""
@@ -534,12 +409,12 @@ class Client:
         params = _query(page_size=page_size, page_token=page_token, active=active, expand=expand)
         size = min(page_size if page_size and page_size > 0 else DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE["sessions"])
         response = self.send("GET", "/admin/sessions", params=params)
-        return self._page(response, page_size=size, next_token="link")
+        return decode_page(response, page_size=size, next_token="link", base_url=self._base_url)
 
     def get_session(self, id: str, *, expand: Sequence[SessionExpand | str] | None = None) -> Session:
         """``GET /admin/sessions/{id}``."""
         response = self.send("GET", f"/admin/sessions/{_segment(id)}", params=_query(expand=expand))
-        return self._model(Session, response)
+        return decode_model(Session, response)
 
     def disable_session(self, id: str) -> None:
         """``DELETE /admin/sessions/{id}``: marks the session inactive (204, idempotent)."""
@@ -550,12 +425,12 @@ class Client:
         response = self.send("PATCH", f"/admin/sessions/{_segment(id)}/extend")
         if response.status_code == 204 or not response.content:
             return None
-        return self._model(Session, response)
+        return decode_model(Session, response)
 
     def manage_sessions(self, body: ManageSessionsBody | Mapping[str, Any]) -> ManageSessionsResponse:
         """``POST /admin/sessions``: disable or delete sessions in bulk; repeat while ``more`` is true."""
         response = self.send("POST", "/admin/sessions", json=body)
-        return self._model(ManageSessionsResponse, response)
+        return decode_model(ManageSessionsResponse, response)
 
     # --- recovery, test login flows, schemas -----------------------------------------------------------
 
@@ -564,19 +439,19 @@ class Client:
     ) -> RecoveryCodeForIdentity:
         """``POST /admin/recovery/code`` (201): a one-time code and the page to enter it on."""
         response = self.send("POST", "/admin/recovery/code", json=body)
-        return self._model(RecoveryCodeForIdentity, response)
+        return decode_model(RecoveryCodeForIdentity, response)
 
     def create_recovery_link_for_identity(
         self, body: CreateRecoveryLinkForIdentityBody | Mapping[str, Any], *, return_to: str | None = None
     ) -> RecoveryLinkForIdentity:
         """``POST /admin/recovery/link`` (200): a one-time recovery link."""
         response = self.send("POST", "/admin/recovery/link", params=_query(return_to=return_to), json=body)
-        return self._model(RecoveryLinkForIdentity, response)
+        return decode_model(RecoveryLinkForIdentity, response)
 
     def create_test_login_flow(self, body: CreateTestLoginFlowBody | Mapping[str, Any]) -> LoginFlow:
         """``POST /admin/test-login-flows`` (201): a login flow that tests an OIDC provider."""
         response = self.send("POST", "/admin/test-login-flows", json=body)
-        return self._model(LoginFlow, response)
+        return decode_model(LoginFlow, response)
 
     def list_identity_schemas(
         self,
@@ -595,7 +470,7 @@ class Client:
 
     def get_identity_schema(self, id: str) -> dict[str, Any]:
         """``GET /schemas/{id}``: the raw JSON Schema document (``id`` plain or base64url-encoded)."""
-        return self._with_schemas_path(lambda prefix: self._object(self.send("GET", f"{prefix}/{_segment(id)}")))
+        return self._with_schemas_path(lambda prefix: decode_object(self.send("GET", f"{prefix}/{_segment(id)}")))
 
     def _with_schemas_path(self, call: Callable[[str], _T]) -> _T:
         """Run a schema call on ``/schemas``, falling back to ``/admin/schemas`` when it redirects.
@@ -612,21 +487,5 @@ class Client:
             return call(self._schemas_path)
 
 
-def _text(value: Any) -> str | None:
-    """A non-empty string value, else None."""
-    return value if isinstance(value, str) and value else None
-
-
 class _RedirectError(UnexpectedResponseError):
     """The server answered with a redirect, which the Identity API does not do (except Kratos schemas)."""
-
-
-def _first_malformed(items: list[dict[str, Any]]) -> tuple[int, str] | None:
-    """The index of the first listed object without a string ``id`` or with non-object ``traits``, and why."""
-    for index, item in enumerate(items):
-        if type(item.get("id")) is not str:
-            return index, "has no string 'id'"
-        traits = item.get("traits")
-        if traits is not None and type(traits) is not dict:
-            return index, f"has 'traits' of JSON type {type(traits).__name__}, not an object"
-    return None

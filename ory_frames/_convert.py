@@ -2,11 +2,12 @@
 
 An identity page is first tried in bulk (:mod:`ory_frames._columnar`: one ``pa.array`` over the
 page, summaries by Arrow compute). A page holding any value that does not fit its column is redone
-here value by value: columns are built into plain lists, then turned into Arrow arrays; timestamps go
-through Arrow's RFC 3339 parser (offsets and fractions included). A trait value of the wrong type
-becomes null and is counted in :class:`ConversionProblems` (reading never fails on data the server
-accepted earlier, e.g. after a schema change); nested sub-objects that do not fit their struct are
-handled the same way.
+here value by value: columns are built into plain lists, then turned into Arrow arrays by
+:mod:`ory_frames._arrays`; timestamps go through Arrow's RFC 3339 parser (offsets and fractions
+included). A trait value of the wrong type becomes null and is counted in
+:class:`~ory_frames._arrays.ConversionProblems` (reading never fails on data the server accepted
+earlier, e.g. after a schema change); nested sub-objects that do not fit their struct are handled
+the same way.
 
 Summary columns of an identity (derived from ``verifiable_addresses``, fact sheet section 3):
 
@@ -27,34 +28,33 @@ the type is named in ``include_credential``; then it is the JSON column ``creden
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import json
-import re
-import warnings
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import orjson
 import pyarrow as pa
 
-from ._columnar import FastIdentityColumns, field_values, loosen
-from ._errors import Problem
+from ._arrays import (
+    TIMESTAMP,
+    ConversionProblems,
+    TraitColumns,
+    dictionary_array,
+    gc_paused,
+    json_array,
+    json_text,
+    nested_array,
+    string_array,
+    timestamp_array,
+)
+from ._columnar import FastIdentityColumns, field_values
 from ._schema import JSON_FIELD_METADATA, JSON_TYPE, TraitInfo
 
 __all__ = [
     "AAL_CATEGORIES",
     "STATE_CATEGORIES",
-    "ConversionProblems",
-    "ConversionWarning",
     "IdentityConverter",
     "SessionConverter",
 ]
 
-TIMESTAMP = pa.timestamp("us", tz="UTC")
 STATE_CATEGORIES = ("active", "inactive")
 AAL_CATEGORIES = ("aal0", "aal1", "aal2", "aal3")
 _STATE_TYPE = pa.dictionary(pa.int8(), pa.string())
@@ -94,289 +94,6 @@ AUTHENTICATION_METHOD = pa.struct(
 DEVICE = pa.struct(
     [("id", pa.string()), ("ip_address", pa.string()), ("user_agent", pa.string()), ("location", pa.string())]
 )
-
-_FRACTION = re.compile(r"(\.\d{6})\d+")
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC: building many small lists from many live dicts otherwise triggers it often."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-class ConversionWarning(UserWarning):
-    """Some values did not fit their column and were read as null."""
-
-
-@dataclass
-class ConversionProblems:
-    """Values set to null because they did not fit their column: counts per column plus a few samples."""
-
-    counts: Counter[str] = field(default_factory=Counter)
-    samples: list[Problem] = field(default_factory=list)
-    max_samples: int = 20
-
-    def add(self, row: Any, column: str, reason: str) -> None:
-        """Record one value read as null."""
-        self.counts[column] += 1
-        if len(self.samples) < self.max_samples:
-            self.samples.append(Problem(row, column, reason))
-
-    @property
-    def total(self) -> int:
-        """How many values were read as null."""
-        return sum(self.counts.values())
-
-    def as_dict(self) -> dict[str, int]:
-        """Counts per column, for ``df.attrs``."""
-        return dict(self.counts)
-
-    def warn(self, stacklevel: int = 3) -> None:
-        """Emit one :class:`ConversionWarning` summarising the problems, if there were any."""
-        if not self.total:
-            return
-        first = "; ".join(str(p) for p in self.samples[:3])
-        per_column = ", ".join(f"{c}: {n}" for c, n in self.counts.most_common())
-        warnings.warn(
-            f"{self.total} values did not fit their column and were read as null ({per_column}); e.g. {first}",
-            ConversionWarning,
-            stacklevel=stacklevel,
-        )
-
-
-def _dumps(value: Any) -> str | None:
-    """JSON text of a value (None stays None)."""
-    if value is None:
-        return None
-    try:
-        return orjson.dumps(value).decode()
-    except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(value, default=str)
-
-
-def json_array(texts: Sequence[str | None]) -> pa.Array:
-    """An Arrow JSON text array from JSON strings."""
-    storage = pa.array(texts, pa.string())
-    if isinstance(JSON_TYPE, pa.ExtensionType):
-        return pa.ExtensionArray.from_storage(JSON_TYPE, storage)
-    return storage
-
-
-def _normalise_ts(value: Any) -> Any:
-    """An RFC 3339 string with its fraction cut to microseconds (Go emits up to nanoseconds)."""
-    return _FRACTION.sub(r"\1", value) if isinstance(value, str) else value
-
-
-def _parse_ts(value: str) -> datetime | None:
-    """One RFC 3339 timestamp, or None when it does not parse."""
-    text = _normalise_ts(value.strip())
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def timestamp_array(values: Sequence[Any], column: str, problems: ConversionProblems, rows: Sequence[Any]) -> pa.Array:
-    """RFC 3339 strings (any offset, any fraction) -> timestamp[us, UTC]; bad values become null."""
-    try:
-        return pa.array(values, pa.string()).cast(TIMESTAMP)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        pass
-    try:  # the usual failure: nanosecond fractions, which Go's RFC3339Nano emits
-        return pa.array([_normalise_ts(v) for v in values], pa.string()).cast(TIMESTAMP)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        pass
-    out: list[datetime | None] = []
-    for row, v in zip(rows, values, strict=True):
-        parsed = _parse_ts(v) if isinstance(v, str) else None
-        if v is not None and parsed is None:
-            problems.add(row, column, f"{v!r} is not an RFC 3339 timestamp")
-        out.append(parsed)
-    return pa.array(out, TIMESTAMP)
-
-
-def _nested_array(
-    values: Sequence[Any], arrow_type: pa.DataType, column: str, problems: ConversionProblems, rows: Sequence[Any]
-) -> pa.Array:
-    """Lists of dicts -> list<struct>; timestamps inside are parsed; rows that do not fit become null."""
-    loose = loosen(arrow_type)
-    try:
-        return pa.array(values, loose).cast(arrow_type)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        pass
-    out: list[pa.Array] = []
-    for row, v in zip(rows, values, strict=True):
-        try:
-            out.append(pa.array([_normalise_deep(v)], loose).cast(arrow_type))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-            problems.add(row, column, f"does not fit {arrow_type}: {exc}")
-            out.append(pa.nulls(1, arrow_type))
-    return pa.concat_arrays(out) if out else pa.array([], arrow_type)
-
-
-def _normalise_deep(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_normalise_deep(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _normalise_deep(v) for k, v in value.items()}
-    return _normalise_ts(value)
-
-
-def dictionary_array(
-    values: Sequence[Any], categories: Sequence[str], column: str, problems: ConversionProblems, rows: Sequence[Any]
-) -> pa.Array:
-    """Strings -> dictionary<int8, string> with fixed categories; unknown values become null."""
-    index = {c: i for i, c in enumerate(categories)}
-    codes: list[int | None] = []
-    for row, v in zip(rows, values, strict=True):
-        code = index.get(v) if isinstance(v, str) else None
-        if code is None and v is not None:
-            problems.add(row, column, f"{v!r} is not one of {list(categories)}")
-        codes.append(code)
-    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(list(categories), pa.string()))
-
-
-def string_array(values: Sequence[Any], column: str, problems: ConversionProblems, rows: Sequence[Any]) -> pa.Array:
-    """Strings -> string array; anything that is not a string becomes null."""
-    try:
-        return pa.array(values, pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        pass
-    out = []
-    for row, v in zip(rows, values, strict=True):
-        if v is not None and type(v) is not str:
-            problems.add(row, column, f"{_short(v)} is not a string")
-            v = None
-        out.append(v)
-    return pa.array(out, pa.string())
-
-
-# --- trait values ---------------------------------------------------------------------------------
-
-_Checker = Callable[[Any], tuple[bool, Any]]
-
-
-def _check_string(v: Any) -> tuple[bool, Any]:
-    return type(v) is str, v
-
-
-def _check_integer(v: Any) -> tuple[bool, Any]:
-    if type(v) is int:
-        return True, v
-    if type(v) is float and v.is_integer():
-        return True, int(v)  # 3.0 is an integer in JSON Schema (draft 6+)
-    return False, None
-
-
-def _check_number(v: Any) -> tuple[bool, Any]:
-    if type(v) is float or type(v) is int:
-        return True, float(v)
-    return False, None
-
-
-def _check_boolean(v: Any) -> tuple[bool, Any]:
-    return type(v) is bool, v
-
-
-_CHECKERS: dict[str, _Checker] = {
-    "string": _check_string,
-    "integer": _check_integer,
-    "number": _check_number,
-    "boolean": _check_boolean,
-}
-
-
-def _array_checker(item: _Checker) -> _Checker:
-    def check(v: Any) -> tuple[bool, Any]:
-        if type(v) is not list:
-            return False, None
-        out = []
-        for x in v:
-            ok, value = item(x)
-            if not ok:
-                return False, None
-            out.append(value)
-        return True, out
-
-    return check
-
-
-def _checker_for(info: TraitInfo) -> _Checker | None:
-    """Value check and normalisation of one trait column; None for JSON columns (anything goes)."""
-    if info.is_json:
-        return None
-    if info.json_type == "array":
-        return _array_checker(_CHECKERS.get(info.item_json_type or "", _check_string))
-    return _CHECKERS[info.json_type]
-
-
-# Exact Python type(s) that need no check for each scalar JSON type (bool is not an int in JSON).
-_EXACT: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (float,), "boolean": (bool,)}
-
-
-class _TraitColumns:
-    """Builds the arrays of a set of trait columns, column by column, from the records' traits."""
-
-    def __init__(self, traits: Mapping[str, TraitInfo], prefix: str = "") -> None:
-        self.infos = list(traits.values())
-        self.names = [prefix + info.column for info in self.infos]
-        self.checkers = [_checker_for(info) for info in self.infos]
-
-    def fields(self) -> list[pa.Field]:
-        return [info.arrow_field().with_name(name) for info, name in zip(self.infos, self.names, strict=True)]
-
-    def arrays(self, traits: list[Any], problems: ConversionProblems, rows: Sequence[Any]) -> list[pa.Array]:
-        """One array per column; ``traits`` holds each record's traits object (or anything else)."""
-        cache: dict[tuple[str, ...], list[Any]] = {(): traits}
-
-        def values_at(path: tuple[str, ...]) -> list[Any]:
-            if path not in cache:
-                parent, key = values_at(path[:-1]), path[-1]
-                cache[path] = [p.get(key) if type(p) is dict else None for p in parent]
-            return cache[path]
-
-        out = []
-        for info, name, check in zip(self.infos, self.names, self.checkers, strict=True):
-            column = values_at(info.path)
-            if check is None:
-                out.append(json_array([None if v is None else _dumps(v) for v in column]))
-                continue
-            exact = _EXACT.get(info.json_type)
-            bad = [i for i, v in enumerate(column) if v is not None and (exact is None or type(v) not in exact)]
-            if bad:
-                column = list(column)
-                for i in bad:
-                    ok, value = check(column[i])
-                    if not ok:
-                        problems.add(rows[i], name, f"{_short(column[i])} is not {_describe(info)}")
-                    column[i] = value if ok else None
-            if pa.types.is_timestamp(info.arrow_type):
-                out.append(timestamp_array(column, name, problems, rows))
-            elif pa.types.is_list(info.arrow_type) and pa.types.is_timestamp(info.arrow_type.value_type):
-                out.append(_nested_array(column, info.arrow_type, name, problems, rows))
-            else:
-                out.append(pa.array(column, info.arrow_type))
-        return out
-
-
-def _short(v: Any) -> str:
-    text = repr(v)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _describe(info: TraitInfo) -> str:
-    if info.json_type == "array":
-        return f"an array of {info.item_json_type}"
-    return f"a {info.json_type}" if info.json_type != "integer" else "an integer"
 
 
 # --- identities -----------------------------------------------------------------------------------
@@ -455,7 +172,7 @@ def _credential_columns(recs: Sequence[Mapping[str, Any]], include: Sequence[str
         for c in creds
     ]
     configs = [
-        [_dumps(e.get("config")) if type(e := (c or {}).get(ctype)) is dict else None for c in creds]
+        [json_text(e.get("config")) if type(e := (c or {}).get(ctype)) is dict else None for c in creds]
         for ctype in include
     ]
     return [
@@ -484,15 +201,13 @@ class IdentityConverter:
             pa.field(f"credentials.{t}.config", JSON_TYPE, metadata=JSON_FIELD_METADATA)
             for t in self.include_credential
         ]
-        self.schema = pa.schema(
-            [*_IDENTITY_HEAD, *_TraitColumns(self.traits).fields(), *_IDENTITY_TAIL, *config_fields]
-        )
+        self.schema = pa.schema([*_IDENTITY_HEAD, *TraitColumns(self.traits).fields(), *_IDENTITY_TAIL, *config_fields])
         self._fast = FastIdentityColumns(self.traits, pa.list_(VERIFIABLE_ADDRESS), pa.list_(RECOVERY_ADDRESS))
-        self._json_traits = _TraitColumns({k: v for k, v in self.traits.items() if v.is_json})
+        self._json_traits = TraitColumns({k: v for k, v in self.traits.items() if v.is_json})
 
     def convert(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:
         """One RecordBatch of ``self.schema`` from identity JSON objects (unknown keys are ignored)."""
-        with _gc_paused():
+        with gc_paused():
             batch = self._convert_fast(records)
             return batch if batch is not None else self._convert(records)
 
@@ -503,7 +218,7 @@ class IdentityConverter:
         value-by-value path, each page is converted on its own so that only that page takes it.
         """
         records = [r for page in pages for r in page] if len(pages) != 1 else pages[0]
-        with _gc_paused():
+        with gc_paused():
             batch = self._convert_fast(records) if len(pages) > 1 else None
         if batch is not None:
             return pa.Table.from_batches([batch], schema=self.schema)
@@ -518,7 +233,7 @@ class IdentityConverter:
         json_traits = self._json_traits.arrays(field_values(records, "traits"), self.problems, ())
         columns.update(zip(self._json_traits.names, json_traits, strict=True))
         for key in ("metadata_public", "metadata_admin"):
-            columns[key] = json_array([None if v is None else _dumps(v) for v in field_values(records, key)])
+            columns[key] = json_array([None if v is None else json_text(v) for v in field_values(records, key)])
         arrays = [columns[f.name] for f in self.schema if not f.name.startswith("credential")]
         arrays += _credential_columns(records, self.include_credential)
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
@@ -545,11 +260,11 @@ class IdentityConverter:
             timestamp_array(get("created_at"), "created_at", problems, rows),
             timestamp_array(get("updated_at"), "updated_at", problems, rows),
             string_array(get("organization_id"), "organization_id", problems, rows),
-            *_TraitColumns(self.traits).arrays(get("traits"), problems, rows),
-            json_array([None if v is None else _dumps(v) for v in get("metadata_public")]),
-            json_array([None if v is None else _dumps(v) for v in get("metadata_admin")]),
-            _nested_array(va, pa.list_(VERIFIABLE_ADDRESS), "verifiable_addresses", problems, rows),
-            _nested_array(ra, pa.list_(RECOVERY_ADDRESS), "recovery_addresses", problems, rows),
+            *TraitColumns(self.traits).arrays(get("traits"), problems, rows),
+            json_array([None if v is None else json_text(v) for v in get("metadata_public")]),
+            json_array([None if v is None else json_text(v) for v in get("metadata_admin")]),
+            nested_array(va, pa.list_(VERIFIABLE_ADDRESS), "verifiable_addresses", problems, rows),
+            nested_array(ra, pa.list_(RECOVERY_ADDRESS), "recovery_addresses", problems, rows),
             *(pa.array(values, f.type) for values, f in zip(summaries, _IDENTITY_TAIL[4:12], strict=True)),
             *_credential_columns(recs, self.include_credential),
         ]
@@ -595,12 +310,12 @@ class SessionConverter:
         self.problems = ConversionProblems()
         extra: list[pa.Field] = []
         if self.identity_traits is not None:
-            extra = [*_SESSION_IDENTITY, *_TraitColumns(self.identity_traits, "identity.").fields()]
+            extra = [*_SESSION_IDENTITY, *TraitColumns(self.identity_traits, "identity.").fields()]
         self.schema = pa.schema([*_SESSION_HEAD, *extra])
 
     def convert(self, records: Sequence[Mapping[str, Any]], *, identity_id: str | None = None) -> pa.RecordBatch:
         """One RecordBatch of ``self.schema`` from session JSON objects."""
-        with _gc_paused():
+        with gc_paused():
             return self._convert(records, identity_id)
 
     def _convert(self, records: Sequence[Mapping[str, Any]], identity_id: str | None) -> pa.RecordBatch:
@@ -608,7 +323,7 @@ class SessionConverter:
         cols: list[list[Any]] = [[] for _ in range(12)]
         ids, idents, active, expires, authed, issued, aal, methods, devices, names, counts, ips = cols
         with_identity = self.identity_traits is not None
-        trait_cols = _TraitColumns(self.identity_traits or {}, "identity.")
+        trait_cols = TraitColumns(self.identity_traits or {}, "identity.")
         id_schema: list[Any] = []
         id_state: list[Any] = []
         id_traits: list[Any] = []
@@ -645,8 +360,8 @@ class SessionConverter:
             timestamp_array(authed, "authenticated_at", problems, rows),
             timestamp_array(issued, "issued_at", problems, rows),
             dictionary_array(aal, AAL_CATEGORIES, "authenticator_assurance_level", problems, rows),
-            _nested_array(methods, pa.list_(AUTHENTICATION_METHOD), "authentication_methods", problems, rows),
-            _nested_array(devices, pa.list_(DEVICE), "devices", problems, rows),
+            nested_array(methods, pa.list_(AUTHENTICATION_METHOD), "authentication_methods", problems, rows),
+            nested_array(devices, pa.list_(DEVICE), "devices", problems, rows),
             _safe_string_lists(names),
             pa.array(counts, pa.int64()),
             _safe_strings(ips),

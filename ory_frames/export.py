@@ -13,30 +13,40 @@ dataset, the directory is renamed to ``<path>``; nothing ever appears
 under the final name half-written. An interrupted export leaves its parts and state behind, so
 ``resume=True`` continues from the last flushed part without losing or repeating rows; a new export
 without ``resume`` discards them. An existing ``<path>`` is kept unless ``overwrite=True``.
+
+This module drives the loop; the part files, the state sidecar and the finish are :mod:`ory_frames._parts`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
-import os
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-import orjson
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.fs as pafs
-import pyarrow.parquet as pq
 
-from ._convert import ConversionProblems, IdentityConverter, SessionConverter
+from ._arrays import ConversionProblems
+from ._convert import IdentityConverter, SessionConverter
 from ._errors import InvalidInputError
-from ._schema import JSON_FIELD_METADATA, normalize_schemas, trait_columns
+from ._parts import (
+    EXTENSIONS,
+    STATE_VERSION,
+    ParquetAppender,
+    Target,
+    cleanup,
+    combined_path,
+    fingerprint,
+    finish,
+    read_json,
+    read_part,
+    target_for,
+    write_json,
+    write_part,
+)
+from ._schema import normalize_schemas, trait_columns
 from ._types import Consistency, CredentialType, JSONObject, PathOrURL, SessionExpand
 
 if TYPE_CHECKING:
@@ -46,12 +56,6 @@ if TYPE_CHECKING:
 __all__ = ["ExportFormat", "ExportResult", "export_identities", "export_sessions"]
 
 ExportFormat = Literal["parquet", "csv", "jsonl"]
-STATE_SUFFIX = ".ory-frames-state.json"
-PARTIAL_SUFFIX = ".partial"
-_STATE_VERSION = 1
-_PART = re.compile(r"^part-(\d{6})")
-_EXTENSIONS: dict[str, str] = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}
-_COPY_CHUNK = 1 << 20
 
 
 def fetch_schemas(client: Client) -> dict[str, JSONObject]:
@@ -104,222 +108,8 @@ class ExportResult:
     problems: Mapping[str, int]
 
 
-@dataclass
-class _Target:
-    fs: pafs.FileSystem
-    path: str
-    fmt: str
-    partition_by: list[str]
-
-    @property
-    def partial(self) -> str:
-        return self.path + PARTIAL_SUFFIX
-
-    @property
-    def state(self) -> str:
-        return self.path + STATE_SUFFIX
-
-    def exists(self, path: str) -> bool:
-        return bool(self.fs.get_file_info(path).type != pafs.FileType.NotFound)
-
-    def remove(self, path: str) -> None:
-        info = self.fs.get_file_info(path)
-        if info.type == pafs.FileType.Directory:
-            self.fs.delete_dir(path)
-        elif info.type != pafs.FileType.NotFound:
-            self.fs.delete_file(path)
-
-    def part_name(self, index: int) -> str:
-        # Parquet parts are Arrow IPC files: cheap to write, and Parquet is encoded once, when combining.
-        ext = "arrow" if self.fmt == "parquet" else _EXTENSIONS[self.fmt]
-        return f"{self.partial}/part-{index:06d}.{ext}"
-
-    def parts(self) -> list[tuple[int, str]]:
-        """(index, path) of every part file under the partial directory, in index order."""
-        if not self.exists(self.partial):
-            return []
-        selector = pafs.FileSelector(self.partial, recursive=True)
-        found = []
-        for info in self.fs.get_file_info(selector):
-            match = _PART.match(info.base_name)
-            if info.type == pafs.FileType.File and match:
-                found.append((int(match.group(1)), info.path))
-        return sorted(found)
-
-    def size(self, path: str) -> int:
-        info = self.fs.get_file_info(path)
-        if info.type == pafs.FileType.File:
-            return int(info.size or 0)
-        if info.type == pafs.FileType.Directory:
-            infos = self.fs.get_file_info(pafs.FileSelector(path, recursive=True))
-            return sum(int(i.size or 0) for i in infos if i.type == pafs.FileType.File)
-        return 0
-
-
-def _target(path: PathOrURL, filesystem: Any, fmt: str, partition_by: str | Sequence[str] | None) -> _Target:
-    """Filesystem and plain path from a local path, a URI (``file:///…``, ``s3://…``) or an explicit filesystem."""
-    parts = [partition_by] if isinstance(partition_by, str) else list(partition_by or [])
-    text = os.fspath(path)
-    if filesystem is not None:
-        fs = (
-            filesystem if isinstance(filesystem, pafs.FileSystem) else pafs.PyFileSystem(pafs.FSSpecHandler(filesystem))
-        )
-        return _Target(fs, text.rstrip("/"), fmt, parts)
-    if "://" in text:
-        fs, plain = pafs.FileSystem.from_uri(text)
-        return _Target(fs, plain.rstrip("/"), fmt, parts)
-    return _Target(pafs.LocalFileSystem(), os.path.abspath(text), fmt, parts)
-
-
-def _write_json(target: _Target, path: str, value: Any) -> None:
-    """Replace a small JSON file atomically (write a sibling, then rename over)."""
-    tmp = path + ".tmp"
-    with target.fs.open_output_stream(tmp) as out:
-        out.write(orjson.dumps(value, option=orjson.OPT_INDENT_2))
-    target.fs.move(tmp, path)
-
-
-def _read_json(target: _Target, path: str) -> Any:
-    with target.fs.open_input_stream(path) as f:
-        return orjson.loads(f.read())
-
-
-def _is_json(f: pa.Field) -> bool:
-    return bool(f.metadata and f.metadata.get(b"ory_frames.json") == JSON_FIELD_METADATA[b"ory_frames.json"])
-
-
-def _dumps_cell(v: Any) -> str | None:
-    return None if v is None else orjson.dumps(v, option=orjson.OPT_NAIVE_UTC).decode()
-
-
-def _csv_table(table: pa.Table) -> pa.Table:
-    """Flat columns for CSV: nested values as JSON text, JSON columns as their text, categories as strings."""
-    columns = []
-    for f, col in zip(table.schema, table.columns, strict=True):
-        if _is_json(f):
-            col = (
-                col.cast(pa.string())
-                if not isinstance(f.type, pa.ExtensionType)
-                else pa.chunked_array([c.storage for c in col.chunks], pa.string())
-            )
-        elif pa.types.is_list(f.type) or pa.types.is_struct(f.type):
-            col = pa.array([_dumps_cell(v) for v in col.to_pylist()], pa.string())
-        elif pa.types.is_dictionary(f.type):
-            col = col.cast(pa.string())
-        columns.append(col)
-    return pa.table(columns, names=table.column_names)
-
-
-def _jsonl_bytes(table: pa.Table) -> bytes:
-    """One JSON object per row; JSON columns are embedded as values, timestamps as RFC 3339."""
-    json_cols = {f.name for f in table.schema if _is_json(f)}
-    lines = []
-    for row in table.to_pylist():
-        for name in json_cols:
-            if row[name] is not None:
-                row[name] = orjson.Fragment(row[name])
-        lines.append(orjson.dumps(row, option=orjson.OPT_NAIVE_UTC))
-    return b"\n".join(lines) + b"\n" if lines else b""
-
-
-def _write_part(target: _Target, index: int, table: pa.Table) -> None:
-    """Write one flushed part (a dataset write for partitioned output)."""
-    if target.partition_by:
-        import pyarrow.dataset as pads
-
-        pads.write_dataset(
-            table,
-            target.partial,
-            format="parquet",
-            partitioning=target.partition_by,
-            partitioning_flavor="hive",
-            basename_template=f"part-{index:06d}-{{i}}.parquet",
-            existing_data_behavior="overwrite_or_ignore",
-            filesystem=target.fs,
-        )
-        return
-    path = target.part_name(index)
-    if target.fmt == "parquet":
-        with target.fs.open_output_stream(path) as out, pa.ipc.new_file(out, table.schema) as writer:
-            writer.write_table(table)
-    elif target.fmt == "csv":
-        flat = _csv_table(table)
-        with target.fs.open_output_stream(path) as out:
-            pacsv.write_csv(flat, out, write_options=pacsv.WriteOptions(include_header=index == 0))
-    else:
-        with target.fs.open_output_stream(path) as out:
-            out.write(_jsonl_bytes(table))
-
-
-def _read_part(target: _Target, part: str) -> pa.Table:
-    """One Parquet-export part (an Arrow IPC file)."""
-    with target.fs.open_input_file(part) as f:
-        return pa.ipc.open_file(f).read_all()
-
-
-def _combine(target: _Target, schema: pa.Schema, dest: str) -> None:
-    """Join the part files into one file at ``dest``, one part (one row group) in memory at a time."""
-    parts = [p for _, p in target.parts()]
-    if target.fmt == "parquet":
-        with pq.ParquetWriter(dest, schema, filesystem=target.fs) as writer:
-            for part in parts:
-                writer.write_table(_read_part(target, part))
-        return
-    with target.fs.open_output_stream(dest) as out:
-        if not parts and target.fmt == "csv":
-            pacsv.write_csv(_csv_table(schema.empty_table()), out)
-        for part in parts:
-            with target.fs.open_input_stream(part) as f:
-                while chunk := f.read(_COPY_CHUNK):
-                    out.write(chunk)
-
-
-class _ParquetAppender:
-    """Encodes each flushed part into the combined Parquet file as it comes, in a background thread.
-
-    Arrow encodes without the GIL, so this overlaps with fetching and converting the next pages; the
-    file is moved to its combined name only once complete, else :func:`_combine` rebuilds it from the parts.
-    """
-
-    def __init__(self, target: _Target, schema: pa.Schema) -> None:
-        self._target = target
-        self._tmp = _combined(target) + ".tmp"
-        self._writer = pq.ParquetWriter(self._tmp, schema, filesystem=target.fs)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ory_frames-parquet")
-        self._pending: Future[None] | None = None
-
-    def append(self, table: pa.Table) -> None:
-        """Queue one part (waiting for the previous one first, so at most one is held)."""
-        self._wait()
-        self._pending = self._executor.submit(self._writer.write_table, table)
-
-    def _wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
-
-    def close(self) -> None:
-        """Finish the file and give it the combined name."""
-        try:
-            self._wait()
-            self._writer.close()
-        finally:
-            self._executor.shutdown(wait=True)
-        self._target.fs.move(self._tmp, _combined(self._target))
-
-    def abort(self) -> None:
-        """Stop after an error; the unfinished file is left for the next run to overwrite."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
-        with contextlib.suppress(Exception):
-            self._writer.close()
-
-
-def _fingerprint(schema: pa.Schema) -> str:
-    return hashlib.sha256(schema.serialize().to_pybytes()).hexdigest()
-
-
 def _run(
-    target: _Target,
+    target: Target,
     *,
     kind: str,
     schema: pa.Schema,
@@ -334,8 +124,8 @@ def _run(
 ) -> ExportResult:
     """Drive one export: pages -> parts (+ state after each) -> combine/rename."""
     started = time.perf_counter()
-    if target.fmt not in _EXTENSIONS:
-        raise InvalidInputError(f"format must be one of {sorted(_EXTENSIONS)}, got {target.fmt!r}")
+    if target.fmt not in EXTENSIONS:
+        raise InvalidInputError(f"format must be one of {sorted(EXTENSIONS)}, got {target.fmt!r}")
     if target.partition_by and target.fmt != "parquet":
         raise InvalidInputError("partition_by needs format='parquet'")
     missing = [c for c in target.partition_by if c not in schema.names]
@@ -344,42 +134,42 @@ def _run(
     if batch_rows <= 0:
         raise InvalidInputError(f"batch_rows must be positive, got {batch_rows}")
     header = {
-        "version": _STATE_VERSION,
+        "version": STATE_VERSION,
         "kind": kind,
         "format": target.fmt,
         "partition_by": target.partition_by,
         "params": dict(params),
-        "schema": _fingerprint(schema),
+        "schema": fingerprint(schema),
     }
     state: dict[str, Any] | None = None
     if resume and target.exists(target.state):
-        state = _read_json(target, target.state)
+        state = read_json(target, target.state)
         if {k: state.get(k) for k in header} != header:
             raise InvalidInputError(
                 f"{target.state} belongs to a different export (kind, format, filters or schemas differ); "
                 "delete it or export without resume=True"
             )
-        if state.get("phase") == "renaming" and target.exists(target.path) and not target.exists(_combined(target)):
-            _cleanup(target)  # the previous run had finished: only the clean-up was left
+        if state.get("phase") == "renaming" and target.exists(target.path) and not target.exists(combined_path(target)):
+            cleanup(target)  # the previous run had finished: only the clean-up was left
             return _result(target, state, started, resumed=True, problems=problems)
     elif target.exists(target.path) and not overwrite:
         raise FileExistsError(f"{target.path} exists; pass overwrite=True to replace it")
     if state is None:
-        _cleanup(target)
+        cleanup(target)
         target.fs.create_dir(target.partial, recursive=True)
         state = {**header, "next_token": None, "done": False, "rows": 0, "pages": 0, "parts": 0, "phase": "writing"}
-        _write_json(target, target.state, state)
+        write_json(target, target.state, state)
     resumed = state["rows"] > 0 or state["done"]
     for index, part in target.parts():
         if index >= state["parts"]:  # written after the last saved state: its rows will be fetched again
             target.fs.delete_file(part)
     if not state["done"]:
         single_parquet = target.fmt == "parquet" and not target.partition_by
-        appender = _ParquetAppender(target, schema) if single_parquet else None
+        appender = ParquetAppender(target, schema) if single_parquet else None
         try:
             if appender is not None:
                 for _, part in target.parts():  # parts a previous run flushed
-                    appender.append(_read_part(target, part))
+                    appender.append(read_part(target, part))
             pages = pages_from(state["next_token"])
             _pump(target, state, schema, convert, pages, progress, batch_rows, kind, appender)
         except BaseException:
@@ -388,12 +178,12 @@ def _run(
             raise
         if appender is not None:
             appender.close()
-    _finish(target, state, schema, overwrite)
+    finish(target, state, schema, overwrite)
     return _result(target, state, started, resumed=resumed, problems=problems)
 
 
 def _pump(
-    target: _Target,
+    target: Target,
     state: dict[str, Any],
     schema: pa.Schema,
     convert: Callable[[Sequence[Page]], pa.Table],
@@ -401,7 +191,7 @@ def _pump(
     progress: bool,
     batch_rows: int,
     unit: str,
-    appender: _ParquetAppender | None = None,
+    appender: ParquetAppender | None = None,
 ) -> None:
     """Fetch pages and convert them in groups, flushing a part (then the state) every ``batch_rows`` rows."""
     buffer: list[Page] = []
@@ -411,7 +201,7 @@ def _pump(
         nonlocal buffer, buffered
         if buffered:
             table = convert(buffer)
-            _write_part(target, state["parts"], table)
+            write_part(target, state["parts"], table)
             state["parts"] += 1
             if appender is not None:
                 appender.append(table)
@@ -421,7 +211,7 @@ def _pump(
             rows=state["rows"] + buffered,
             pages=state["pages"] + len(buffer),
         )
-        _write_json(target, target.state, state)
+        write_json(target, target.state, state)
         buffer, buffered = [], 0
         gc.collect()  # cheap here: the process's older objects are frozen and the buffer was just dropped
 
@@ -456,36 +246,8 @@ def _gc_between_flushes() -> Iterator[None]:
             gc.enable()
 
 
-def _combined(target: _Target) -> str:
-    return f"{target.partial}/combined.{_EXTENSIONS[target.fmt]}"
-
-
-def _finish(target: _Target, state: dict[str, Any], schema: pa.Schema, overwrite: bool) -> None:
-    """Move the finished output under its final name, then drop the partial directory and the state."""
-    if not target.partition_by and not target.exists(_combined(target)):
-        _combine(target, schema, _combined(target) + ".tmp")
-        target.fs.move(_combined(target) + ".tmp", _combined(target))
-    state["phase"] = "renaming"
-    _write_json(target, target.state, state)
-    if target.exists(target.path):
-        if not overwrite:
-            raise FileExistsError(f"{target.path} appeared during the export; pass overwrite=True to replace it")
-        target.remove(target.path)
-    if target.partition_by:
-        target.fs.move(target.partial, target.path)
-    else:
-        target.fs.move(_combined(target), target.path)
-    _cleanup(target)
-
-
-def _cleanup(target: _Target) -> None:
-    target.remove(target.partial)
-    target.remove(target.state)
-    target.remove(target.state + ".tmp")
-
-
 def _result(
-    target: _Target, state: Mapping[str, Any], started: float, *, resumed: bool, problems: ConversionProblems
+    target: Target, state: Mapping[str, Any], started: float, *, resumed: bool, problems: ConversionProblems
 ) -> ExportResult:
     problems.warn(stacklevel=4)
     return ExportResult(
@@ -568,7 +330,7 @@ def export_identities(
     """
     from ._paging import iter_identities
 
-    target = _target(path, filesystem, format, partition_by)
+    target = target_for(path, filesystem, format, partition_by)
     traits = trait_columns(fetch_schemas(client))
     converter = IdentityConverter(traits, include_credential=include_credential or ())
     filters: dict[str, Any] = {
@@ -624,7 +386,7 @@ def export_sessions(
     """
     from ._paging import iter_sessions
 
-    target = _target(path, filesystem, format, partition_by)
+    target = target_for(path, filesystem, format, partition_by)
     expands = [str(e) for e in expand_list(expand)]
     converter = SessionConverter(trait_columns(fetch_schemas(client)) if "identity" in expands else None)
 

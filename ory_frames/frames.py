@@ -28,7 +28,8 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
-from ._convert import ConversionProblems, IdentityConverter, SessionConverter
+from ._arrays import ConversionProblems
+from ._convert import IdentityConverter, SessionConverter
 from ._schema import JSON_FIELD_METADATA, TraitInfo, infer_schemas, normalize_schemas, trait_columns
 from ._types import Consistency, CredentialType, JSONObject, SessionExpand
 from .export import DEFAULT_SESSION_EXPAND, expand_list, fetch_schemas, with_progress

@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ory_frames._convert import ConversionWarning, IdentityConverter, SessionConverter
+from ory_frames._arrays import ConversionWarning
+from ory_frames._convert import IdentityConverter, SessionConverter
 from ory_frames._schema import trait_columns
 from ory_frames.frames import identities_frame, sessions_frame
 

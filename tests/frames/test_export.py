@@ -16,7 +16,8 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
 
-from ory_frames.export import PARTIAL_SUFFIX, STATE_SUFFIX, export_identities, export_sessions
+from ory_frames._parts import PARTIAL_SUFFIX, STATE_SUFFIX
+from ory_frames.export import export_identities, export_sessions
 from ory_frames.frames import read_identities, read_identity_sessions, read_sessions
 
 SEEDED = 120

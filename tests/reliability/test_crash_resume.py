@@ -22,7 +22,8 @@ import pytest
 from reliability_support import assert_same_rows
 
 from ory_frames import Client
-from ory_frames.export import PARTIAL_SUFFIX, STATE_SUFFIX, export_identities, export_sessions
+from ory_frames._parts import PARTIAL_SUFFIX, STATE_SUFFIX
+from ory_frames.export import export_identities, export_sessions
 from ory_frames.sandbox import running
 
 if sys.platform == "win32":  # pragma: no cover

@@ -1,0 +1,325 @@
+"""Arrow arrays from lists of JSON values, value by value: a value that does not fit becomes null (pure).
+
+These are the builders of the converters' value-by-value path (:mod:`ory_frames._convert`): strings,
+fixed categories, RFC 3339 timestamps, nested lists of objects and typed trait columns. Every value
+read as null is counted in :class:`ConversionProblems`, which ends in one :class:`ConversionWarning`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import re
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from ._columnar import loosen
+from ._errors import Problem
+from ._schema import JSON_TYPE, TraitInfo
+
+__all__ = [
+    "TIMESTAMP",
+    "ConversionProblems",
+    "ConversionWarning",
+    "TraitColumns",
+    "dictionary_array",
+    "gc_paused",
+    "json_array",
+    "json_text",
+    "nested_array",
+    "string_array",
+    "timestamp_array",
+]
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC: building many small lists from many live dicts otherwise triggers it often."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class ConversionWarning(UserWarning):
+    """Some values did not fit their column and were read as null."""
+
+
+@dataclass
+class ConversionProblems:
+    """Values set to null because they did not fit their column: counts per column plus a few samples."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    samples: list[Problem] = field(default_factory=list)
+    max_samples: int = 20
+
+    def add(self, row: Any, column: str, reason: str) -> None:
+        """Record one value read as null."""
+        self.counts[column] += 1
+        if len(self.samples) < self.max_samples:
+            self.samples.append(Problem(row, column, reason))
+
+    @property
+    def total(self) -> int:
+        """How many values were read as null."""
+        return sum(self.counts.values())
+
+    def as_dict(self) -> dict[str, int]:
+        """Counts per column, for ``df.attrs``."""
+        return dict(self.counts)
+
+    def warn(self, stacklevel: int = 3) -> None:
+        """Emit one :class:`ConversionWarning` summarising the problems, if there were any."""
+        if not self.total:
+            return
+        first = "; ".join(str(p) for p in self.samples[:3])
+        per_column = ", ".join(f"{c}: {n}" for c, n in self.counts.most_common())
+        warnings.warn(
+            f"{self.total} values did not fit their column and were read as null ({per_column}); e.g. {first}",
+            ConversionWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def json_text(value: Any) -> str | None:
+    """JSON text of a value (None stays None)."""
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, default=str)
+
+
+def json_array(texts: Sequence[str | None]) -> pa.Array:
+    """An Arrow JSON text array from JSON strings."""
+    storage = pa.array(texts, pa.string())
+    if isinstance(JSON_TYPE, pa.ExtensionType):
+        return pa.ExtensionArray.from_storage(JSON_TYPE, storage)
+    return storage
+
+
+def _normalise_ts(value: Any) -> Any:
+    """An RFC 3339 string with its fraction cut to microseconds (Go emits up to nanoseconds)."""
+    return _FRACTION.sub(r"\1", value) if isinstance(value, str) else value
+
+
+def _parse_ts(value: str) -> datetime | None:
+    """One RFC 3339 timestamp, or None when it does not parse."""
+    text = _normalise_ts(value.strip())
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def timestamp_array(values: Sequence[Any], column: str, problems: ConversionProblems, rows: Sequence[Any]) -> pa.Array:
+    """RFC 3339 strings (any offset, any fraction) -> timestamp[us, UTC]; bad values become null."""
+    try:
+        return pa.array(values, pa.string()).cast(TIMESTAMP)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    try:  # the usual failure: nanosecond fractions, which Go's RFC3339Nano emits
+        return pa.array([_normalise_ts(v) for v in values], pa.string()).cast(TIMESTAMP)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    out: list[datetime | None] = []
+    for row, v in zip(rows, values, strict=True):
+        parsed = _parse_ts(v) if isinstance(v, str) else None
+        if v is not None and parsed is None:
+            problems.add(row, column, f"{v!r} is not an RFC 3339 timestamp")
+        out.append(parsed)
+    return pa.array(out, TIMESTAMP)
+
+
+def nested_array(
+    values: Sequence[Any], arrow_type: pa.DataType, column: str, problems: ConversionProblems, rows: Sequence[Any]
+) -> pa.Array:
+    """Lists of dicts -> list<struct>; timestamps inside are parsed; rows that do not fit become null."""
+    loose = loosen(arrow_type)
+    try:
+        return pa.array(values, loose).cast(arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    out: list[pa.Array] = []
+    for row, v in zip(rows, values, strict=True):
+        try:
+            out.append(pa.array([_normalise_deep(v)], loose).cast(arrow_type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+            problems.add(row, column, f"does not fit {arrow_type}: {exc}")
+            out.append(pa.nulls(1, arrow_type))
+    return pa.concat_arrays(out) if out else pa.array([], arrow_type)
+
+
+def _normalise_deep(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_normalise_deep(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _normalise_deep(v) for k, v in value.items()}
+    return _normalise_ts(value)
+
+
+def dictionary_array(
+    values: Sequence[Any], categories: Sequence[str], column: str, problems: ConversionProblems, rows: Sequence[Any]
+) -> pa.Array:
+    """Strings -> dictionary<int8, string> with fixed categories; unknown values become null."""
+    index = {c: i for i, c in enumerate(categories)}
+    codes: list[int | None] = []
+    for row, v in zip(rows, values, strict=True):
+        code = index.get(v) if isinstance(v, str) else None
+        if code is None and v is not None:
+            problems.add(row, column, f"{v!r} is not one of {list(categories)}")
+        codes.append(code)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(list(categories), pa.string()))
+
+
+def string_array(values: Sequence[Any], column: str, problems: ConversionProblems, rows: Sequence[Any]) -> pa.Array:
+    """Strings -> string array; anything that is not a string becomes null."""
+    try:
+        return pa.array(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    out = []
+    for row, v in zip(rows, values, strict=True):
+        if v is not None and type(v) is not str:
+            problems.add(row, column, f"{_short(v)} is not a string")
+            v = None
+        out.append(v)
+    return pa.array(out, pa.string())
+
+
+# --- trait values ---------------------------------------------------------------------------------
+
+_Checker = Callable[[Any], tuple[bool, Any]]
+
+
+def _check_string(v: Any) -> tuple[bool, Any]:
+    return type(v) is str, v
+
+
+def _check_integer(v: Any) -> tuple[bool, Any]:
+    if type(v) is int:
+        return True, v
+    if type(v) is float and v.is_integer():
+        return True, int(v)  # 3.0 is an integer in JSON Schema (draft 6+)
+    return False, None
+
+
+def _check_number(v: Any) -> tuple[bool, Any]:
+    if type(v) is float or type(v) is int:
+        return True, float(v)
+    return False, None
+
+
+def _check_boolean(v: Any) -> tuple[bool, Any]:
+    return type(v) is bool, v
+
+
+_CHECKERS: dict[str, _Checker] = {
+    "string": _check_string,
+    "integer": _check_integer,
+    "number": _check_number,
+    "boolean": _check_boolean,
+}
+
+
+def _array_checker(item: _Checker) -> _Checker:
+    def check(v: Any) -> tuple[bool, Any]:
+        if type(v) is not list:
+            return False, None
+        out = []
+        for x in v:
+            ok, value = item(x)
+            if not ok:
+                return False, None
+            out.append(value)
+        return True, out
+
+    return check
+
+
+def _checker_for(info: TraitInfo) -> _Checker | None:
+    """Value check and normalisation of one trait column; None for JSON columns (anything goes)."""
+    if info.is_json:
+        return None
+    if info.json_type == "array":
+        return _array_checker(_CHECKERS.get(info.item_json_type or "", _check_string))
+    return _CHECKERS[info.json_type]
+
+
+# Exact Python type(s) that need no check for each scalar JSON type (bool is not an int in JSON).
+_EXACT: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (float,), "boolean": (bool,)}
+
+
+class TraitColumns:
+    """Builds the arrays of a set of trait columns, column by column, from the records' traits."""
+
+    def __init__(self, traits: Mapping[str, TraitInfo], prefix: str = "") -> None:
+        self.infos = list(traits.values())
+        self.names = [prefix + info.column for info in self.infos]
+        self.checkers = [_checker_for(info) for info in self.infos]
+
+    def fields(self) -> list[pa.Field]:
+        return [info.arrow_field().with_name(name) for info, name in zip(self.infos, self.names, strict=True)]
+
+    def arrays(self, traits: list[Any], problems: ConversionProblems, rows: Sequence[Any]) -> list[pa.Array]:
+        """One array per column; ``traits`` holds each record's traits object (or anything else)."""
+        cache: dict[tuple[str, ...], list[Any]] = {(): traits}
+
+        def values_at(path: tuple[str, ...]) -> list[Any]:
+            if path not in cache:
+                parent, key = values_at(path[:-1]), path[-1]
+                cache[path] = [p.get(key) if type(p) is dict else None for p in parent]
+            return cache[path]
+
+        out = []
+        for info, name, check in zip(self.infos, self.names, self.checkers, strict=True):
+            column = values_at(info.path)
+            if check is None:
+                out.append(json_array([None if v is None else json_text(v) for v in column]))
+                continue
+            exact = _EXACT.get(info.json_type)
+            bad = [i for i, v in enumerate(column) if v is not None and (exact is None or type(v) not in exact)]
+            if bad:
+                column = list(column)
+                for i in bad:
+                    ok, value = check(column[i])
+                    if not ok:
+                        problems.add(rows[i], name, f"{_short(column[i])} is not {_describe(info)}")
+                    column[i] = value if ok else None
+            if pa.types.is_timestamp(info.arrow_type):
+                out.append(timestamp_array(column, name, problems, rows))
+            elif pa.types.is_list(info.arrow_type) and pa.types.is_timestamp(info.arrow_type.value_type):
+                out.append(nested_array(column, info.arrow_type, name, problems, rows))
+            else:
+                out.append(pa.array(column, info.arrow_type))
+        return out
+
+
+def _short(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _describe(info: TraitInfo) -> str:
+    if info.json_type == "array":
+        return f"an array of {info.item_json_type}"
+    return f"a {info.json_type}" if info.json_type != "integer" else "an integer"

@@ -1,0 +1,164 @@
+"""Success and error responses of the Identity API decoded: JSON bodies, models, pages, and each error as its ApiError.
+
+Every failure is translated here once, from Ory's error envelope (fact sheet section 13), never by
+matching message text; a body the API never sends is an :class:`~ory_frames.UnexpectedResponseError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, TypeVar
+
+import httpx
+import orjson
+from pydantic import ValidationError
+
+from ory_frames._errors import ApiError, RateLimitError, UnexpectedResponseError, error_class_for
+from ory_frames._models import OryModel
+from ory_frames._paging import Page, next_token_from_link, ratelimit_headers
+from ory_frames._redact import mask_text, mask_url
+from ory_frames._retry import parse_reset
+
+__all__ = ["api_error", "decode_json", "decode_model", "decode_object", "decode_page"]
+
+_ModelT = TypeVar("_ModelT", bound=OryModel)
+
+
+def decode_json(response: httpx.Response) -> Any:
+    """The parsed body of a success response; bad JSON is an UnexpectedResponseError."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError as exc:
+        where = f"{response.request.method} {mask_url(response.request.url)}"
+        raise UnexpectedResponseError(
+            f"{where}: {response.status_code} answer is not valid JSON ({len(response.content)} bytes): {exc}"
+        ) from exc
+
+
+def decode_object(response: httpx.Response) -> dict[str, Any]:
+    """The parsed body of a success response, which must be a JSON object."""
+    data = decode_json(response)
+    if not isinstance(data, dict):
+        where = f"{response.request.method} {mask_url(response.request.url)}"
+        raise UnexpectedResponseError(f"{where}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def decode_model(cls: type[_ModelT], response: httpx.Response) -> _ModelT:
+    """The body of a success response as a model; a body that does not fit is an UnexpectedResponseError."""
+    data = decode_object(response)
+    try:
+        return cls.from_json(data)
+    except ValidationError as exc:
+        where = f"{response.request.method} {mask_url(response.request.url)}"
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        raise UnexpectedResponseError(f"{where}: the answer is not a {cls.__name__} ({problems})") from exc
+
+
+def api_error(response: httpx.Response, method: str, url: str, secrets: Sequence[str]) -> ApiError:
+    """Translate an error response once: Ory's envelope (or its bare and legacy variants) -> ApiError.
+
+    Envelope (fact sheet section 13): ``{"error": {id, code, status, request, reason, details, message}}``;
+    batch items and some proxies send the inner object bare; OAuth-style bodies use
+    ``{"error": "<code>", "error_description": "..."}``. Message text is never interpreted.
+    """
+    status = response.status_code
+    try:
+        body = orjson.loads(response.content) if response.content else None
+    except orjson.JSONDecodeError:
+        body = None
+    envelope: dict[str, Any] = {}
+    if isinstance(body, dict):
+        inner = body.get("error")
+        if isinstance(inner, dict):
+            envelope = inner
+        elif isinstance(inner, str):
+            envelope = {"reason": inner, "message": body.get("error_description") or body.get("message")}
+        elif any(k in body for k in ("code", "message", "reason", "status")):
+            envelope = body
+    message = envelope.get("message")
+    if not isinstance(message, str) or not message:
+        message = _fallback_message(response, parsed=body is not None, secrets=secrets)
+    code = envelope.get("code")
+    details = envelope.get("details")
+    reason = envelope.get("reason")
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "code": code if isinstance(code, int) else None,
+        "message": mask_text(message, secrets),
+        "reason": mask_text(reason, secrets) if isinstance(reason, str) and reason else None,
+        "request_id": _text(envelope.get("request")) or response.headers.get("x-request-id") or None,
+        "error_id": response.headers.get("ory-error-id") or _text(envelope.get("id")) or None,
+        "details": details if isinstance(details, dict) else None,
+        "method": method,
+        "url": url,
+    }
+    cls = error_class_for(status)
+    if issubclass(cls, RateLimitError):
+        return cls(reset_after=parse_reset(response.headers), **kwargs)
+    return cls(**kwargs)
+
+
+def _fallback_message(response: httpx.Response, *, parsed: bool, secrets: Sequence[str]) -> str:
+    """A message for an error body that is not Ory's envelope: status text plus a body excerpt."""
+    text = response.reason_phrase or "error"
+    if not parsed:
+        snippet = " ".join(response.text[:200].split())
+        if snippet:
+            ctype = response.headers.get("content-type", "no content type").split(";")[0]
+            text += f" (non-JSON {ctype} body: {mask_text(snippet, secrets)!r})"
+    return text
+
+
+def decode_page(
+    response: httpx.Response,
+    *,
+    page_size: int,
+    next_token: str | Literal["link"] | None,
+    base_url: httpx.URL,
+) -> Page:
+    """A Page from a list response; ``next_token="link"`` reads it from the keyset Link header."""
+    items = decode_json(response)
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        where = f"{response.request.method} {mask_url(response.request.url)}"
+        raise UnexpectedResponseError(f"{where}: expected a JSON array of objects")
+    malformed = _first_malformed(items)
+    if malformed is not None:
+        # Every identity, session and schema Ory lists has a string id, and an identity's traits are an
+        # object (fact sheet sections 3, 8, 11). A row without them cannot be matched back to Ory later
+        # (write-back would take it for a new identity), so the page is refused rather than read.
+        where = f"{response.request.method} {mask_url(response.request.url)}"
+        raise UnexpectedResponseError(f"{where}: item {malformed[0]} {malformed[1]}")
+    asked = response.request.url.params.get("page_size") or response.request.url.params.get("per_page")
+    if asked and asked.isdigit() and len(items) > int(asked):
+        # Ory never sends more than the page size asked for (fact sheet section 1); a larger page is a
+        # broken or hostile server, and trusting it would let one answer blow up memory.
+        where = f"{response.request.method} {mask_url(response.request.url)}"
+        raise UnexpectedResponseError(f"{where}: {len(items)} items on a page of at most {asked}")
+    if next_token == "link":
+        next_token = next_token_from_link(response.headers.get("link"), base_url)
+    total = response.headers.get("x-total-count")
+    return Page(
+        items=items,
+        next_token=next_token,
+        page_size=page_size,
+        request_id=response.headers.get("x-request-id"),
+        total_count=int(total) if total and total.strip().isdigit() else None,
+        ratelimit=ratelimit_headers(response.headers),
+    )
+
+
+def _text(value: Any) -> str | None:
+    """A non-empty string value, else None."""
+    return value if isinstance(value, str) and value else None
+
+
+def _first_malformed(items: list[dict[str, Any]]) -> tuple[int, str] | None:
+    """The index of the first listed object without a string ``id`` or with non-object ``traits``, and why."""
+    for index, item in enumerate(items):
+        if type(item.get("id")) is not str:
+            return index, "has no string 'id'"
+        traits = item.get("traits")
+        if traits is not None and type(traits) is not dict:
+            return index, f"has 'traits' of JSON type {type(traits).__name__}, not an object"
+    return None
