@@ -1,7 +1,8 @@
 """plan_changes: which cells, rows and identities differ between two frames, as planned operations.
 
-The comparison runs column by column over whole arrays (:func:`diff_frames`); Python code only
-visits the cells that changed, which :class:`_Builder` turns into typed, validated operations.
+Rows are matched by id in ``_match.py``. The comparison runs column by column over whole arrays
+(:func:`diff_frames`); Python code only visits the cells that changed, which :class:`_Builder` turns
+into typed, validated operations.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pandas as pd
 
 from ory_frames._errors import InvalidInputError, Problem
 
+from ._match import ID, frame_problems, match_rows, row_label
 from ._payloads import (
     PATCH_ID_NAMESPACE,
     ValueProblem,
@@ -42,7 +44,6 @@ from ._pointers import (
 )
 from ._validate import SchemaInfo, identifier_columns, load_schemas, normalise_identifier, state_problem
 
-ID = "id"
 PASSWORD = "password"
 # Columns that carry write-back inputs rather than identity fields.
 INPUT_COLUMNS: frozenset[str] = frozenset({ID, PASSWORD})
@@ -79,7 +80,10 @@ _cell_equal_ufunc = np.frompyfunc(_cell_equal, 2, 1)
 def _plain(values: pd.Series) -> pd.Series:
     """A series whose dtype compares by value: categories become their values."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.astype(values.cat.categories.dtype)
+        try:
+            return values.astype(values.cat.categories.dtype)
+        except (TypeError, ValueError):  # integer or boolean categories cannot hold NaN
+            return values.astype(object)
     return values
 
 
@@ -97,52 +101,18 @@ def changed_mask(old: pd.Series, new: pd.Series) -> np.ndarray:
     return np.asarray(~equal)
 
 
-def _row(frame: pd.DataFrame, pos: Any) -> Any:
-    """The index label at a position, as a plain Python value (so messages read ``row 17``)."""
-    label = frame.index[int(pos)]
-    return label.item() if isinstance(label, np.generic) else label
-
-
 def diff_frames(original: pd.DataFrame, edited: pd.DataFrame) -> FrameDiff:
     """Match rows by ``id`` and find changed cells, new rows, rows gone from edited, and id problems."""
-    problems: list[Problem] = []
     empty = np.empty(0, dtype=np.int64)
-    if ID not in original.columns:
-        problems.append(Problem(None, ID, "the original frame has no 'id' column"))
-    if ID not in edited.columns:
-        problems.append(Problem(None, ID, "the edited frame has no 'id' column"))
+    problems = frame_problems(original, edited)
     if problems:
         return FrameDiff(empty, empty, problems=problems)
 
-    orig_ids = original[ID].astype(object).where(original[ID].notna(), None)
-    if orig_ids.isna().any() or orig_ids.duplicated().any():
-        for pos in np.flatnonzero((orig_ids.isna() | orig_ids.duplicated(keep=False)).to_numpy()):
-            problems.append(Problem(_row(original, pos), ID, "the original frame has a missing or duplicate id"))
+    match = match_rows(original, edited)
+    problems.extend(match.problems)
+    matched, orig_positions = match.edited_pos, match.original_pos
 
-    ed_raw = edited[ID].astype(object)
-    new_mask = (ed_raw.isna() | (ed_raw == "")).to_numpy(dtype=bool)
-    ed_ids = ed_raw.where(~new_mask, None)
-    dup_mask = ~new_mask & ed_ids.duplicated(keep=False).to_numpy(dtype=bool)
-    for pos in np.flatnonzero(dup_mask):
-        problems.append(Problem(_row(edited, pos), ID, f"duplicate id {ed_ids.iloc[pos]!r} in the edited frame"))
-
-    index = pd.Index(orig_ids.dropna().drop_duplicates())
-    lookup = index.get_indexer(ed_ids.where(~new_mask, "").to_numpy(dtype=object))
-    unknown_mask = ~new_mask & (lookup < 0)
-    for pos in np.flatnonzero(unknown_mask):
-        problems.append(
-            Problem(_row(edited, pos), ID, f"id {ed_ids.iloc[pos]!r} is not in the original frame (unknown id)")
-        )
-
-    matched = np.flatnonzero(~new_mask & ~unknown_mask & ~dup_mask)
-    orig_positions = pd.Index(orig_ids).get_indexer(index[lookup[matched]]) if len(matched) else empty
-    orig_positions = np.asarray(orig_positions, dtype=np.int64)
-    seen = np.zeros(len(original), dtype=bool)
-    seen[orig_positions] = True
-    seen[np.flatnonzero(pd.Index(orig_ids).isin(ed_ids[~new_mask]))] = True
-    missing_pos = np.flatnonzero(~seen & orig_ids.notna().to_numpy(dtype=bool))
-
-    diff = FrameDiff(matched, orig_positions, new_pos=np.flatnonzero(new_mask), missing_pos=missing_pos)
+    diff = FrameDiff(matched, orig_positions, new_pos=match.new_pos, missing_pos=match.missing_pos)
     for column in edited.columns:
         if column in INPUT_COLUMNS or not isinstance(column, str):
             if not isinstance(column, str):
@@ -159,14 +129,14 @@ def diff_frames(original: pd.DataFrame, edited: pd.DataFrame) -> FrameDiff:
         where = np.flatnonzero(mask)
         if column_tokens(column) is None:
             for i in where[:1000]:
-                problems.append(Problem(_row(edited, matched[i]), column, _read_only_reason(column)))
+                problems.append(Problem(row_label(edited, matched[i]), column, _read_only_reason(column)))
             continue
         diff.changed[column] = where
     if PASSWORD in edited.columns and len(matched):
         has_pw = edited[PASSWORD].iloc[matched].notna().to_numpy(dtype=bool)
         for i in np.flatnonzero(has_pw):
             problems.append(
-                Problem(_row(edited, matched[i]), PASSWORD, "a password can only be given for a new row (no id)")
+                Problem(row_label(edited, matched[i]), PASSWORD, "a password can only be given for a new row (no id)")
             )
     diff.problems = problems
     return diff
@@ -260,7 +230,11 @@ class _Builder:
             values = frame[column]
             # Datetime arrays give Timestamps per element cheaply; converting them all is slow.
             is_time = isinstance(values.dtype, pd.DatetimeTZDtype) or values.dtype.kind == "M"
-            self._cache[key] = values.array if is_time else values.to_numpy(dtype=object)
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                # Category values as they are (to_numpy makes integer categories with NaN floats).
+                self._cache[key] = values.astype(object).to_numpy()
+            else:
+                self._cache[key] = values.array if is_time else values.to_numpy(dtype=object)
         return self._cache[key]
 
     def _cell(self, column: str, epos: int | None, opos: int | None) -> Any:
@@ -293,6 +267,8 @@ class _Builder:
         for frame in (self.original, self.edited):
             if column in frame.columns:
                 dtype = frame[column].dtype
+                if isinstance(dtype, pd.CategoricalDtype):
+                    dtype = dtype.categories.dtype
                 if pd.api.types.is_bool_dtype(dtype):
                     return "boolean"
                 if pd.api.types.is_integer_dtype(dtype):
@@ -546,13 +522,13 @@ def plan_changes(
     >>> plan = plan_changes(original, edited, schemas={"default": schema})  # doctest: +SKIP
     >>> plan.summary()  # doctest: +SKIP
     """
+    if problems := frame_problems(original, edited):
+        raise InvalidInputError(problems)
     if schemas is None:
         schemas = _frame_schemas(original)
     infos = load_schemas(schemas)
     diff = diff_frames(original, edited)
     problems = list(diff.problems)
-    if ID not in original.columns or ID not in edited.columns:
-        raise InvalidInputError(problems)
     builder = _Builder(original, edited, infos, problems)
     creates = builder.creates(diff.new_pos)
     patches = builder.patches(diff)

@@ -22,6 +22,8 @@ MAX_BATCH_ITEMS_WITH_PASSWORD = 200
 # The namespace of patch ids: uuid5(namespace, f"{plan_id}:{row}").
 PATCH_ID_NAMESPACE = uuid.UUID("6f1c3f1e-5f0b-4b8e-9a53-7d0c1e0a2b44")
 PASSWORD_MASK = "***"
+# Our client's JSON encoder (orjson) and Ory's Go server both stop at 64-bit integers.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class ValueProblem(ValueError):
@@ -47,8 +49,10 @@ def _type_names(json_type: str | Sequence[str] | None) -> set[str]:
     return set(json_type)
 
 
-def _show(value: Any) -> str:
-    return repr(value.item() if isinstance(value, np.generic) else value)
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr`` of a value (numpy scalars unwrapped), cut to about ``limit`` characters for messages."""
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"
 
 
 def to_json_value(value: Any, json_type: str | Sequence[str] | None = None) -> Any:
@@ -61,37 +65,44 @@ def to_json_value(value: Any, json_type: str | Sequence[str] | None = None) -> A
     types = _type_names(json_type)
     if is_missing(value):
         return None
-    if isinstance(value, np.generic):
-        value = value.item()
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        value = value.item()  # a 0-d array is what pandas stores for some assigned arrays
     if isinstance(value, bool):
         if types and not types & {"boolean"}:
-            raise ValueProblem(f"{value!r} is not {_article(types)}")
+            raise ValueProblem(f"{short_repr(value)} is not {_article(types)}")
         return value
     if isinstance(value, int):
         if types and not types & {"integer", "number"}:
-            raise ValueProblem(f"{value!r} is not {_article(types)}")
+            raise ValueProblem(f"{short_repr(value)} is not {_article(types)}")
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise ValueProblem(f"{short_repr(value)} is too large: integers must fit in 64 bits to be sent")
         return value
     if isinstance(value, float):
         if math.isinf(value):
-            raise ValueProblem(f"{value!r} is not a finite number")
+            raise ValueProblem(f"{short_repr(value)} is not a finite number")
         if "integer" in types and "number" not in types:
             if not value.is_integer():
-                raise ValueProblem(f"{value!r} is not an integer")
+                raise ValueProblem(f"{short_repr(value)} is not an integer")
             return int(value)
         if types and not types & {"number", "integer"}:
-            raise ValueProblem(f"{value!r} is not {_article(types)}")
+            raise ValueProblem(f"{short_repr(value)} is not {_article(types)}")
         return value
     if isinstance(value, str):
         if types and not types & {"string"}:
-            raise ValueProblem(f"{value!r} is not {_article(types)}")
+            raise ValueProblem(f"{short_repr(value)} is not {_article(types)}")
         return value
     if isinstance(value, pd.Timestamp | datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
+        # Ory's string fields (schema_id, external_id) and typed traits take no object or array.
+        if types and not types & {"object"}:
+            raise ValueProblem(f"{short_repr(value)} is not {_article(types)}")
         return {str(k): to_json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple | np.ndarray | pd.api.extensions.ExtensionArray):
+        if types and not types & {"array"}:
+            raise ValueProblem(f"{short_repr(value)} is not {_article(types)}")
         return [to_json_value(v) for v in value]
-    raise ValueProblem(f"{_show(value)} of type {type(value).__name__} cannot be sent as JSON")
+    raise ValueProblem(f"{short_repr(value)} of type {type(value).__name__} cannot be sent as JSON")
 
 
 def _article(types: set[str]) -> str:

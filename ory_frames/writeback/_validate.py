@@ -15,6 +15,7 @@ import jsonschema
 
 from ory_frames._errors import Problem
 
+from ._payloads import short_repr
 from ._pointers import TRAITS_PREFIX
 
 VALID_STATES: frozenset[str] = frozenset({"active", "inactive"})
@@ -71,11 +72,19 @@ class SchemaInfo:
 
 
 def _reason(error: Any) -> str:
+    """A jsonschema error in our words: ``'x' is not a valid email`` rather than ``is not a 'email'``."""
     if error.validator == "type":
         wanted = error.validator_value
         names = [wanted] if isinstance(wanted, str) else list(wanted)
-        return f"{error.instance!r} is not of type {' or '.join(names)}"
-    return str(error.message)
+        return f"{short_repr(error.instance)} is not of type {' or '.join(names)}"
+    if error.validator == "format":
+        return f"{short_repr(error.instance)} is not a valid {error.validator_value}"
+    message = str(error.message)
+    # jsonschema repeats the whole value (which may be a huge string) in its message.
+    return message if len(message) <= _MAX_MESSAGE else f"{message[: _MAX_MESSAGE - 5]}...{message[-2:]}"
+
+
+_MAX_MESSAGE = 300
 
 
 # Keywords that tie several trait properties together: with any of them, changing one value needs the

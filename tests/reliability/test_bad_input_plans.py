@@ -36,7 +36,7 @@ EDITABLE = [
     "metadata_public",
     "metadata_admin",
 ]
-# `id` holding a dict is a known bug (test_unhashable_id_is_invalid_input), so the id column is left alone here.
+# `id` holding odd values is covered by test_unhashable_id_is_invalid_input and tests/writeback/test_bad_input.py.
 EXTRA = ["traits.name", "traits.name.first.given", "traits.émoji 😀", "traits.a~b/c", "password", "credentials"]
 
 huge = st.builds(
@@ -60,7 +60,7 @@ cells = st.one_of(
     st.dictionaries(st.text(max_size=4), st.none() | st.integers() | st.text(max_size=6) | st.floats(), max_size=3),
     st.lists(st.integers() | st.text(max_size=3), max_size=3),
 )
-STRING_ONLY = ("schema_id", "external_id")  # non-string values: see the xfail tests at the end
+STRING_ONLY = ("schema_id", "external_id")  # non-string values: see test_non_string_id_fields_are_invalid_input below
 columns = st.sampled_from([c for c in EDITABLE + EXTRA if c not in STRING_ONLY])
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8) | huge,
@@ -178,7 +178,6 @@ def _one_default(client: Client) -> pd.DataFrame:
     return _fresh_original(client, 0).iloc[:3].reset_index(drop=True)
 
 
-@pytest.mark.xfail(strict=True, reason="writeback/_diff.py: duplicate column names raise AttributeError")
 def test_duplicate_columns_are_invalid_input(sandbox: tuple[str, Client]) -> None:
     # pandas gives a DataFrame, not a Series, for a duplicated label; `_diff._plain` reads `.dtype` of it.
     original = _one_default(sandbox[1])
@@ -187,7 +186,6 @@ def test_duplicate_columns_are_invalid_input(sandbox: tuple[str, Client]) -> Non
         plan_changes(original, edited)
 
 
-@pytest.mark.xfail(strict=True, reason="writeback: a dict/list schema_id or external_id is planned, not refused")
 @pytest.mark.parametrize("column", STRING_ONLY)
 @pytest.mark.parametrize("value", [{}, {"a": 1}, ["default"]])
 def test_non_string_id_fields_are_invalid_input(sandbox: tuple[str, Client], column: str, value: Any) -> None:
@@ -212,7 +210,6 @@ def test_sandbox_answers_400_not_500_for_non_string_id_fields(
         sandbox[1].patch_identity(identity_id, [{"op": "add", "path": path, "value": value}])
 
 
-@pytest.mark.xfail(strict=True, reason="writeback/_diff.py diff_frames: a dict in the id column raises TypeError")
 def test_unhashable_id_is_invalid_input(sandbox: tuple[str, Client]) -> None:
     original = _one_default(sandbox[1])
     new = pd.DataFrame([{"schema_id": "default", "traits.email": "x@example.org", "id": {}}], index=[99])
@@ -220,9 +217,10 @@ def test_unhashable_id_is_invalid_input(sandbox: tuple[str, Client]) -> None:
         plan_changes(original, pd.concat([original, new]))
 
 
-@pytest.mark.xfail(strict=True, reason="writeback/_diff.py _plain: a categorical column with NaN raises ValueError")
 def test_categorical_column_with_missing_values(sandbox: tuple[str, Client]) -> None:
-    original = _one_default(sandbox[1])
+    fresh = _fresh_original(sandbox[1], 0)
+    original = fresh[fresh["traits.age"].notna()].iloc[:3].reset_index(drop=True)
+    assert len(original) == 3, "the seeded user base has identities with an age"
     edited = original.copy()
     edited["traits.age"] = edited["traits.age"].astype(object)
     edited.at[0, "traits.age"] = None

@@ -26,7 +26,7 @@ def _problems(original: pd.DataFrame, edited: pd.DataFrame, schemas: Any, **kwar
         ("traits.age", "old", "row 1, column 'traits.age': 'old' is not an integer (schema 'default')"),
         ("traits.newsletter", "yes", "row 1, column 'traits.newsletter': 'yes' is not a boolean (schema 'default')"),
         ("traits.age", 7, "row 1, column 'traits.age': 7 is less than the minimum of 13 (schema 'default')"),
-        ("traits.email", "not-an-email", "row 1, column 'traits.email': 'not-an-email' is not a 'email'"),
+        ("traits.email", "not-an-email", "row 1, column 'traits.email': 'not-an-email' is not a valid email"),
         ("traits.email", None, "row 1, column 'traits.email': is required (schema 'default')"),
         ("traits.nickname", "x", "row 1, column 'traits': Additional properties are not allowed"),
         ("state", "banned", "row 1, column 'state': 'banned' is not a valid state"),
@@ -68,7 +68,7 @@ def test_all_problems_in_one_error_and_nothing_sent(
     assert any(p.startswith("row 4, column 'id': duplicate id") for p in problems)
     assert any(p.startswith("row 0, column 'traits.age': 3.5 is not an integer") for p in problems)
     assert any(p.startswith("row 17, column 'state': 'gone' is not a valid state") for p in problems)
-    assert any(p.startswith("row 17, column 'traits.email': 'broken' is not a 'email'") for p in problems)
+    assert any(p.startswith("row 17, column 'traits.email': 'broken' is not a valid email") for p in problems)
     assert fake.requests == []
 
 
