@@ -8,6 +8,7 @@ import os
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 DEMO_IDENTITIES = 5_000
@@ -202,14 +203,19 @@ def _plan_file(text: str) -> PlanFile:
         raise argparse.ArgumentTypeError(f"{text!r}: {reasons}") from None
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive integer")
-    return value
+def whole_number(minimum: int, too_small: str) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum``; ``too_small`` ends the error message."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} {too_small}")
+        return value
+
+    return parse
 
 
 def add_apply(subparsers: Any) -> None:
@@ -228,7 +234,13 @@ def add_apply(subparsers: Any) -> None:
     )
     p.add_argument("plan", type=_plan_file, metavar="PLAN.json", help="the plan file")
     p.add_argument("--dry-run", action="store_true", help="print the summary and the payloads; send nothing")
-    p.add_argument("--workers", type=_positive, default=8, metavar="N", help="concurrent requests (default: 8)")
+    p.add_argument(
+        "--workers",
+        type=whole_number(1, "is not a positive integer"),
+        default=8,
+        metavar="N",
+        help="concurrent requests (default: 8)",
+    )
     p.add_argument(
         "--overwrite",
         action="store_true",

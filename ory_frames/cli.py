@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._cli_jobs import EXIT_CODES, add_apply, add_demo, add_export, wrap_help
+from ._cli_jobs import EXIT_CODES, add_apply, add_demo, add_export, whole_number, wrap_help
 
 TIERS = ("developer", "production", "growth", "enterprise")
 TOP_EXIT_CODES = """\
@@ -29,14 +29,7 @@ class CommandError(Exception):
     """A runtime failure worth one line on stderr and exit code 1."""
 
 
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
-    return value
+_non_negative = whole_number(0, "is negative")
 
 
 def _port(text: str) -> int:
