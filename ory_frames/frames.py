@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from ._arrays import ConversionProblems
 from ._convert import IdentityConverter, SessionConverter
+from ._errors import InvalidInputError, Problem
 from ._schema import JSON_FIELD_METADATA, TraitInfo, infer_schemas, normalize_schemas, trait_columns
 from ._types import Consistency, CredentialType, JSONObject, SessionExpand
 from .export import DEFAULT_SESSION_EXPAND, expand_list, fetch_schemas, with_progress
@@ -217,13 +218,19 @@ def identities_frame(
     include_credential
         Credential types whose ``config`` becomes a column.
 
+    Raises
+    ------
+    InvalidInputError
+        If a record is not an object with a string ``id``, or its ``traits`` are not an object: such a
+        row could not be matched back to Ory by write-back.
+
     Examples
     --------
     >>> df = identities_frame([{"id": "a", "schema_id": "default", "state": "active", "traits": {"email": "a@x.io"}}])
     >>> df["traits.email"].tolist()
     ['a@x.io']
     """
-    items = list(records)
+    items = _objects_with_ids(records, "identity")
     inferred = schemas is None
     resolved = infer_schemas(items) if schemas is None else normalize_schemas(schemas)
     traits = trait_columns(resolved)
@@ -344,7 +351,7 @@ def sessions_frame(
     When any record embeds its ``identity``, the ``identity.*`` columns are added, typed from
     ``schemas`` or inferred from the embedded traits.
     """
-    items = list(records)
+    items = _objects_with_ids(records, "session")
     identities = [r["identity"] for r in items if isinstance(r.get("identity"), dict)]
     inferred = schemas is None
     resolved = infer_schemas(identities) if schemas is None else normalize_schemas(schemas)
@@ -353,3 +360,31 @@ def sessions_frame(
     return _sessions_df(
         converter, [batch], resolved if identities else {}, read_at=_now(), filters={}, inferred=inferred
     )
+
+
+def _objects_with_ids(records: Iterable[Mapping[str, Any]], kind: str) -> list[Mapping[str, Any]]:
+    """The records as a list; InvalidInputError names every one that is not an Ory object with a string id.
+
+    A row without its id could not be matched back to Ory: write-back would take it for a new identity.
+    """
+    items = list(records)
+    problems = []
+    for row, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            problems.append(
+                Problem(row, None, f"{_article(kind)} {kind} must be a JSON object, not {type(item).__name__}")
+            )
+        elif not isinstance(item.get("id"), str):
+            problems.append(Problem(row, "id", f"{_article(kind)} {kind} needs a string id, got {item.get('id')!r}"))
+        elif kind == "identity" and not isinstance(item.get("traits"), (Mapping, type(None))):
+            problems.append(
+                Problem(row, "traits", f"traits must be a JSON object, not {type(item['traits']).__name__}")
+            )
+    if problems:
+        raise InvalidInputError(problems)
+    return items
+
+
+def _article(noun: str) -> str:
+    """'an' before a vowel, else 'a'."""
+    return "an" if noun[:1] in "aeiou" else "a"

@@ -14,6 +14,7 @@ import pytest
 
 from ory_frames._arrays import ConversionWarning
 from ory_frames._convert import IdentityConverter, SessionConverter
+from ory_frames._errors import InvalidInputError
 from ory_frames._schema import trait_columns
 from ory_frames.frames import identities_frame, sessions_frame
 
@@ -221,17 +222,40 @@ def test_frame_warns_and_counts_wrong_trait_types(make: Any) -> None:
 
 
 def test_unknown_fields_and_odd_shapes_never_crash(make: Any) -> None:
+    # The converter reads anything; only the frame functions insist on an id (see the next test).
     odd = [
         {"id": "a", "new_top_level": {"x": 1}, "traits": None, "state": "suspended"},
         {"id": "b", "traits": "not an object", "verifiable_addresses": "nope", "credentials": []},
         {"id": "c", "verifiable_addresses": [{"value": 5, "verified": "yes"}], "recovery_addresses": [None]},
         {},
     ]
-    with pytest.warns(ConversionWarning):
-        df = identities_frame(odd, schemas={"default": make.email_name_schema})
-    assert len(df) == 4
-    assert pd.isna(df.loc[0, "state"])  # not one of active/inactive
-    assert df.loc[2, "verifiable_addresses"] is None
+    conv = IdentityConverter(trait_columns({"default": make.email_name_schema}))
+    batch = conv.convert(odd)
+    assert batch.num_rows == 4
+    assert batch.column("state")[0].as_py() is None  # not one of active/inactive
+    assert batch.column("verifiable_addresses")[2].as_py() is None
+    assert conv.problems.as_dict()
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        ([{"traits": {}}], "row 0, column 'id': an identity needs a string id"),
+        ([{"id": 7}], "row 0, column 'id': an identity needs a string id, got 7"),
+        ([{"id": "a", "traits": "x"}], "row 0, column 'traits': traits must be a JSON object, not str"),
+        ([{"id": "a"}, "nope"], "row 1: an identity must be a JSON object, not str"),
+    ],
+)
+def test_identities_frame_refuses_records_it_could_not_match_back(make: Any, records: list[Any], expected: str) -> None:
+    # A row without its id would look like a new identity to write-back (fact sheet section 3: ids always present).
+    with pytest.raises(InvalidInputError) as info:
+        identities_frame(records, schemas={"default": make.email_name_schema})
+    assert expected in str(info.value)
+
+
+def test_sessions_frame_refuses_a_session_without_id() -> None:
+    with pytest.raises(InvalidInputError, match="row 1, column 'id': a session needs a string id"):
+        sessions_frame([{"id": "s1"}, {"active": True}])
 
 
 def test_empty_records_give_typed_empty_frame(make: Any) -> None:
