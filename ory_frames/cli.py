@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from ._cli_jobs import EXIT_CODES, add_apply, add_demo, add_export, whole_number, wrap_help
@@ -37,6 +38,18 @@ def _port(text: str) -> int:
     if value > 65535:
         raise argparse.ArgumentTypeError(f"{value} is not a TCP port (0-65535)")
     return value
+
+
+def _instant(text: str) -> datetime:
+    """An RFC 3339 / ISO 8601 instant; without an offset it is taken as UTC."""
+    stripped = text.strip()
+    if stripped[-1:] in ("Z", "z"):  # fromisoformat reads a trailing Z only from Python 3.11 on
+        stripped = stripped[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(stripped)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time, e.g. 2026-11-01T00:00:00Z") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _fault_spec(text: str) -> str:
@@ -73,6 +86,13 @@ def add_sandbox(subparsers: Any) -> None:
     )
     p.add_argument("--fault-seed", type=int, default=0, metavar="N", help="seed of the fault dice (default: 0)")
     p.add_argument(
+        "--now",
+        type=_instant,
+        default=None,
+        metavar="TIME",
+        help="start the sandbox's clock at TIME, e.g. 2026-11-01T00:00:00Z (default: the real time)",
+    )
+    p.add_argument(
         "--oidc-provider",
         action="append",
         dest="oidc_providers",
@@ -106,6 +126,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
             seed_identities=args.seed_identities,
             seed=args.seed,
             public_url=url,
+            now=args.now,
         )
     except (OSError, ValueError) as exc:
         raise CommandError(f"could not build the sandbox: {exc}") from None
@@ -116,6 +137,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         details.append(f"{args.rate_limits} rate limits")
     if args.faults:
         details.append(f"faults {args.faults}")
+    if args.now:
+        details.append(f"clock from {args.now.isoformat()}")
     print(f"Ory sandbox on {url} ({', '.join(details)}); Ctrl-C to stop", flush=True)
     config = uvicorn.Config(app, host=args.host, port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ def create_app(
     public_url: str | None = None,
     extend_returns_204: bool = False,
     clock: Callable[[], float] | None = None,
+    now: datetime | None = None,
 ) -> Starlette:
     """Build the sandbox as a Starlette app.
 
@@ -53,6 +55,10 @@ def create_app(
     clock
         Monotonic seconds for the rate-limit windows (default ``time.monotonic``); tests share a fake one
         with the client's ``RateBudget`` so that only virtual time passes.
+    now
+        Where the sandbox's wall clock starts (timezone-aware); it then advances in real time, so expiries and
+        ``active`` still behave. Seeded data is generated relative to it, so the same ``now`` and ``seed`` give
+        the same documents. Default: the real time.
 
     Returns
     -------
@@ -63,6 +69,8 @@ def create_app(
     ------
     ImportError
         If the ``sandbox`` extra is not installed.
+    ValueError
+        If ``now`` is a naive datetime.
 
     Examples
     --------
@@ -87,6 +95,7 @@ def create_app(
         public_url=public_url,
         extend_returns_204=extend_returns_204,
         clock=clock,
+        now=now,
     )
 
 

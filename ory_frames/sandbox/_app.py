@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import _flows, _identities, _sessions
 from . import _wire as w
-from ._context import Context, ctx
+from ._context import Context, ctx, wall_clock
 from ._schemas import SchemaRegistry
 from ._sessions import parse_offset_paging
 from ._store import Store
@@ -134,6 +135,7 @@ def build_app(
     public_url: str | None = None,
     extend_returns_204: bool = False,
     clock: Callable[[], float] | None = None,
+    now: datetime | None = None,
 ) -> Starlette:
     """Build the Starlette app; `create_app` in `__init__` is the public face of this."""
     url = (public_url or "http://127.0.0.1:4433").rstrip("/")
@@ -148,12 +150,13 @@ def build_app(
         public_url=url,
         oidc_providers=tuple(oidc_providers),
         extend_returns_204=extend_returns_204,
+        now=wall_clock(now),
     )
     app.state.store = store
     if seed_identities:
         seeder = _optional("ory_frames.sandbox._seed")
         if seeder is not None:
-            seeder.seed_store(store, identities=seed_identities, seed=seed)
+            seeder.seed_store(store, identities=seed_identities, seed=seed, now=now)
     middleware = _optional("ory_frames.sandbox._middleware")
     if middleware is not None:
         app.add_middleware(

@@ -31,7 +31,7 @@ def _body(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _expiry(body: dict[str, Any], *, code: bool) -> datetime:
+def _expiry(body: dict[str, Any], *, code: bool, now: datetime) -> datetime:
     """The expiry from `expires_in`, with Kratos' two wordings of the future-time error (facts §9)."""
     raw = body.get("expires_in")
     seconds = float(RECOVERY_LIFESPAN_SECONDS)
@@ -45,7 +45,7 @@ def _expiry(body: dict[str, Any], *, code: bool) -> datetime:
     if seconds <= 0:
         verb = "must result to" if code else "must be result to"
         raise w.bad_request(f'Value from "expires_in" {verb} a future time: {w.go_duration_text(seconds)}')
-    return datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    return now + timedelta(seconds=seconds)
 
 
 def _identity_id(body: dict[str, Any]) -> str | None:
@@ -62,7 +62,7 @@ async def create_recovery_code(request: Request) -> Response:
     flow_type = body.get("flow_type") or "browser"
     if flow_type not in ("browser", "api"):
         raise w.bad_request(f"flow_type must be one of 'browser' or 'api', got '{flow_type}'")
-    expires = _expiry(body, code=True)
+    expires = _expiry(body, code=True, now=c.now())
     ident = _identity_id(body)
     if ident is None:
         raise w.bad_request(message="uuid: incorrect UUID length in identity_id")
@@ -82,7 +82,7 @@ async def create_recovery_link(request: Request) -> Response:
     """POST /admin/recovery/link: 200; an unknown identity is a 400 here (facts §9)."""
     c = ctx(request)
     body = _body(await request.body())
-    expires = _expiry(body, code=False)
+    expires = _expiry(body, code=False, now=c.now())
     ident = _identity_id(body)
     if ident is None or c.store.identity_view(ident, "list") is None:
         raise w.bad_request("The requested identity id does not exist.")
@@ -96,7 +96,7 @@ async def create_recovery_link(request: Request) -> Response:
 
 
 def _login_flow(c: Context, provider: str, request: Request) -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
+    now = c.now()
     flow_id = str(uuid.uuid4())
     action = f"{c.public_url}/self-service/login?flow={flow_id}"
     nodes = [
@@ -233,5 +233,5 @@ async def sandbox_complete_test_login_flow(request: Request) -> Response:
     if problems:
         payload["error"] = {"step": "schema_validation", "reason": str(problems[0]), "message": "validation failed"}
     flow["test_context"] = {"provider_id": flow["test_context"]["provider_id"], "debug_payload": payload}
-    flow["updated_at"] = _iso(datetime.now(timezone.utc))
+    flow["updated_at"] = _iso(c.now())
     return w.json_response(flow)

@@ -18,7 +18,6 @@ from ._identity_doc import (
     build_new_identity,
     identity_from_body,
     import_credentials,
-    now_rfc3339,
     render_identity,
     strict_decode_error,
 )
@@ -220,7 +219,7 @@ async def create_identity(request: Request) -> Response:
     """POST /admin/identities: strict decode, validate, insert; 201 + Location (facts §5)."""
     c = ctx(request)
     body = identity_from_body(decode_body(await request.body()), strict=True)
-    doc, _ = build_new_identity(body, lambda sid: c.schemas.validate(sid, body.get("traits")), now_rfc3339())
+    doc, _ = build_new_identity(body, lambda sid: c.schemas.validate(sid, body.get("traits")), c.now_rfc3339())
     try:
         c.store.add_identity(doc)
     except UniqueViolation:
@@ -264,7 +263,7 @@ async def batch_patch_identities(request: Request) -> Response:
         raise w.bad_request(
             "The maximum number of identities per request that can be created or deleted at once is 1000."
         )
-    now = now_rfc3339()
+    now = c.now_rfc3339()
     docs: list[dict[str, Any] | None] = []
     errors: list[dict[str, Any] | None] = []
     plaintext = 0
@@ -313,7 +312,7 @@ def _save_updated(c: Context, doc: dict[str, Any]) -> Response:
             kind = "object" if isinstance(value, dict) else "array" if isinstance(value, list) else type(value).__name__
             raise w.bad_request(f"json: cannot unmarshal {kind} into Go struct field Identity.{key} of type string")
     schema = c.schemas.validate(doc["schema_id"], doc.get("traits"))
-    now = now_rfc3339()
+    now = c.now_rfc3339()
     doc["updated_at"] = now
     apply_derived(doc, schema, now)
     try:
@@ -364,11 +363,11 @@ async def update_identity(request: Request) -> Response:
             raise w.bad_request("identity state is not valid")
         if state != doc.get("state"):
             doc["state"] = state
-            doc["state_changed_at"] = now_rfc3339()
+            doc["state_changed_at"] = c.now_rfc3339()
     for key in ("traits", "metadata_public", "metadata_admin", "external_id"):
         doc[key] = body.get(key)
     if "credentials" in body and body["credentials"] is not None:
-        new, _ = import_credentials(doc["id"], body["credentials"], now_rfc3339())
+        new, _ = import_credentials(doc["id"], body["credentials"], c.now_rfc3339())
         _merge_credentials(doc.setdefault("credentials", {}), new)
     return _save_updated(c, doc)
 
@@ -396,11 +395,11 @@ async def patch_identity(request: Request) -> Response:
             raise w.bad_request(
                 f"The supplied state ('{new_doc.get('state')}') was not valid. Valid states are ('active', 'inactive')."
             )
-        new_doc["state_changed_at"] = now_rfc3339()
+        new_doc["state_changed_at"] = c.now_rfc3339()
     for key in ("verifiable_addresses", "recovery_addresses"):
         for addr in new_doc.get(key) or []:
             if key == "verifiable_addresses" and addr.get("verified") and not addr.get("verified_at"):
-                addr["verified_at"] = now_rfc3339()
+                addr["verified_at"] = c.now_rfc3339()
     new_doc.setdefault("created_at", doc["created_at"])
     new_doc.setdefault("schema_id", doc["schema_id"])
     return _save_updated(c, new_doc)
@@ -476,7 +475,7 @@ async def delete_identity_credentials(request: Request) -> Response:
     else:
         raise w.bad_request(f"Credentials type {kind} cannot be deleted.")
     doc["credentials"] = creds
-    doc["updated_at"] = now_rfc3339()
+    doc["updated_at"] = c.now_rfc3339()
     c.store.replace_identity(doc)
     return Response(status_code=204)
 

@@ -51,11 +51,6 @@ _KNOWN_HASH = re.compile(
 _PBKDF2_ITERATIONS = 1000
 
 
-def now_rfc3339() -> str:
-    """Current UTC time in RFC 3339 with microseconds, as Go marshals a UTC time."""
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 def parse_time(value: str) -> datetime:
     """Parse an RFC 3339 timestamp (with `Z` or an offset)."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))

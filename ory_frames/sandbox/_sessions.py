@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -117,7 +116,7 @@ async def list_sessions(request: Request) -> Response:
     after_key, after_id = _decode_session_token(q.get("page_token") or FIRST_SESSION_TOKEN)
     active = _parse_active(request)
     expand = _parse_expand(request)
-    now = time.time()
+    now = c.now().timestamp()
     docs = c.store.list_sessions(limit=size + 1, after_key=after_key, after_id=after_id, active=active, now=now)
     next_token = None
     if len(docs) > size:
@@ -141,7 +140,7 @@ async def get_session(request: Request) -> Response:
     if doc is None:
         raise w.not_found()
     body = render_session(
-        c, doc, identity="identity" in expand, devices="devices" in expand, now=time.time(), devices_default=[]
+        c, doc, identity="identity" in expand, devices="devices" in expand, now=c.now().timestamp(), devices_default=[]
     )
     return w.json_response(body)
 
@@ -164,7 +163,7 @@ async def extend_session(request: Request) -> Response:
     sid = w.uuid_or_400(request.path_params["id"])
 
     def extend(doc: dict[str, Any]) -> None:
-        now = datetime.now(timezone.utc)
+        now = c.now()
         # earliest_possible_extend defaults to the lifespan, so the session is always extendable
         if parse_time(doc["expires_at"]) - timedelta(seconds=SESSION_LIFESPAN_SECONDS) < now:
             doc["expires_at"] = _iso(now + timedelta(seconds=SESSION_LIFESPAN_SECONDS))
@@ -174,7 +173,7 @@ async def extend_session(request: Request) -> Response:
         raise w.not_found()
     if c.extend_returns_204:
         return Response(status_code=204)
-    return w.json_response(render_session(c, doc, identity=True, devices=True, now=time.time()))
+    return w.json_response(render_session(c, doc, identity=True, devices=True, now=c.now().timestamp()))
 
 
 async def list_identity_sessions(request: Request) -> Response:
@@ -183,7 +182,7 @@ async def list_identity_sessions(request: Request) -> Response:
     ident = w.uuid_or_400(request.path_params["id"])
     active = _parse_active(request)
     page, size = parse_offset_paging(request)
-    now = time.time()
+    now = c.now().timestamp()
     docs, total = c.store.identity_sessions(ident, limit=size, offset=page * size, active=active, now=now)
     body = [render_session(c, d, identity=True, devices=True, now=now) for d in docs]
     for item in body:

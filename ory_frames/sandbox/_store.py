@@ -6,7 +6,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any, Literal
 
 import orjson
@@ -369,8 +369,3 @@ class Store:
 def _like_prefix(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped + "%"
-
-
-def utc_now() -> datetime:
-    """The current time, UTC."""
-    return datetime.now(timezone.utc)
