@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import _flows, _identities, _sessions
 from . import _wire as w
 from ._context import Context, ctx, wall_clock
+from ._middleware import SandboxMiddleware
 from ._schemas import SchemaRegistry
+from ._seed import seed_store
 from ._sessions import parse_offset_paging
 from ._store import Store
 
@@ -154,35 +155,21 @@ def build_app(
     )
     app.state.store = store
     if seed_identities:
-        seeder = _optional("ory_frames.sandbox._seed")
-        if seeder is not None:
-            seeder.seed_store(store, identities=seed_identities, seed=seed, now=now)
-    middleware = _optional("ory_frames.sandbox._middleware")
-    if middleware is not None:
-        app.add_middleware(
-            middleware.SandboxMiddleware,
-            api_key=api_key,
-            rate_limits=rate_limits,
-            faults=faults,
-            fault_seed=fault_seed,
-            **({"clock": clock} if clock is not None else {}),
-        )
+        seed_store(store, identities=seed_identities, seed=seed, now=now)
+    app.add_middleware(
+        SandboxMiddleware,
+        api_key=api_key,
+        rate_limits=rate_limits,
+        faults=faults,
+        fault_seed=fault_seed,
+        **({"clock": clock} if clock is not None else {}),
+    )
     app.add_middleware(_PrefixMiddleware)  # outermost: everything inside sees `/admin/...` paths
     return app
 
 
 class _PrefixMiddleware(AdminPrefix):
     """AdminPrefix in the shape `add_middleware` expects."""
-
-
-def _optional(module: str) -> Any:
-    """Import a colleague's module if it exists yet; None otherwise."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return None
-        raise
 
 
 def context_of(app: Starlette) -> Context:
