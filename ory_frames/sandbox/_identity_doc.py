@@ -9,25 +9,14 @@ import re
 import uuid
 from collections.abc import Collection, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, get_args
 
+from .._types import CredentialType
 from ._schemas import IdentitySchema
 from ._wire import WireError, bad_request, parse_uuid
 
 STATES = ("active", "inactive")
-CREDENTIAL_TYPES = (
-    "password",
-    "oidc",
-    "saml",
-    "totp",
-    "lookup_secret",
-    "webauthn",
-    "code",
-    "link_recovery",
-    "code_recovery",
-    "deviceauthn",
-    "passkey",
-)
+CREDENTIAL_TYPES: tuple[str, ...] = get_args(CredentialType)  # the valid `include_credential` values (facts §2)
 CREATE_FIELDS = frozenset(
     {
         "schema_id",
