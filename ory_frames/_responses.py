@@ -119,22 +119,20 @@ def decode_page(
 ) -> Page:
     """A Page from a list response; ``next_token="link"`` reads it from the keyset Link header."""
     items = decode_json(response)
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        where = f"{response.request.method} {mask_url(response.request.url)}"
+    where = f"{response.request.method} {mask_url(response.request.url)}"
+    if not isinstance(items, list):
         raise UnexpectedResponseError(f"{where}: expected a JSON array of objects")
-    malformed = _first_malformed(items)
-    if malformed is not None:
-        # Every identity, session and schema Ory lists has a string id, and an identity's traits are an
-        # object (fact sheet sections 3, 8, 11). A row without them cannot be matched back to Ory later
-        # (write-back would take it for a new identity), so the page is refused rather than read.
-        where = f"{response.request.method} {mask_url(response.request.url)}"
-        raise UnexpectedResponseError(f"{where}: item {malformed[0]} {malformed[1]}")
     asked = response.request.url.params.get("page_size") or response.request.url.params.get("per_page")
     if asked and asked.isdigit() and len(items) > int(asked):
         # Ory never sends more than the page size asked for (fact sheet section 1); a larger page is a
         # broken or hostile server, and trusting it would let one answer blow up memory.
-        where = f"{response.request.method} {mask_url(response.request.url)}"
         raise UnexpectedResponseError(f"{where}: {len(items)} items on a page of at most {asked}")
+    malformed = _first_malformed(items)
+    if malformed is not None:
+        # Every identity, session and schema Ory lists is an object with a string id, and an identity's
+        # traits are an object (fact sheet sections 3, 8, 11). A row without them cannot be matched back to
+        # Ory later (write-back would take it for a new identity), so the page is refused rather than read.
+        raise UnexpectedResponseError(f"{where}: item {malformed[0]} {malformed[1]}")
     if next_token == "link":
         next_token = next_token_from_link(response.headers.get("link"), base_url)
     total = response.headers.get("x-total-count")
@@ -153,9 +151,11 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _first_malformed(items: list[dict[str, Any]]) -> tuple[int, str] | None:
-    """The index of the first listed object without a string ``id`` or with non-object ``traits``, and why."""
+def _first_malformed(items: list[Any]) -> tuple[int, str] | None:
+    """The index of the first item that is not an object with a string ``id`` and object ``traits``, and why."""
     for index, item in enumerate(items):
+        if type(item) is not dict:
+            return index, f"is a JSON {type(item).__name__}, not an object"
         if type(item.get("id")) is not str:
             return index, "has no string 'id'"
         traits = item.get("traits")
