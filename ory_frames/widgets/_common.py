@@ -141,6 +141,13 @@ def copyable(text: str, css_class: str) -> str:
     return f'<span class="{css_class}" style="{COPY_STYLE}">{html.escape(text)}</span>'
 
 
+def copyable_link(url: str, css_class: str) -> str:
+    """A copyable URL followed by a link that opens it in a new tab."""
+    return (
+        f'{copyable(url, css_class)} <a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">open</a>'
+    )
+
+
 def pretty_json(value: Any) -> str:
     """A <pre> block of indented JSON; a string holding JSON (as Jsonnet input and output are) is parsed first."""
     if isinstance(value, str):

@@ -14,6 +14,7 @@ from ._common import (
     busy,
     check_expires_in,
     copyable,
+    copyable_link,
     error_html,
     fit,
     is_uuid,
@@ -258,11 +259,7 @@ class RecoveryForm(w.VBox):  # type: ignore[misc]
         if answer.get("recovery_code"):
             rows.append(f"<div>Recovery code: {copyable(str(answer['recovery_code']), 'ory-recovery-code')}</div>")
         if answer.get("recovery_link"):
-            link = str(answer["recovery_link"])
-            rows.append(
-                f"<div>Recovery link: {copyable(link, 'ory-recovery-link')}"
-                f' <a href="{html.escape(link, quote=True)}" target="_blank" rel="noopener">open</a></div>'
-            )
+            rows.append(f"<div>Recovery link: {copyable_link(str(answer['recovery_link']), 'ory-recovery-link')}</div>")
         rows.append(
             f'<div>Expires: <span class="ory-expires-at">{html.escape(when(answer.get("expires_at")))}</span></div>'
         )

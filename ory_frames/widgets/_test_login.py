@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from .._errors import InvalidInputError, NotFoundError, UnexpectedResponseError
-from ._common import OK_STYLE, as_dict, busy, copyable, error_html, fit, pretty_json, run_guarded, when
+from ._common import OK_STYLE, as_dict, busy, copyable, copyable_link, error_html, fit, pretty_json, run_guarded, when
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -169,11 +169,7 @@ class TestLoginFlowForm(w.VBox):  # type: ignore[misc]
         rows = [f"<div>Flow id: {copyable(str(flow.get('id', '')), 'ory-flow-id')}</div>"]
         rows.append(f"<div>Expires: {html.escape(when(flow.get('expires_at')))}</div>")
         if flow.get("request_url"):
-            url = str(flow["request_url"])
-            rows.append(
-                f"<div>Open to sign in: {copyable(url, 'ory-flow-url')}"
-                f' <a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">open</a></div>'
-            )
+            rows.append(f"<div>Open to sign in: {copyable_link(str(flow['request_url']), 'ory-flow-url')}</div>")
         if ui.get("action"):
             rows.append(f"<div>Form posts to: {copyable(str(ui['action']), 'ory-flow-action')}</div>")
         self.flow_info.value = "".join(rows)
