@@ -16,7 +16,7 @@ from ory_frames._types import Tier
 Bucket = Literal["kratos-admin-high", "kratos-admin-medium", "kratos-admin-low"]
 BUCKETS: tuple[Bucket, ...] = get_args(Bucket)
 
-# Operation -> bucket, the spec's `x-ory-ratelimit-bucket` (fact sheet section 14, "Buckets").
+# Operation -> bucket, the spec's `x-ory-ratelimit-bucket` (wire notes §14, "Buckets").
 # Paths are matched at the end of the request path, so a base URL with a path prefix still works;
 # more specific patterns come first.
 OPERATION_BUCKETS: tuple[tuple[str, str, Bucket], ...] = (
@@ -45,7 +45,7 @@ _COMPILED = tuple(
 )
 
 # (requests per second, requests per minute) per tier, production environment, new policy
-# (fact sheet section 14, "Thresholds"; ory/docs `bucket-to-threshold.csv`).
+# (wire notes §14, "Thresholds"; ory/docs `bucket-to-threshold.csv`).
 TIER_LIMITS: dict[Tier, dict[Bucket, tuple[int, int]]] = {
     "developer": {"kratos-admin-high": (5, 40), "kratos-admin-medium": (5, 25), "kratos-admin-low": (5, 80)},
     "production": {"kratos-admin-high": (5, 80), "kratos-admin-medium": (5, 90), "kratos-admin-low": (8, 175)},

@@ -280,7 +280,7 @@ class Client:
         per_page: int | None,
         extra: Mapping[str, Any] | None = None,
     ) -> Page:
-        """A page of an offset endpoint; the next token is computed (fact sheet section 1, Link quirks)."""
+        """A page of an offset endpoint; the next token is computed (wire notes §1, Link quirks)."""
         limit = MAX_PAGE_SIZE[endpoint]
         if page_token is not None or page_size is not None:
             size = min(page_size if page_size and page_size > 0 else DEFAULT_PAGE_SIZE, limit)
@@ -313,7 +313,7 @@ class Client:
         """``GET /admin/identities``: one page of identities (keyset; ``page``/``per_page`` are legacy).
 
         Only one of ``ids``, ``credentials_identifier``, ``preview_credentials_identifier_similar`` and
-        ``organization_id`` may be given (fact sheet section 2). In legacy mode (``page`` without
+        ``organization_id`` may be given (wire notes §2). In legacy mode (``page`` without
         ``page_size``/``page_token``) the returned page has no ``next_token``.
         """
         params = _query(
@@ -323,7 +323,7 @@ class Client:
             include_credential=include_credential, organization_id=organization_id,
         )  # fmt: skip
         keyset = page_token is not None or page_size is not None or page is None
-        # Mode rules, fact sheet section 1: page_token/page_size -> keyset; else page -> legacy (per_page);
+        # Mode rules, wire notes §1: page_token/page_size -> keyset; else page -> legacy (per_page);
         # else a lone per_page is renamed to page_size.
         requested = page_size if page_size is not None or page_token is not None else per_page
         size = min(requested if requested and requested > 0 else DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE["identities"])
@@ -476,7 +476,7 @@ class Client:
         """Run a schema call on ``/schemas``, falling back to ``/admin/schemas`` when it redirects.
 
         Kratos's admin port redirects ``/schemas`` to the public port but serves ``/admin/schemas``
-        itself (fact sheet section 11); Ory Network serves ``/schemas``.
+        itself (wire notes §11); Ory Network serves ``/schemas``.
         """
         try:
             return call(self._schemas_path)

@@ -5,7 +5,7 @@ all fit their columns; on anything odd (a wrong-typed trait, an unknown ``state`
 cannot parse, a record that is not an object) :meth:`FastIdentityColumns.build` returns None and the
 converter redoes that page on its value-by-value path, which nulls and reports each bad value.
 
-Wire shapes read (fact sheet section 3): the identity object's scalar fields, ``traits`` (typed by
+Wire shapes read (wire notes §3): the identity object's scalar fields, ``traits`` (typed by
 the schemas), ``verifiable_addresses`` / ``recovery_addresses`` (lists of objects).
 """
 
@@ -25,7 +25,7 @@ __all__ = ["FastIdentityColumns", "field_values", "loosen", "timestamps_from_str
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError, ValueError)
-# Go's RFC3339Nano may carry up to 9 fraction digits; Arrow parses at most the unit's 6 (fact sheet section 3).
+# Go's RFC3339Nano may carry up to 9 fraction digits; Arrow parses at most the unit's 6 (wire notes §3).
 _NANO_FRACTION = r"(\.\d{6})\d+"
 
 # Exact Python types a value of each JSON type may have; pa.array would silently coerce some others

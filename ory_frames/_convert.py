@@ -9,7 +9,7 @@ included). A trait value of the wrong type becomes null and is counted in
 earlier, e.g. after a schema change); nested sub-objects that do not fit their struct are handled
 the same way.
 
-Summary columns of an identity (derived from ``verifiable_addresses``, fact sheet section 3):
+Summary columns of an identity (derived from ``verifiable_addresses``, wire notes §3):
 
 ``email``                  the first verifiable address with ``via == "email"`` (else the first recovery one)
 ``email_verified``         whether that address is verified (null when there is no email)
@@ -59,7 +59,7 @@ STATE_CATEGORIES = ("active", "inactive")
 AAL_CATEGORIES = ("aal0", "aal1", "aal2", "aal3")
 _STATE_TYPE = pa.dictionary(pa.int8(), pa.string())
 
-# Sub-object shapes, fact sheet section 3 (addresses) and section 8 (devices, authentication methods).
+# Sub-object shapes, wire notes §3 (addresses) and section 8 (devices, authentication methods).
 VERIFIABLE_ADDRESS = pa.struct(
     [
         ("id", pa.string()),
@@ -298,7 +298,7 @@ class SessionConverter:
 
     Columns: ``id, identity_id, active, expires_at, authenticated_at, issued_at,
     authenticator_assurance_level`` (category ``aal0``..``aal3``), ``authentication_methods``
-    (list<struct>), ``devices`` (list<struct>; null when not expanded, fact sheet section 8), and the
+    (list<struct>), ``devices`` (list<struct>; null when not expanded, wire notes §8), and the
     summaries ``methods`` (method names), ``device_count`` and ``last_ip`` (the last device's address).
     With ``identity_traits`` given, also ``identity.schema_id``, ``identity.state`` and
     ``identity.traits.<path>``. ``identity_id`` comes from the embedded identity, or from an

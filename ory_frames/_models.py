@@ -49,7 +49,7 @@ class OryModel(BaseModel):
         return dumped
 
 
-# --- identities (fact sheet section 3) -------------------------------------------------------------
+# --- identities (wire notes §3) -------------------------------------------------------------
 
 
 class VerifiableIdentityAddress(OryModel):
@@ -109,7 +109,7 @@ class Identity(OryModel):
 
 
 class CreateIdentityBody(OryModel):
-    """Body of ``create_identity`` (POST /admin/identities; fact sheet section 5)."""
+    """Body of ``create_identity`` (POST /admin/identities; wire notes §5)."""
 
     schema_id: str
     traits: dict[str, Any]
@@ -125,7 +125,7 @@ class CreateIdentityBody(OryModel):
 
 
 class UpdateIdentityBody(OryModel):
-    """Body of ``update_identity`` (PUT replaces traits and metadata; fact sheet section 6)."""
+    """Body of ``update_identity`` (PUT replaces traits and metadata; wire notes §6)."""
 
     schema_id: str
     traits: dict[str, Any]
@@ -138,7 +138,7 @@ class UpdateIdentityBody(OryModel):
 
 
 class JsonPatch(OryModel):
-    """One RFC 6902 operation; Ory accepts only add, remove and replace (fact sheet section 6)."""
+    """One RFC 6902 operation; Ory accepts only add, remove and replace (wire notes §6)."""
 
     op: Literal["add", "remove", "replace", "move", "copy", "test"]
     path: str
@@ -154,7 +154,7 @@ class IdentityPatch(OryModel):
 
 
 class PatchIdentitiesBody(OryModel):
-    """Body of ``batch_patch_identities`` (PATCH /admin/identities; fact sheet section 4)."""
+    """Body of ``batch_patch_identities`` (PATCH /admin/identities; wire notes §4)."""
 
     identities: list[IdentityPatch]
 
@@ -174,7 +174,7 @@ class BatchPatchIdentitiesResponse(OryModel):
     identities: list[IdentityPatchResponse | None] = Field(default_factory=list)
 
 
-# --- sessions (fact sheet section 8) ---------------------------------------------------------------
+# --- sessions (wire notes §8) ---------------------------------------------------------------
 
 
 class SessionDevice(OryModel):
@@ -228,7 +228,7 @@ class ManageSessionsResponse(OryModel):
     more: bool = False
 
 
-# --- recovery, test login flows, schemas (fact sheet sections 9-11) --------------------------------
+# --- recovery, test login flows, schemas (wire notes §§9-11) --------------------------------
 
 
 class CreateRecoveryCodeForIdentityBody(OryModel):

@@ -1,6 +1,6 @@
 """Page, Link-header and offset-token handling, and the ``iter_*`` paginators with one-page prefetch.
 
-Wire shapes read here (fact sheet section 1):
+Wire shapes read here (wire notes §1):
 
 - keyset (identities, sessions): ``Link: </admin/identities?page_size=250&page_token=8f1c…>; rel="next"``;
   only the ``page_token`` of ``rel="next"`` is used; no ``next`` means last page.
@@ -28,7 +28,7 @@ from ory_frames._types import Consistency, SessionExpand
 if TYPE_CHECKING:
     from ory_frames._client import Client
 
-# Largest page size each endpoint accepts (fact sheet section 1); larger values are clamped by Ory.
+# Largest page size each endpoint accepts (wire notes §1); larger values are clamped by Ory.
 MAX_PAGE_SIZE: dict[str, int] = {"identities": 500, "sessions": 1000, "identity_sessions": 1000, "schemas": 1000}
 DEFAULT_PAGE_SIZE = 250
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 
-# Keys inside `credentials.<type>.config` that hold secrets (fact sheet sections 2, 3 and 5):
+# Keys inside `credentials.<type>.config` that hold secrets (wire notes §§2, 3 and 5):
 # password hashes and plaintext passwords, OIDC tokens kept from the first login, TOTP seeds
 # (the otpauth:// URL carries the secret), lookup (recovery) codes. WebAuthn public keys are not secret.
 SECRET_CREDENTIAL_FIELDS: frozenset[str] = frozenset(

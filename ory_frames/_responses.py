@@ -1,6 +1,6 @@
 """Success and error responses of the Identity API decoded: JSON bodies, models, pages, and each error as its ApiError.
 
-Every failure is translated here once, from Ory's error envelope (fact sheet section 13), never by
+Every failure is translated here once, from Ory's error envelope (wire notes §13), never by
 matching message text; a body the API never sends is an :class:`~ory_frames.UnexpectedResponseError`.
 """
 
@@ -58,7 +58,7 @@ def decode_model(cls: type[_ModelT], response: httpx.Response) -> _ModelT:
 def api_error(response: httpx.Response, method: str, url: str, secrets: Sequence[str]) -> ApiError:
     """Translate an error response once: Ory's envelope (or its bare and legacy variants) -> ApiError.
 
-    Envelope (fact sheet section 13): ``{"error": {id, code, status, request, reason, details, message}}``;
+    Envelope (wire notes §13): ``{"error": {id, code, status, request, reason, details, message}}``;
     batch items and some proxies send the inner object bare; OAuth-style bodies use
     ``{"error": "<code>", "error_description": "..."}``. Message text is never interpreted.
     """
@@ -124,13 +124,13 @@ def decode_page(
         raise UnexpectedResponseError(f"{where}: expected a JSON array of objects")
     asked = response.request.url.params.get("page_size") or response.request.url.params.get("per_page")
     if asked and asked.isdigit() and len(items) > int(asked):
-        # Ory never sends more than the page size asked for (fact sheet section 1); a larger page is a
+        # Ory never sends more than the page size asked for (wire notes §1); a larger page is a
         # broken or hostile server, and trusting it would let one answer blow up memory.
         raise UnexpectedResponseError(f"{where}: {len(items)} items on a page of at most {asked}")
     malformed = _first_malformed(items)
     if malformed is not None:
         # Every identity, session and schema Ory lists is an object with a string id, and an identity's
-        # traits are an object (fact sheet sections 3, 8, 11). A row without them cannot be matched back to
+        # traits are an object (wire notes §§3, 8, 11). A row without them cannot be matched back to
         # Ory later (write-back would take it for a new identity), so the page is refused rather than read.
         raise UnexpectedResponseError(f"{where}: item {malformed[0]} {malformed[1]}")
     if next_token == "link":

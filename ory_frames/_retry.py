@@ -1,6 +1,6 @@
 """Which failures are retried, and how long to wait before the next attempt.
 
-Rules (fact sheet section 14: prefer ``x-ratelimit-reset``, else exponential backoff capped at 30 s
+Rules (wire notes §14: prefer ``x-ratelimit-reset``, else exponential backoff capped at 30 s
 with jitter):
 
 - GET, HEAD, OPTIONS, PUT and DELETE of a resource are idempotent: retried on 429, 500, 502, 503,

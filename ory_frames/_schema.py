@@ -103,7 +103,7 @@ def _column(path: tuple[str, ...]) -> str:
 def normalize_schemas(schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> dict[str, JSONObject]:
     """Schemas as ``{schema_id: raw JSON Schema}`` from a mapping or from ``GET /schemas`` items.
 
-    ``GET /schemas`` answers ``[{"id": "default", "schema": {...}}, ...]`` (fact sheet section 11).
+    ``GET /schemas`` answers ``[{"id": "default", "schema": {...}}, ...]`` (wire notes §11).
     """
     if isinstance(schemas, Mapping):
         return {str(k): dict(v) for k, v in schemas.items()}

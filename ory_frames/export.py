@@ -82,7 +82,7 @@ def with_progress(pages: Iterable[Page], enabled: bool, unit: str) -> Iterator[P
 
 
 # Default `expand` of read_sessions / export_sessions. Without expand=identity the list answer has
-# "identity": null (fact sheet section 8), so nothing would say whose session a row is.
+# "identity": null (wire notes §8), so nothing would say whose session a row is.
 DEFAULT_SESSION_EXPAND: tuple[SessionExpand, ...] = ("identity", "devices")
 
 
@@ -379,7 +379,7 @@ def export_sessions(
 
     ``active`` and ``expand`` are as in :func:`ory_frames.read_sessions`: by default both ``identity``
     and ``devices`` are expanded, because Ory's list answer otherwise has ``"identity": null`` and
-    the ``identity_id`` column would be null (fact sheet section 8); ``expand=()`` or ``None`` asks for
+    the ``identity_id`` column would be null (wire notes §8); ``expand=()`` or ``None`` asks for
     no expansion (smaller answers, ``identity_id`` null, ``devices`` null). With ``identity``
     expanded, the ``identity.*`` columns are added, typed from the identity schemas. The other
     parameters are as in :func:`export_identities`.

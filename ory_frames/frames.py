@@ -286,15 +286,15 @@ def read_sessions(
     Parameters
     ----------
     active
-        ``True``: active and unexpired only; ``False``: inactive or expired only (fact sheet section 1).
+        ``True``: active and unexpired only; ``False``: inactive or expired only (wire notes §1).
         With ``"identity"`` expanded, Ory also reports ``active`` false for sessions of an inactive
-        identity, which this filter does not look at (fact sheet section 8).
+        identity, which this filter does not look at (wire notes §8).
     expand
         By default ``("identity", "devices")``. ``"identity"`` fills ``identity_id`` and adds
         ``identity.schema_id``, ``identity.state`` and ``identity.traits.*`` (the schemas are fetched
         once); ``"devices"`` fills ``devices``, ``device_count`` and ``last_ip``. The default expands
-        both because without ``"identity"`` Ory's list answer has ``"identity": null`` (fact sheet
-        section 8): nothing says whose session a row is. ``expand=()`` or ``None`` asks for no
+        both because without ``"identity"`` Ory's list answer has ``"identity": null`` (wire notes
+        §8): nothing says whose session a row is. ``expand=()`` or ``None`` asks for no
         expansion; then ``identity_id`` and ``devices`` are null.
     progress
         Draw a progress bar (tqdm.auto).
@@ -328,7 +328,7 @@ def read_identity_sessions(
     """The sessions of one identity (``GET /admin/identities/{id}/sessions``), newest first.
 
     The identity is the same on every row, so no ``identity.*`` columns are added; ``identity_id``
-    is filled. An unknown identity gives an empty frame (fact sheet section 1).
+    is filled. An unknown identity gives an empty frame (wire notes §1).
     """
     from ._paging import iter_identity_sessions
 

@@ -24,7 +24,7 @@ def test_no_secret_in_any_cassette() -> None:
     assert not report, f"secrets in cassettes (re-record with `make record`):\n{details}"
 
 
-# One line per rule: text that must be flagged (fact sheet sections 3, 5 and 9 for the shapes).
+# One line per rule: text that must be flagged (wire notes §§3, 5 and 9 for the shapes).
 FLAGGED = [
     ("recording API key", "key=ory_apikey_recording_0123456789abcdef"),
     ("Ory token or key prefix", "cookie jar: ory_st_AbCdEf123"),

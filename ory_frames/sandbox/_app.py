@@ -22,7 +22,7 @@ from ._seed import seed_store
 from ._sessions import parse_offset_paging
 from ._store import Store
 
-# Kratos adds `/admin` to admin-port paths that lack it (facts, conventions); these are served as they are.
+# Kratos adds `/admin` to admin-port paths that lack it (wire notes "Conventions"); these are served as they are.
 _UNPREFIXED = ("/admin", "/health", "/schemas", "/__sandbox")
 
 
@@ -46,7 +46,7 @@ async def health(request: Request) -> Response:
 
 
 async def list_schemas(request: Request) -> Response:
-    """GET /schemas: `[{id, schema}]` in config order, offset paging (facts §11)."""
+    """GET /schemas: `[{id, schema}]` in config order, offset paging (wire notes §11)."""
     registry = ctx(request).schemas
     page, size = parse_offset_paging(request)
     ids = registry.ids
@@ -61,7 +61,7 @@ async def list_schemas(request: Request) -> Response:
 
 
 async def get_schema(request: Request) -> Response:
-    """GET /schemas/{id}: the raw schema, by plain or base64url id (facts §11)."""
+    """GET /schemas/{id}: the raw schema, by plain or base64url id (wire notes §11)."""
     registry = ctx(request).schemas
     wanted = request.path_params["id"]
     found = registry.get(wanted)

@@ -1,4 +1,4 @@
-"""Recovery codes and links, and test login flows (facts §9, §10), plus the sandbox's flow-completion hook."""
+"""Recovery codes and links, and test login flows (wire notes §9, §10), plus the sandbox's flow-completion hook."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _body(raw: bytes) -> dict[str, Any]:
 
 
 def _expiry(body: dict[str, Any], *, code: bool, now: datetime) -> datetime:
-    """The expiry from `expires_in`, with Kratos' two wordings of the future-time error (facts §9)."""
+    """The expiry from `expires_in`, with Kratos' two wordings of the future-time error (wire notes §9)."""
     raw = body.get("expires_in")
     seconds = float(RECOVERY_LIFESPAN_SECONDS)
     if raw:
@@ -56,7 +56,7 @@ def _identity_id(body: dict[str, Any]) -> str | None:
 
 
 async def create_recovery_code(request: Request) -> Response:
-    """POST /admin/recovery/code: 201 with a 6-digit code (facts §9)."""
+    """POST /admin/recovery/code: 201 with a 6-digit code (wire notes §9)."""
     c = ctx(request)
     body = _body(await request.body())
     flow_type = body.get("flow_type") or "browser"
@@ -79,7 +79,7 @@ async def create_recovery_code(request: Request) -> Response:
 
 
 async def create_recovery_link(request: Request) -> Response:
-    """POST /admin/recovery/link: 200; an unknown identity is a 400 here (facts §9)."""
+    """POST /admin/recovery/link: 200; an unknown identity is a 400 here (wire notes §9)."""
     c = ctx(request)
     body = _body(await request.body())
     expires = _expiry(body, code=False, now=c.now())
@@ -153,7 +153,7 @@ def _login_flow(c: Context, provider: str, request: Request) -> dict[str, Any]:
 
 
 async def create_test_login_flow(request: Request) -> Response:
-    """POST /admin/test-login-flows: 201 loginFlow for a configured OIDC provider (facts §10)."""
+    """POST /admin/test-login-flows: 201 loginFlow for a configured OIDC provider (wire notes §10)."""
     c = ctx(request)
     try:
         body = orjson.loads(await request.body())

@@ -1,4 +1,4 @@
-"""Identity routes: list, get, create, batch create, update, patch, delete (facts §1-§7)."""
+"""Identity routes: list, get, create, batch create, update, patch, delete (wire notes §1-§7)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def decode_body(body: bytes) -> Any:
 
 
 def _declassify(request: Request, *, list_style: bool) -> list[str]:
-    """Parse `include_credential`, with Kratos' two error wordings (facts §2, §12)."""
+    """Parse `include_credential`, with Kratos' two error wordings (wire notes §2, §12)."""
     parsed: list[str] = []
     for value in request.query_params.getlist("include_credential"):
         if value not in CREDENTIAL_TYPES:
@@ -109,7 +109,7 @@ def _list_filters(request: Request) -> dict[str, Any]:
 
 
 async def list_identities(request: Request) -> Response:
-    """GET /admin/identities: keyset or legacy paging with one filter (facts §1, §2)."""
+    """GET /admin/identities: keyset or legacy paging with one filter (wire notes §1, §2)."""
     c = ctx(request)
     q = request.query_params
     keys = query_keys(request)
@@ -131,7 +131,7 @@ async def list_identities(request: Request) -> Response:
     if "page" in keys and not {"page_token", "page_size"} & keys:
         return _legacy_page(request, c, query, filters, view, render)
     if "per_page" in keys and not {"page_token", "page_size"} & keys:
-        # per_page alone is renamed to page_size; links carry page_size (facts §1, mode rule 3)
+        # per_page alone is renamed to page_size; links carry page_size (wire notes §1, mode rule 3)
         query = [("page_size", v) if k == "per_page" else (k, v) for k, v in query]
     raw_size = next((v for k, v in query if k == "page_size"), "")
     size = w.IDENTITIES_DEFAULT_PAGE_SIZE
@@ -174,7 +174,7 @@ def _legacy_page(
             "Please switch to using page_token and page_size."
         )
     rows = c.store.list_identities(view=view, limit=per_page, offset=page * per_page, **filters)
-    # X-Total-Count ignores filters except credentials_identifier (facts §1, legacy mode)
+    # X-Total-Count ignores filters except credentials_identifier (wire notes §1, legacy mode)
     total = len(rows) if "identifier" in filters else c.store.count_identities()
     link = w.offset_link(
         request.url.path, query, page=page, per_page=per_page, total=total, params=("page", "per_page")
@@ -183,7 +183,7 @@ def _legacy_page(
 
 
 def _path_identity_id(request: Request) -> str:
-    """A path id; a non-UUID becomes the nil UUID and so a 404 later, as x.ParseUUID does (facts §7)."""
+    """A path id; a non-UUID becomes the nil UUID and so a 404 later, as x.ParseUUID does (wire notes §7)."""
     try:
         return w.parse_uuid(request.path_params["id"])
     except ValueError:
@@ -191,7 +191,7 @@ def _path_identity_id(request: Request) -> str:
 
 
 async def get_identity(request: Request) -> Response:
-    """GET /admin/identities/{id} (facts §3)."""
+    """GET /admin/identities/{id} (wire notes §3)."""
     c = ctx(request)
     declassify = _declassify(request, list_style=False)
     blob = _identity_bytes(c, _path_identity_id(request), declassify)
@@ -201,7 +201,7 @@ async def get_identity(request: Request) -> Response:
 
 
 async def get_identity_by_external_id(request: Request) -> Response:
-    """GET /admin/identities/by/external/{externalID} (facts §12)."""
+    """GET /admin/identities/by/external/{externalID} (wire notes §12)."""
     c = ctx(request)
     declassify = _declassify(request, list_style=False)
     ident = c.store.id_by_external_id(request.path_params["external_id"])
@@ -216,7 +216,7 @@ def _created(c: Context, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create_identity(request: Request) -> Response:
-    """POST /admin/identities: strict decode, validate, insert; 201 + Location (facts §5)."""
+    """POST /admin/identities: strict decode, validate, insert; 201 + Location (wire notes §5)."""
     c = ctx(request)
     body = identity_from_body(decode_body(await request.body()), strict=True)
     doc, _ = build_new_identity(body, lambda sid: c.schemas.validate(sid, body.get("traits")), c.now_rfc3339())
@@ -256,7 +256,7 @@ def _batch_items(payload: Any) -> list[dict[str, Any]]:
 
 
 async def batch_patch_identities(request: Request) -> Response:
-    """PATCH /admin/identities: batch create with per-item results, always 200 in OSS (facts §4)."""
+    """PATCH /admin/identities: batch create with per-item results, always 200 in OSS (wire notes §4)."""
     c = ctx(request)
     items = _batch_items(decode_body(await request.body()))
     if len(items) > w.BATCH_MAX_ITEMS:
@@ -277,7 +277,7 @@ async def batch_patch_identities(request: Request) -> Response:
             doc, plain = build_new_identity(body, lambda sid, b=body: c.schemas.validate(sid, b.get("traits")), now)
         except w.WireError as exc:
             if exc.reason in ("identity state is not valid",) or (exc.reason or "").startswith("The imported password"):
-                raise  # conversion errors fail the whole batch (facts §4)
+                raise  # conversion errors fail the whole batch (wire notes §4)
             docs.append(None)
             errors.append(exc.body())
             continue
@@ -323,7 +323,7 @@ def _save_updated(c: Context, doc: dict[str, Any]) -> Response:
 
 
 def _merge_credentials(old: dict[str, Any], new: dict[str, Any]) -> None:
-    """PUT credential merge: password/totp replace, oidc/saml/lookup append, webauthn/passkey by id (facts §6)."""
+    """PUT credential merge: password/totp replace, oidc/saml/lookup append, webauthn/passkey by id (wire notes §6)."""
     for kind, cred in new.items():
         if kind not in old or kind in ("password", "totp"):
             old[kind] = cred
@@ -343,7 +343,7 @@ def _merge_credentials(old: dict[str, Any], new: dict[str, Any]) -> None:
 
 
 async def update_identity(request: Request) -> Response:
-    """PUT /admin/identities/{id}: lenient decode, replace traits/metadata (facts §6)."""
+    """PUT /admin/identities/{id}: lenient decode, replace traits/metadata (wire notes §6)."""
     c = ctx(request)
     raw = await request.body()
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -373,7 +373,7 @@ async def update_identity(request: Request) -> Response:
 
 
 async def patch_identity(request: Request) -> Response:
-    """PATCH /admin/identities/{id}: JSON Patch over the full admin JSON (facts §6)."""
+    """PATCH /admin/identities/{id}: JSON Patch over the full admin JSON (wire notes §6)."""
     c = ctx(request)
     ops = decode_patch(await request.body())
     check_ops(ops)
@@ -406,7 +406,7 @@ async def patch_identity(request: Request) -> Response:
 
 
 async def delete_identity(request: Request) -> Response:
-    """DELETE /admin/identities/{id}: 204, or 404 for unknown and non-UUID ids (facts §7)."""
+    """DELETE /admin/identities/{id}: 204, or 404 for unknown and non-UUID ids (wire notes §7)."""
     if not ctx(request).store.delete_identity(_path_identity_id(request)):
         raise w.not_found()
     return Response(status_code=204)
@@ -431,7 +431,7 @@ def _first_factor_count(creds: dict[str, Any]) -> int:
 
 
 async def delete_identity_credentials(request: Request) -> Response:
-    """DELETE /admin/identities/{id}/credentials/{type} (facts §7)."""
+    """DELETE /admin/identities/{id}/credentials/{type} (wire notes §7)."""
     c = ctx(request)
     kind = request.path_params["type"]
     identifier = request.query_params.get("identifier", "")

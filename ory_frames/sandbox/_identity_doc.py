@@ -16,7 +16,7 @@ from ._schemas import IdentitySchema
 from ._wire import WireError, bad_request, parse_uuid
 
 STATES = ("active", "inactive")
-CREDENTIAL_TYPES: tuple[str, ...] = get_args(CredentialType)  # the valid `include_credential` values (facts §2)
+CREDENTIAL_TYPES: tuple[str, ...] = get_args(CredentialType)  # the valid `include_credential` values (wire notes §2)
 CREATE_FIELDS = frozenset(
     {
         "schema_id",
@@ -32,7 +32,7 @@ CREATE_FIELDS = frozenset(
         "credentials",
     }
 )
-# Kratos recognises these hash formats on import (hash/hash_comparator.go); others are rejected (facts §4).
+# Kratos recognises these hash formats on import (hash/hash_comparator.go); others are rejected (wire notes §4).
 _KNOWN_HASH = re.compile(
     r"^(\$argon2(id|i)\$|\$2[abxy]?\$|\$pbkdf2-sha(1|256|512)\$|\$scrypt\$|\$firescrypt\$|\{SSHA(256|512)?\}|"
     r"\$sha(1|256|512)\$|\$md5\$|\$md5-crypt\$|\$1\$|\$5\$|\$6\$|\$hmac-(md5|sha1|sha256|sha512)\$)"
@@ -55,7 +55,7 @@ def hash_password(plain: str) -> str:
 
 
 def check_hash(hashed: str) -> None:
-    """Reject a hash format Kratos cannot import (facts §4)."""
+    """Reject a hash format Kratos cannot import (wire notes §4)."""
     if not _KNOWN_HASH.match(hashed):
         raise bad_request("The imported password does not match any known hash format.")
 
@@ -92,7 +92,7 @@ def _provider_entries(raw: Any, *, saml: bool) -> list[dict[str, Any]]:
 
 
 def import_credentials(identity_id: str, raw: Any, now: str) -> tuple[dict[str, dict[str, Any]], bool]:
-    """Credentials from a create/PUT body, and whether a plaintext password was given (facts §5)."""
+    """Credentials from a create/PUT body, and whether a plaintext password was given (wire notes §5)."""
     creds: dict[str, dict[str, Any]] = {}
     plaintext = False
     if not isinstance(raw, Mapping):
@@ -203,7 +203,7 @@ def _js(value: Any) -> str:
 
 
 def identity_from_body(body: Any, *, strict: bool, go_type: str = "CreateIdentityBody") -> dict[str, Any]:
-    """Decode a create body into its parts, raising the Go decode errors (facts §5)."""
+    """Decode a create body into its parts, raising the Go decode errors (wire notes §5)."""
     if not isinstance(body, dict):
         raise strict_decode_error(f"json: cannot unmarshal {_js(body)} into Go value of type identity.{go_type}")
     if strict:
@@ -277,7 +277,7 @@ def render_identity(
     credentials: bool,
     declassify: Collection[str] = (),
 ) -> dict[str, Any]:
-    """The identity's admin JSON in Go field order (facts §3); config only for `declassify` types."""
+    """The identity's admin JSON in Go field order (wire notes §3); config only for `declassify` types."""
     out: dict[str, Any] = {"id": doc["id"]}
     if doc.get("external_id"):
         out["external_id"] = doc["external_id"]

@@ -26,7 +26,7 @@ STATS_PATH = "/__sandbox/stats"
 STATS_RESET_PATH = "/__sandbox/stats/reset"
 _EXEMPT_PREFIXES = ("/health/", "/__sandbox/")
 
-# Ory Network's body for a missing or wrong key is not documented (facts §13 covers herodot only); this is
+# Ory Network's body for a missing or wrong key is not documented (wire notes §13 covers herodot only); this is
 # herodot's ErrUnauthorized with a reason of our own.
 _MISSING_KEY = "The request did not include an API key. Send it as 'Authorization: Bearer <key>'."
 _WRONG_KEY = "The API key is invalid or has been revoked."
@@ -89,7 +89,7 @@ class SandboxMiddleware:
     rate_limits
         A tier name (`developer`, `production`, `growth`, `enterprise`) or a `RateLimitConfig`: per-bucket
         per-second and per-minute limits on fixed windows aligned on `clock`, with `x-ratelimit-*` headers on
-        every answer of a bucketed operation, plus the endpoint in-flight limits (facts §14).
+        every answer of a bucketed operation, plus the endpoint in-flight limits (wire notes §14).
     faults
         A `FaultSpec` or its text form, e.g. `"429=0.02,503=0.01,reset=0.01,delay=0.01,truncate=0.01"`.
     fault_seed

@@ -1,4 +1,4 @@
-"""RFC 6902 JSON Patch as Kratos applies it: add/remove/replace only, denied paths, lenient replace (facts §6)."""
+"""RFC 6902 JSON Patch as Kratos applies it: add/remove/replace only, denied paths, lenient replace (wire notes §6)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ _DENIED = tuple(_glob_to_regex(p.lower()) for p in DENIED_PATHS)
 
 
 def decode_patch(body: bytes) -> list[dict[str, Any]]:
-    """Parse the body as a JSON Patch document, raising Kratos' 400 (facts §6)."""
+    """Parse the body as a JSON Patch document, raising Kratos' 400 (wire notes §6)."""
     try:
         ops = orjson.loads(body) if body else None
     except orjson.JSONDecodeError:
@@ -155,7 +155,7 @@ def _replace(doc: Any, parts: list[str], value: Any, path: str) -> Any:
         return value
     if not _exists(doc, parts):
         if not _is_index(parts[-1]):
-            return _add(doc, parts, value, path)  # replace on a missing key becomes add (facts §6)
+            return _add(doc, parts, value, path)  # replace on a missing key becomes add (wire notes §6)
         raise PatchError(f"replace operation does not apply: doc is missing key: {path}: missing value")
     parent = _parent(doc, parts, path, create=False)
     if isinstance(parent, dict):

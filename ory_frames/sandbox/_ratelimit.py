@@ -11,7 +11,7 @@ from typing import Literal, TypeAlias
 Bucket: TypeAlias = Literal["kratos-admin-high", "kratos-admin-medium", "kratos-admin-low"]
 BUCKETS: tuple[Bucket, ...] = ("kratos-admin-high", "kratos-admin-medium", "kratos-admin-low")
 
-# (requests per second, requests per minute) per tier and bucket; the "new policy" table of facts §14
+# (requests per second, requests per minute) per tier and bucket; the "new policy" table of wire notes §14
 # (ory/docs `src/lib/rate-limits/data/bucket-to-threshold.csv`, production environment).
 TIER_THRESHOLDS: dict[str, dict[str, tuple[int, int]]] = {
     "developer": {"kratos-admin-high": (5, 40), "kratos-admin-medium": (5, 25), "kratos-admin-low": (5, 80)},
@@ -31,8 +31,8 @@ class Route:
 
 
 _ID = r"[^/]+"
-# Operation -> bucket, from the spec's `x-ory-ratelimit-bucket` (facts §14 buckets table); in-flight flags from
-# the "endpoint in-flight limits" list of facts §14 (DELETE /admin/sessions/{id} and extend are only logged there).
+# Operation -> bucket, from the spec's `x-ory-ratelimit-bucket` (wire notes §14 buckets table); in-flight flags from
+# the "endpoint in-flight limits" list of wire notes §14 (DELETE /admin/sessions/{id} and extend are only logged there).
 _ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
     (m, re.compile(p), Route(f"{m} {t}", b, f))  # type: ignore[arg-type]
     for m, p, t, b, f in [
@@ -82,7 +82,7 @@ _ADMIN_ROOTS = ("/identities", "/sessions", "/recovery", "/test-login-flows")
 
 def normalize_path(path: str) -> str:
     """The path as Kratos' handlers see it: `/admin` added where missing, `/admin/schemas` served as `/schemas`."""
-    # Facts conventions: every admin path also works without the /admin prefix; facts §11: schemas are public
+    # wire notes "Conventions": admin paths also work without /admin; wire notes §11: schemas are public
     # routes that are also served under /admin/schemas.
     if path.startswith("/admin/schemas"):
         return path[len("/admin") :]
@@ -145,7 +145,7 @@ class Verdict:
 
 
 def limit_header(rps: int, rpm: int, current: int) -> str:
-    """`x-ratelimit-limit` in the IETF draft format, e.g. `5, 5;w=1, 90;w=60` (facts §14)."""
+    """`x-ratelimit-limit` in the IETF draft format, e.g. `5, 5;w=1, 90;w=60` (wire notes §14)."""
     return f"{current}, {rps};w=1, {rpm};w=60"
 
 
@@ -193,7 +193,7 @@ class RateLimiter:
 
 
 class InFlight:
-    """The set of (method, path) pairs being served, for the endpoint in-flight limits (facts §14)."""
+    """The set of (method, path) pairs being served, for the endpoint in-flight limits (wire notes §14)."""
 
     def __init__(self) -> None:
         self._busy: set[tuple[str, str]] = set()

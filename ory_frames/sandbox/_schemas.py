@@ -201,7 +201,7 @@ class IdentitySchema:
         return sorted(seen.values(), key=lambda p: (p.instance, p.schema))
 
     def validation_text(self, traits: Any) -> str | None:
-        """Kratos' error text for the traits, or None when they are valid (facts §5)."""
+        """Kratos' error text for the traits, or None when they are valid (wire notes §5)."""
         found = self.problems(traits)
         if not found:
             return None
@@ -250,7 +250,7 @@ class SchemaRegistry:
         return self._schemas.get(schema_id)
 
     def require(self, schema_id: str) -> IdentitySchema:
-        """The schema, or the 400 Kratos answers for an unknown id (facts §5)."""
+        """The schema, or the 400 Kratos answers for an unknown id (wire notes §5)."""
         found = self._schemas.get(schema_id)
         if found is None:
             raise bad_request(f"Unable to find JSON Schema ID: {schema_id}")

@@ -1,4 +1,4 @@
-"""Session routes: list, get, disable, extend, identity sessions and bulk management (facts §1, §8)."""
+"""Session routes: list, get, disable, extend, identity sessions and bulk management (wire notes §1, §8)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def render_session(
     now: float,
     devices_default: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """A session's admin JSON in Go order; `active` computed at read time (facts §8)."""
+    """A session's admin JSON in Go order; `active` computed at read time (wire notes §8)."""
     ident_json = None
     if identity:
         blob = c.store.identity_view(doc["identity_id"], "list")
@@ -75,7 +75,7 @@ def render_session(
 
 
 def _decode_session_token(token: str) -> tuple[str, str]:
-    """(created_key, id) from `base64(id=<uuid>/created_at=<ts>)`, raising the facts' 400s."""
+    """(created_key, id) from `base64(id=<uuid>/created_at=<ts>)`, raising Kratos' 400s (wire notes §1)."""
     try:
         raw = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode()
     except (binascii.Error, ValueError, UnicodeDecodeError):
@@ -92,7 +92,7 @@ def _decode_session_token(token: str) -> tuple[str, str]:
 
 
 def session_token(sid: str, created_key: str) -> str:
-    """The next-page token: RawStd base64 of `id=…/created_at=…` (facts §1)."""
+    """The next-page token: RawStd base64 of `id=…/created_at=…` (wire notes §1)."""
     raw = f"id={sid}/created_at={created_key}".encode()
     return base64.b64encode(raw).rstrip(b"=").decode()
 
@@ -101,7 +101,7 @@ FIRST_SESSION_TOKEN = session_token(w.NIL_UUID, w.SESSIONS_FIRST_CREATED_AT)
 
 
 async def list_sessions(request: Request) -> Response:
-    """GET /admin/sessions: keyset by (created_at DESC, id ASC) (facts §1, §8)."""
+    """GET /admin/sessions: keyset by (created_at DESC, id ASC) (wire notes §1, §8)."""
     c = ctx(request)
     q = request.query_params
     size = w.SESSIONS_DEFAULT_PAGE_SIZE
@@ -132,7 +132,7 @@ async def list_sessions(request: Request) -> Response:
 
 
 async def get_session(request: Request) -> Response:
-    """GET /admin/sessions/{id} (facts §8)."""
+    """GET /admin/sessions/{id} (wire notes §8)."""
     c = ctx(request)
     sid = w.uuid_or_400(request.path_params["id"])
     expand = _parse_expand(request)
@@ -146,7 +146,7 @@ async def get_session(request: Request) -> Response:
 
 
 async def disable_session(request: Request) -> Response:
-    """DELETE /admin/sessions/{id}: idempotent 204 (facts §8)."""
+    """DELETE /admin/sessions/{id}: idempotent 204 (wire notes §8)."""
     sid = w.uuid_or_400(request.path_params["id"])
 
     def off(doc: dict[str, Any]) -> None:
@@ -158,7 +158,7 @@ async def disable_session(request: Request) -> Response:
 
 
 async def extend_session(request: Request) -> Response:
-    """PATCH /admin/sessions/{id}/extend: 200 with the session (OSS default) or 204 (facts §8)."""
+    """PATCH /admin/sessions/{id}/extend: 200 with the session (OSS default) or 204 (wire notes §8)."""
     c = ctx(request)
     sid = w.uuid_or_400(request.path_params["id"])
 
@@ -177,7 +177,7 @@ async def extend_session(request: Request) -> Response:
 
 
 async def list_identity_sessions(request: Request) -> Response:
-    """GET /admin/identities/{id}/sessions: offset paging, identity and devices expanded (facts §1, §8)."""
+    """GET /admin/identities/{id}/sessions: offset paging, identity and devices expanded (wire notes §1, §8)."""
     c = ctx(request)
     ident = w.uuid_or_400(request.path_params["id"])
     active = _parse_active(request)
@@ -187,7 +187,7 @@ async def list_identity_sessions(request: Request) -> Response:
     body = [render_session(c, d, identity=True, devices=True, now=now) for d in docs]
     for item in body:
         if item["identity"] is not None:
-            item["identity"]["schema_url"] = ""  # this path never injects the schema URL (facts §8)
+            item["identity"]["schema_url"] = ""  # this path never injects the schema URL (wire notes §8)
     link = w.offset_link(
         request.url.path, list(request.query_params.multi_items()), page=page, per_page=size, total=total
     )
@@ -195,7 +195,7 @@ async def list_identity_sessions(request: Request) -> Response:
 
 
 def parse_offset_paging(request: Request) -> tuple[int, int]:
-    """(page, size) of the migration paginator: token mode if page_token/page_size present (facts §1)."""
+    """(page, size) of the migration paginator: token mode if page_token/page_size present (wire notes §1)."""
     q = request.query_params
     keys = query_keys(request)
 
@@ -216,7 +216,7 @@ def parse_offset_paging(request: Request) -> tuple[int, int]:
 
 
 async def delete_identity_sessions(request: Request) -> Response:
-    """DELETE /admin/identities/{id}/sessions: 204, or 404 when nothing was deleted (facts §7)."""
+    """DELETE /admin/identities/{id}/sessions: 204, or 404 when nothing was deleted (wire notes §7)."""
     ident = w.uuid_or_400(request.path_params["id"])
     if ctx(request).store.delete_identity_sessions(ident) == 0:
         raise w.not_found()
@@ -246,7 +246,7 @@ def _manage_ids(field: str, values: Any) -> list[str] | None:
 
 
 async def manage_sessions(request: Request) -> Response:
-    """POST /admin/sessions: disable or delete sessions in bulk (facts §8)."""
+    """POST /admin/sessions: disable or delete sessions in bulk (wire notes §8)."""
     raw = await request.body()
     try:
         body = orjson.loads(raw)

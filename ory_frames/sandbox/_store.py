@@ -15,7 +15,7 @@ from ._identity_doc import parse_time, render_identity
 from ._wire import schema_id_to_url_part
 
 IdentityView = Literal["list", "creds", "full"]
-# Identifier kinds matched by `credentials_identifier` after normalisation (facts §2) and as given.
+# Identifier kinds matched by `credentials_identifier` after normalisation (wire notes §2) and as given.
 NORMALISED_KINDS = ("password", "webauthn", "code", "passkey")
 VERBATIM_KINDS = ("oidc", "saml")
 
@@ -80,7 +80,7 @@ class Store:
     # ---- helpers -----------------------------------------------------------------------------------------------
 
     def schema_url(self, schema_id: str) -> str:
-        """`<public url>/schemas/<base64url(schema_id)>` (facts §3)."""
+        """`<public url>/schemas/<base64url(schema_id)>` (wire notes §3)."""
         return f"{self.public_url}/schemas/{schema_id_to_url_part(schema_id)}"
 
     @contextmanager
@@ -284,7 +284,7 @@ class Store:
     def list_sessions(
         self, *, limit: int, after_key: str, after_id: str, active: bool | None, now: float
     ) -> list[dict[str, Any]]:
-        """Sessions ordered by created_at DESC, id ASC, strictly after the (created_at, id) cursor (facts §1)."""
+        """Sessions ordered by created_at DESC, id ASC, strictly after the (created_at, id) cursor (wire notes §1)."""
         clause, extra = self._active_clause(active, now)
         sql = (
             "SELECT doc, active FROM sessions WHERE (created_key < ? OR (created_key = ? AND id > ?))"
@@ -342,7 +342,7 @@ class Store:
         else:
             cond, args = "1 = 1", []
         if action == "disable":
-            cond += " AND active = 1"  # only sessions active before the call count (facts §8)
+            cond += " AND active = 1"  # only sessions active before the call count (wire notes §8)
         lim = f" LIMIT {int(limit)}" if limit is not None else ""
         with self._tx() as conn:
             picked = [r[0] for r in conn.execute(f"SELECT id FROM sessions WHERE {cond} ORDER BY id{lim}", args)]

@@ -15,7 +15,7 @@ from urllib.parse import quote_plus
 import orjson
 from starlette.responses import Response
 
-# Limits (facts §1, §2, §4, §8).
+# Limits (wire notes §1, §2, §4, §8).
 IDENTITIES_DEFAULT_PAGE_SIZE = 250
 IDENTITIES_MAX_PAGE_SIZE = 500
 LEGACY_MAX_ITEMS = 1000
@@ -35,7 +35,7 @@ SESSIONS_FIRST_CREATED_AT = "2200-12-31 23:59:59"
 SUCCESS_CONTENT_TYPE = "application/json; charset=utf-8"
 ERROR_CONTENT_TYPE = "application/json"
 
-# Default messages per status (facts §13, herodot error_defaults.go).
+# Default messages per status (wire notes §13, herodot error_defaults.go).
 STATUS_TEXT = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -112,17 +112,17 @@ def not_found(reason: str | None = None, *, message: str | None = NOT_FOUND_DB) 
 
 
 def conflict_identity() -> WireError:
-    """The 409 that create answers for a duplicate identifier (facts §5)."""
+    """The 409 that create answers for a duplicate identifier (wire notes §5)."""
     return WireError(409, reason="This identity conflicts with another identity that already exists.")
 
 
 def conflict_unique() -> WireError:
-    """The generic sqlcon unique-violation 409 (facts §4, §6)."""
+    """The generic sqlcon unique-violation 409 (wire notes §4, §6)."""
     return WireError(409, message=UNIQUE_VIOLATION_DB)
 
 
 def error_response(err: WireError, request_id: str | None = None) -> Response:
-    """Ory's error envelope with `Ory-Error-Id` and the error Content-Type (facts §13)."""
+    """Ory's error envelope with `Ory-Error-Id` and the error Content-Type (wire notes §13)."""
     body = orjson.dumps({"error": err.body(request_id)})
     return Response(
         body, status_code=err.status, media_type=None, headers={"content-type": ERROR_CONTENT_TYPE, "ory-error-id": ""}
@@ -187,7 +187,7 @@ def is_uuid(value: str) -> bool:
 
 
 def uuid_or_400(value: str) -> str:
-    """Parse a path UUID; a bad one is a 400 whose message is the uuid error (facts §13)."""
+    """Parse a path UUID; a bad one is a 400 whose message is the uuid error (wire notes §13)."""
     try:
         return parse_uuid(value)
     except ValueError as exc:
@@ -200,7 +200,7 @@ _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m":
 
 
 def parse_duration(value: str) -> float | None:
-    """Seconds of a Go duration accepted by Kratos' expires_in regex (facts §9), or None if it does not match."""
+    """Seconds of a Go duration accepted by Kratos' expires_in regex (wire notes §9), or None if it does not match."""
     text = value[1:] if value.startswith("-") else value
     if not _DURATION_RE.match(text):
         return None
@@ -240,14 +240,14 @@ def encode_query(params: Iterable[tuple[str, str]]) -> str:
 
 
 def link_url(path: str, query: Sequence[tuple[str, str]], overrides: Mapping[str, str]) -> str:
-    """A relative URL: the request's query with the paging parameters overwritten (facts §1)."""
+    """A relative URL: the request's query with the paging parameters overwritten (wire notes §1)."""
     kept = [(k, v) for k, v in query if k not in overrides]
     kept.extend(overrides.items())
     return f"{path}?{encode_query(kept)}"
 
 
 def join_links(parts: Iterable[tuple[str, str]]) -> str:
-    """`<url>; rel="x"` parts joined with ',' and no space (facts §1)."""
+    """`<url>; rel="x"` parts joined with ',' and no space (wire notes §1)."""
     return ",".join(f'<{url}>; rel="{rel}"' for url, rel in parts)
 
 
@@ -263,13 +263,13 @@ def keyset_link(
 
 
 def offset_token(offset: int) -> str:
-    """The v2 token-paginator token: base64url (no padding) of `{"offset":"n","v":2}` (facts §1)."""
+    """The v2 token-paginator token: base64url (no padding) of `{"offset":"n","v":2}` (wire notes §1)."""
     raw = orjson.dumps({"offset": str(offset), "v": 2})
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def parse_offset_token(token: str) -> int:
-    """Offset from a v2 token; anything unparsable is offset 0 (facts §1)."""
+    """Offset from a v2 token; anything unparsable is offset 0 (wire notes §1)."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         doc = orjson.loads(raw)
@@ -288,7 +288,7 @@ def offset_link(
     total: int,
     params: tuple[str, ...] = ("page", "page_size", "page_token", "per_page"),
 ) -> str:
-    """Link header of an offset endpoint, with ory/x `HeaderWithFormatter`'s quirks (facts §1 quirks table)."""
+    """Link header of an offset endpoint, with ory/x `HeaderWithFormatter`'s quirks (wire notes §1 quirks table)."""
 
     def url(p: int, size: int) -> str:
         values = {"page": str(p), "page_size": str(size), "page_token": offset_token(p * size), "per_page": str(size)}
@@ -315,7 +315,7 @@ def offset_link(
 
 
 def schema_id_to_url_part(schema_id: str) -> str:
-    """base64url without padding, as `schema.IDToURL` does (facts §3)."""
+    """base64url without padding, as `schema.IDToURL` does (wire notes §3)."""
     return base64.urlsafe_b64encode(schema_id.encode()).rstrip(b"=").decode()
 
 

@@ -14,7 +14,7 @@ import ipywidgets as w
 
 from .._errors import ApiError, InvalidInputError, OryFramesError, TransportError, UnexpectedResponseError
 
-# Ory's pattern for `expires_in` (fact sheet section 9; the `pattern` of createRecoveryCodeForIdentityBody).
+# Ory's pattern for `expires_in` (wire notes §9; the `pattern` of createRecoveryCodeForIdentityBody).
 GO_DURATION = re.compile(r"^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$")
 _DURATION_PART = re.compile(r"([0-9]+(?:[.][0-9]+)?)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -43,7 +43,7 @@ def check_expires_in(text: str) -> str | None:
     if not text:
         return None
     if duration_seconds(text) <= 0:
-        # Ory would answer 400 "must result to a future time" (fact sheet section 9); say it before sending.
+        # Ory would answer 400 "must result to a future time" (wire notes §9); say it before sending.
         raise InvalidInputError(f'expires_in "{text}" must be longer than zero')
     return text
 

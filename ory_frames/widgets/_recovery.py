@@ -199,7 +199,7 @@ class RecoveryForm(w.VBox):  # type: ignore[misc]
             elif mode == "external_id":
                 doc = as_dict(self._client.get_identity_by_external_id(value))
             else:
-                # An exact match on any credential identifier (fact sheet section 2).
+                # An exact match on any credential identifier (wire notes §2).
                 page = self._client.list_identities(credentials_identifier=value)
                 items = list(page)
                 if not items:
@@ -237,7 +237,7 @@ class RecoveryForm(w.VBox):  # type: ignore[misc]
         self.status.value = error_html(exc)
 
     def _send(self) -> None:
-        expires_in = check_expires_in(self.expires_in.value)  # before any request (fact sheet section 9)
+        expires_in = check_expires_in(self.expires_in.value)  # before any request (wire notes §9)
         identity_id = self._identity_id()
         body: dict[str, Any] = {"identity_id": identity_id}
         if expires_in is not None:

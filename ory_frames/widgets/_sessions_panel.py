@@ -156,7 +156,7 @@ class SessionsPanel(w.VBox):  # type: ignore[misc]
     def refresh(self) -> None:
         """Read the identity's sessions again and redraw the table."""
         sessions: list[dict[str, Any]] = []
-        # Every page, however many sessions there are (offset paging, fact sheet section 1).
+        # Every page, however many sessions there are (offset paging, wire notes §1).
         for page in iter_identity_sessions(self._client, self.identity_id, prefetch=False):
             sessions.extend(as_dict(item) for item in page)
         self.sessions = sessions
@@ -238,7 +238,7 @@ class SessionsPanel(w.VBox):  # type: ignore[misc]
         self.status.value = text + "".join(failures)
 
     def _disable(self, ids: list[str]) -> None:
-        # DELETE /admin/sessions/{id} keeps the row and sets active=false (fact sheet section 8).
+        # DELETE /admin/sessions/{id} keeps the row and sets active=false (wire notes §8).
         self._each("Disabled", ids, self._client.disable_session)
 
     def _extend_selected(self) -> None:
@@ -246,14 +246,14 @@ class SessionsPanel(w.VBox):  # type: ignore[misc]
         if not ids:
             self.status.value = error_html("select at least one session first")
             return
-        # The answer is 200 with a body or 204 without; it is not read (fact sheet section 8).
+        # The answer is 200 with a body or 204 without; it is not read (wire notes §8).
         self._each("Extended", ids, self._client.extend_session)
 
     def _logout_everywhere(self) -> None:
         try:
             self._client.delete_identity_sessions(self.identity_id)
         except NotFoundError:
-            # Zero sessions (or an unknown identity) answer 404 (fact sheet section 7).
+            # Zero sessions (or an unknown identity) answer 404 (wire notes §7).
             self.refresh()
             self.status.value = error_html("Nothing to log out: Ory found no session for this identity (404).")
             return

@@ -145,7 +145,7 @@ class TestLoginFlowForm(w.VBox):  # type: ignore[misc]
         provider = self.provider_id.value.strip()
         if not provider:
             raise InvalidInputError("enter the id of an OIDC provider configured on the project")
-        if len(provider) > 255:  # Ory's limit (fact sheet section 10)
+        if len(provider) > 255:  # Ory's limit (wire notes §10)
             raise InvalidInputError("a provider id has at most 255 characters")
         self.flow = None
         self.flow_info.value = ""

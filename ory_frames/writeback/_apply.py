@@ -5,7 +5,7 @@ Conflict detection, and its race window
 Before a patch or delete, the identity is read again (``GET /admin/identities/{id}``). If its
 ``updated_at`` differs from the original frame's, or a field the patch touches differs from its
 original value, the operation is reported as ``conflict`` and nothing is written (unless
-``overwrite=True``). Ory's PATCH rejects the JSON Patch ``test`` op (fact sheet section 6), so the
+``overwrite=True``). Ory's PATCH rejects the JSON Patch ``test`` op (wire notes §6), so the
 check and the write cannot be one atomic request: a change made by someone else between our GET and
 our PATCH (a window of one round trip) is not detected and is overwritten for the touched paths.
 
@@ -14,7 +14,7 @@ Idempotency
 Each finished operation is recorded in the plan, and a second ``apply`` skips it. Batch creates are
 never re-sent blindly (the client does not retry PATCH): after an uncertain failure (no answer, 5xx,
 an answer Ory never gives) each row is looked up by its ``external_id`` or login identifier
-(``credentials_identifier``, fact sheet section 2); a row found is reported as applied with the
+(``credentials_identifier``, wire notes §2); a row found is reported as applied with the
 existing id, the rest are sent once more. A row that cannot be looked up is not re-sent. A per-item
 409 whose row's identifier now belongs to an identity with the same traits counts as applied.
 
@@ -185,7 +185,7 @@ def _item_result(client: Client, op: Operation, item: dict[str, Any] | None) -> 
     code = error.get("code")
     fields = {"http_status": code, "reason": error.get("reason"), "message": error.get("message")}
     if code == 409 and _can_look_up(op):
-        # Fact sheet section 4: a duplicate is a per-item 409 (two message variants).
+        # wire notes §4: a duplicate is a per-item 409 (two message variants).
         try:
             found = _lookup(client, op)
         except OryFramesError:
@@ -263,7 +263,7 @@ def apply_plan(plan: Plan, client: Client, *, workers: int, overwrite: bool, pro
                 _record(plan, op, _result(op, "skipped", identity_id=earlier.identity_id, reason=reason), tick)
             elif op.action == "skip":
                 _record(plan, op, _result(op, "skipped", reason=op.note), tick)
-        # Ory blocks concurrent batch writes (fact sheet section 14): one chunk at a time.
+        # Ory blocks concurrent batch writes (wire notes §14): one chunk at a time.
         for chunk in plan.create_chunks():
             todo = [op for op in chunk if op.key not in plan.done]
             if todo:

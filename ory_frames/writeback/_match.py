@@ -48,7 +48,7 @@ def frame_problems(original: pd.DataFrame, edited: pd.DataFrame) -> list[Problem
     return problems
 
 
-# Identity ids are UUIDs: Ory answers 400 or 404 for any other id (fact sheet sections 1, 2 and 7).
+# Identity ids are UUIDs: Ory answers 400 or 404 for any other id (wire notes §§1, 2 and 7).
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# Fact sheet section 4: at most 1000 items per batch, and at most 200 carrying a plaintext password.
+# wire notes §4: at most 1000 items per batch, and at most 200 carrying a plaintext password.
 MAX_BATCH_ITEMS = 1000
 MAX_BATCH_ITEMS_WITH_PASSWORD = 200
 
@@ -163,5 +163,5 @@ def chunk_creates(items: Sequence[tuple[dict[str, Any], bool]]) -> Iterator[list
 
 
 def batch_body(items: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-    """The ``PATCH /admin/identities`` body for ``(patch_id, create body)`` pairs (fact sheet section 4)."""
+    """The ``PATCH /admin/identities`` body for ``(patch_id, create body)`` pairs (wire notes §4)."""
     return {"identities": [{"patch_id": patch_id, "create": body} for patch_id, body in items]}

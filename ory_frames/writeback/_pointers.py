@@ -11,14 +11,14 @@ from typing import Any
 
 TRAITS_PREFIX = "traits."
 
-# Top-level identity fields that write-back may change with JSON Patch (the brief; fact sheet section 6).
+# Top-level identity fields that write-back may change with JSON Patch (the brief; wire notes §6).
 # The value is the JSON key, which is also the column name.
 PATCHABLE_FIELDS: frozenset[str] = frozenset({"state", "schema_id", "external_id", "metadata_public", "metadata_admin"})
 
 # Fields whose whole value is JSON (an object, list or scalar), replaced as one value.
 JSON_FIELDS: frozenset[str] = frozenset({"metadata_public", "metadata_admin", "traits"})
 
-# Fact sheet section 6, "Denied paths": a case-insensitive glob with "/" as separator.
+# wire notes §6, "Denied paths": a case-insensitive glob with "/" as separator.
 # Note the deny list spells `/stateChangedAt`, so `/state_changed_at` is not blocked by Ory; we never
 # write it because `state_changed_at` is not a patchable column here.
 DENIED_POINTER_GLOBS: tuple[str, ...] = (
@@ -105,7 +105,7 @@ _DENIED = re.compile(
 
 
 def is_denied(ptr: str) -> bool:
-    """True when Ory refuses a PATCH on this pointer (fact sheet section 6, "Denied paths")."""
+    """True when Ory refuses a PATCH on this pointer (wire notes §6, "Denied paths")."""
     return _DENIED.fullmatch(ptr) is not None
 
 

@@ -1,7 +1,7 @@
 """Session changes from frames: revoke the sessions of the identities in a frame, or act per session.
 
 ``plan_session_changes`` plans ``POST /admin/sessions`` calls (500 identity ids per call, repeated
-while Ory answers ``more``; fact sheet section 8). ``plan_session_updates`` plans one call per session:
+while Ory answers ``more``; wire notes §8). ``plan_session_updates`` plans one call per session:
 ``PATCH /admin/sessions/{id}/extend`` or ``DELETE /admin/sessions/{id}`` (disable). Both return a
 :class:`SessionPlan` that previews, serialises and applies like an identity :class:`Plan`.
 """
@@ -26,7 +26,7 @@ from ._payloads import is_missing
 if TYPE_CHECKING:
     from ory_frames._client import Client
 
-MAX_IDS_PER_CALL = 500  # fact sheet section 8: at most 500 explicit ids
+MAX_IDS_PER_CALL = 500  # wire notes §8: at most 500 explicit ids
 _MAX_REPEATS = 1000
 SessionKind = Literal["manage", "extend", "disable"]
 SESSION_REPORT_COLUMNS = (
@@ -231,7 +231,7 @@ def plan_session_changes(frame: pd.DataFrame, action: Literal["disable", "delete
     """Plan disabling or deleting every session of the identities in ``frame``; no I/O.
 
     The identity ids come from ``identity_id`` if the frame has it (a sessions frame), else ``id``.
-    Ids go 500 per ``POST /admin/sessions`` call (fact sheet section 8).
+    Ids go 500 per ``POST /admin/sessions`` call (wire notes §8).
 
     Raises
     ------

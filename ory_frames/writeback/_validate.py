@@ -2,7 +2,7 @@
 
 Column types come from the schemas themselves (walked here, so write-back does not depend on the
 Arrow mapping in ``_schema.py``); resulting traits are validated with ``jsonschema`` as Kratos does on
-create and on PATCH (fact sheet sections 5 and 6).
+create and on PATCH (wire notes §§5 and 6).
 """
 
 from __future__ import annotations
@@ -178,13 +178,13 @@ def identifier_columns(info: SchemaInfo | None, columns: Iterable[str]) -> list[
 
 
 def normalise_identifier(value: str) -> str:
-    """Kratos stores email identifiers trimmed and lower-cased (fact sheet section 2)."""
+    """Kratos stores email identifiers trimmed and lower-cased (wire notes §2)."""
     value = value.strip()
     return value.lower() if "@" in value else value
 
 
 def state_problem(row: Any, value: Any) -> Problem | None:
-    """A problem when ``value`` is not a valid identity state (fact sheet section 6)."""
+    """A problem when ``value`` is not a valid identity state (wire notes §6)."""
     if isinstance(value, str) and value in VALID_STATES:
         return None
     return Problem(row, "state", f"{value!r} is not a valid state; use 'active' or 'inactive'")

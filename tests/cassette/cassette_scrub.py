@@ -31,7 +31,7 @@ REPLAY_BASE_URL = "http://127.0.0.1:4434"
 # Keys inside `credentials.<type>.config` that hold secrets. `_redact` names the create-body spelling of
 # lookup codes (`codes`); Kratos stores and returns them as `recovery_codes` (seeded that way too).
 CONFIG_SECRET_KEYS: frozenset[str] = SECRET_CREDENTIAL_FIELDS | {"recovery_codes"}
-# Keys that are secret wherever they appear: the recovery code (fact sheet section 9) and session tokens.
+# Keys that are secret wherever they appear: the recovery code (wire notes §9) and session tokens.
 ANYWHERE_SECRET_KEYS: frozenset[str] = frozenset({"recovery_code", "session_token", "tokenized"})
 # Response headers kept in a cassette; everything else (dates, cookies, rate-limit state) is dropped.
 KEPT_RESPONSE_HEADERS: frozenset[str] = frozenset(
@@ -99,7 +99,7 @@ def scrub_json(value: Any, secrets: Iterable[str] = (), *, inside_config: bool =
             else:
                 out[key] = scrub_json(item, secrets, inside_config=inside_config or key == "config")
         attributes = out.get("attributes")
-        # A login flow's hidden csrf_token input (fact sheet section 10) carries a per-flow secret.
+        # A login flow's hidden csrf_token input (wire notes §10) carries a per-flow secret.
         if isinstance(attributes, dict) and attributes.get("name") == "csrf_token" and "value" in attributes:
             out["attributes"] = {**attributes, "value": _blank(attributes["value"])}
         return out

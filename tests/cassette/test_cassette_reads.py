@@ -24,7 +24,7 @@ def _identities(client: Client, **filters: Any) -> list[dict[str, Any]]:
 def test_list_identities_follows_link_header_pages(client: Client, target: Target) -> None:
     pages = list(iter_identities(client, page_size=12))
     ids = [item["id"] for page in pages for item in page]
-    # Keyset order is id ascending and the token is the last id of the page (fact sheet section 1).
+    # Keyset order is id ascending and the token is the last id of the page (wire notes §1).
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
     for page in pages[:-1]:
@@ -34,7 +34,7 @@ def test_list_identities_follows_link_header_pages(client: Client, target: Targe
     assert pages[-1].next_token is None
     if not target.real:
         assert [len(page) for page in pages] == [12, 12, 6]
-    # No credentials key in a plain list (fact sheet section 3).
+    # No credentials key in a plain list (wire notes §3).
     assert all("credentials" not in item for page in pages for item in page)
 
 
@@ -122,7 +122,7 @@ def test_list_sessions_pages_and_get_session(client: Client, target: Target) -> 
     assert all(page.next_token for page in pages[:-1]) and pages[-1].next_token is None
     if not target.real:
         assert len(pages) >= 3
-    # Without expand the identity is null in lists (fact sheet section 8).
+    # Without expand the identity is null in lists (wire notes §8).
     assert all(item.get("identity") is None for item in sessions)
 
     active = client.list_sessions(page_size=5, active=True)
@@ -171,7 +171,7 @@ def test_identity_schemas_list_and_get(client: Client, target: Target) -> None:
     schema = client.get_identity_schema(first)
     assert schema == page.items[0]["schema"]
     encoded = base64.urlsafe_b64encode(first.encode()).decode().rstrip("=")
-    assert client.get_identity_schema(encoded) == schema  # the schema_url form (fact sheet section 11)
+    assert client.get_identity_schema(encoded) == schema  # the schema_url form (wire notes §11)
 
     with pytest.raises(NotFoundError) as missing:
         client.get_identity_schema("does-not-exist")

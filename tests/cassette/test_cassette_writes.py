@@ -51,7 +51,7 @@ def test_create_update_patch_delete_identity(client: Client) -> None:
         {"schema_id": "default", "state": "inactive", "traits": {**NEW_PERSON["traits"], "newsletter": True}},
     )
     assert updated.state == "inactive" and updated.traits["newsletter"] is True
-    assert updated.metadata_public is None  # PUT replaces metadata (fact sheet section 6)
+    assert updated.metadata_public is None  # PUT replaces metadata (wire notes §6)
     assert updated.state_changed_at is not None
 
     patched = client.patch_identity(
@@ -96,7 +96,7 @@ def test_batch_patch_identities_per_item_errors(client: Client) -> None:
     assert [item.action if item else None for item in items] == ["create", "error", "error"]
     assert items[0] is not None and items[0].patch_id == PATCH_IDS[0] and items[0].identity
     assert items[1] is not None and items[1].patch_id == PATCH_IDS[1] and items[1].identity is None
-    # Per-item errors are bare error objects (fact sheet section 4).
+    # Per-item errors are bare error objects (wire notes §4).
     assert items[1].error is not None and items[1].error["code"] == 400
     assert items[2] is not None and items[2].error is not None
     assert items[2].error["reason"] == "Unable to find JSON Schema ID: does-not-exist"
@@ -137,7 +137,7 @@ def test_sessions_disable_extend_manage(client: Client) -> None:
 
     client.disable_session(first)
     assert client.get_session(first).active is False
-    client.disable_session(first)  # idempotent (fact sheet section 8)
+    client.disable_session(first)  # idempotent (wire notes §8)
 
     extended = client.extend_session(second)  # OSS (and the sandbox) answer 200 with the session
     assert isinstance(extended, Session) and extended.id == second
@@ -161,7 +161,7 @@ def test_delete_identity_sessions(client: Client) -> None:
     assert client.list_identity_sessions(owner, page_size=10).items
     client.delete_identity_sessions(owner)
     assert client.list_identity_sessions(owner, page_size=10).items == []
-    with pytest.raises(NotFoundError):  # no sessions left: 404 (fact sheet section 7)
+    with pytest.raises(NotFoundError):  # no sessions left: 404 (wire notes §7)
         client.delete_identity_sessions(owner)
 
 
@@ -184,7 +184,7 @@ def test_recovery_code_and_link(client: Client, target: Target) -> None:
     with pytest.raises(NotFoundError) as unknown:
         client.create_recovery_code_for_identity({"identity_id": UNKNOWN_ID})
     assert unknown.value.reason == "could not find identity"
-    with pytest.raises(BadRequestError) as unknown_link:  # 400, not 404 (fact sheet section 9)
+    with pytest.raises(BadRequestError) as unknown_link:  # 400, not 404 (wire notes §9)
         client.create_recovery_link_for_identity({"identity_id": UNKNOWN_ID})
     assert unknown_link.value.reason == "The requested identity id does not exist."
     with pytest.raises(BadRequestError) as bad_duration:

@@ -17,7 +17,7 @@ HIGH, MEDIUM, LOW = "kratos-admin-high", "kratos-admin-medium", "kratos-admin-lo
 @pytest.mark.parametrize(
     ("tier", "expected"),
     [
-        # (rps, rpm) per bucket, fact sheet section 14 "Thresholds".
+        # (rps, rpm) per bucket, wire notes §14 "Thresholds".
         ("developer", {HIGH: (5, 40), MEDIUM: (5, 25), LOW: (5, 80)}),
         ("production", {HIGH: (5, 80), MEDIUM: (5, 90), LOW: (8, 175)}),
         ("growth", {HIGH: (23, 550), MEDIUM: (9, 200), LOW: (18, 425)}),

@@ -29,7 +29,7 @@ from ory_frames._paging import Page, encode_offset_token
 ID = "a251ebc2-880c-4f76-a8f3-38e6940eab0e"
 SID = "7458af86-c1d8-401c-978a-8da89133f98b"
 
-# Fact sheet section 3, migratest fixture (trimmed).
+# wire notes §3, migratest fixture (trimmed).
 IDENTITY = {
     "id": ID,
     "credentials": {

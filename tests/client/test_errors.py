@@ -1,4 +1,4 @@
-"""Error translation: Ory's envelope and its variants -> the ApiError tree (fact sheet section 13)."""
+"""Error translation: Ory's envelope and its variants -> the ApiError tree (wire notes §13)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_every_status_class(make_client, status, cls):
 
 
 def test_full_envelope_fields(make_client):
-    # Fact sheet section 13: id, code, status, request, reason, details, message.
+    # wire notes §13: id, code, status, request, reason, details, message.
     body = {
         "error": {
             "id": "some_error",
@@ -85,7 +85,7 @@ def test_request_id_falls_back_to_header_and_error_id_to_envelope(make_client):
 
 
 def test_batch_quirk_500_in_body_with_400_status(make_client):
-    # Fact sheet section 4: strict-decode failures are sent as HTTP 400 with code 500 in the body.
+    # wire notes §4: strict-decode failures are sent as HTTP 400 with code 500 in the body.
     body = {"error": {"code": 500, "status": "Internal Server Error", "message": 'json: unknown field "x"'}}
     client, recorder = make_client(lambda r: json_response(400, body))
     with pytest.raises(BadRequestError) as info:

@@ -1,4 +1,4 @@
-"""Link headers, offset tokens and the iter_* paginators (fact sheet section 1)."""
+"""Link headers, offset tokens and the iter_* paginators (wire notes §1)."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def test_next_without_token_is_refused():
 
 
 def test_offset_tokens():
-    # Fact sheet section 1: offset 250 is eyJvZmZzZXQiOiIyNTAiLCJ2IjoyfQ.
+    # wire notes §1: offset 250 is eyJvZmZzZXQiOiIyNTAiLCJ2IjoyfQ.
     assert encode_offset_token(250) == "eyJvZmZzZXQiOiIyNTAiLCJ2IjoyfQ"
     assert decode_offset_token("eyJvZmZzZXQiOiIyNTAiLCJ2IjoyfQ") == 250
     assert decode_offset_token(None) == 0

@@ -39,8 +39,8 @@ def test_mask_text():
     assert mask_text("nothing here", [None, ""]) == "nothing here"
 
 
-def test_secret_credential_fields_cover_the_fact_sheet():
-    # Fact sheet sections 2, 3, 5: hashed passwords, plaintext passwords, OIDC tokens, TOTP URLs, lookup codes.
+def test_secret_credential_fields_cover_every_secret_field():
+    # wire notes §§2, 3, 5: hashed passwords, plaintext passwords, OIDC tokens, TOTP URLs, lookup codes.
     assert {
         "hashed_password",
         "password",

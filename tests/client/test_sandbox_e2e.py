@@ -60,7 +60,7 @@ def test_iter_identities_reads_every_seeded_identity(client):
     pages = list(iter_identities(client, page_size=7))
     ids = [item["id"] for page in pages for item in page]
     assert len(ids) >= SEEDED
-    assert ids == sorted(ids)  # keyset order is id ascending (fact sheet section 1)
+    assert ids == sorted(ids)  # keyset order is id ascending (wire notes §1)
     assert len(set(ids)) == len(ids)
     assert all(len(page) == 7 for page in pages[:-1])
     assert pages[-1].next_token is None
@@ -118,7 +118,7 @@ def test_identity_lifecycle(client):
         },
     )
     assert updated.state == "inactive"
-    assert updated.metadata_admin is None  # PUT replaces metadata (fact sheet section 6)
+    assert updated.metadata_admin is None  # PUT replaces metadata (wire notes §6)
 
     patched = client.patch_identity(
         created.id,
@@ -172,7 +172,7 @@ def test_session_calls(client):
 
     client.disable_session(session_id)
     assert client.get_session(session_id).active is False
-    client.disable_session(session_id)  # idempotent (fact sheet section 8)
+    client.disable_session(session_id)  # idempotent (wire notes §8)
 
     client.delete_identity_sessions(identity_id)
     with pytest.raises(NotFoundError):
@@ -247,7 +247,7 @@ def test_rate_limited_answers_become_rate_limit_errors_and_teach_the_budget():
                     limited.get_identity(identity_id)
                 except RateLimitError as exc:
                     errors.append(exc)
-    # Developer tier, kratos-admin-high: 5 rps / 40 rpm (fact sheet section 14).
+    # Developer tier, kratos-admin-high: 5 rps / 40 rpm (wire notes §14).
     assert errors, "12 GETs within about a second must exceed 5 per second"
     assert all(err.status == 429 and err.reset_after is not None and err.reset_after >= 1 for err in errors)
     assert budget.limits("kratos-admin-high") == [(5, 1.0), (40, 60.0)]

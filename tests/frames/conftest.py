@@ -1,4 +1,4 @@
-"""Hand-written identity and session JSON (fact sheet sections 3 and 8) and a seeded sandbox."""
+"""Hand-written identity and session JSON (wire notes §§3 and 8) and a seeded sandbox."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def reference_schemas() -> dict[str, dict[str, Any]]:
 
 
 def build_identity(n: int, *, schema_id: str = "default", with_secrets: bool = False, **extra: Any) -> dict[str, Any]:
-    """An identity as GET /admin/identities/{id}?include_credential=... sends it (fact sheet section 3)."""
+    """An identity as GET /admin/identities/{id}?include_credential=... sends it (wire notes §3)."""
     email = f"user{n}@example.com"
     doc: dict[str, Any] = {
         "id": uid(n),
@@ -113,7 +113,7 @@ def build_identity(n: int, *, schema_id: str = "default", with_secrets: bool = F
 
 
 def build_session(n: int, *, identity: dict[str, Any] | None = None, devices: bool = True) -> dict[str, Any]:
-    """A session as GET /admin/sessions?expand=identity&expand=devices sends it (fact sheet section 8)."""
+    """A session as GET /admin/sessions?expand=identity&expand=devices sends it (wire notes §8)."""
     return {
         "id": uid(50_000 + n),
         "active": n % 3 != 0,

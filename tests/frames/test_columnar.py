@@ -111,7 +111,7 @@ def test_odd_identity_fields_leave_the_bulk_path(make: Any, change: dict[str, An
 
 
 def test_nanosecond_timestamps_stay_on_bulk_path(make: Any) -> None:
-    # fact sheet section 3: Go's RFC3339Nano may send 9 fraction digits
+    # wire notes §3: Go's RFC3339Nano may send 9 fraction digits
     record = make.identity(0, state_changed_at="2021-08-17T11:15:59.123456789Z")
     batch = _converter()._convert_fast([record])
     assert batch is not None

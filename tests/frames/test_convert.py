@@ -61,7 +61,7 @@ TRAIT_VALUES = [
     ({"tags": ["a", "b"]}, "traits.tags", ["a", "b"], {}),
     ({"tags": ["a", 1]}, "traits.tags", None, {"traits.tags": 1}),
     ({"tags": "a"}, "traits.tags", None, {"traits.tags": 1}),
-    # fact sheet section 3: timestamps may carry offsets and nanosecond fractions
+    # wire notes §3: timestamps may carry offsets and nanosecond fractions
     ({"born": "2021-08-17T11:15:59.232051+02:00"}, "traits.born", utc(2021, 8, 17, 9, 15, 59, 232051), {}),
     ({"born": "2021-08-17T11:15:59.123456789Z"}, "traits.born", utc(2021, 8, 17, 11, 15, 59, 123456), {}),
     ({"born": "yesterday"}, "traits.born", None, {"traits.born": 1}),
@@ -81,11 +81,11 @@ def test_trait_values(traits: dict[str, Any], column: str, expected: Any, proble
 TIMESTAMPS = [
     ("2013-10-07T08:23:19Z", utc(2013, 10, 7, 8, 23, 19)),
     ("2013-10-07T08:23:19.5Z", utc(2013, 10, 7, 8, 23, 19, 500000)),
-    # fact sheet section 3: "state_changed_at": "2021-08-17T11:15:59.232051+02:00"
+    # wire notes §3: "state_changed_at": "2021-08-17T11:15:59.232051+02:00"
     ("2021-08-17T11:15:59.232051+02:00", utc(2021, 8, 17, 9, 15, 59, 232051)),
     ("2021-08-17T11:15:59-05:30", utc(2021, 8, 17, 16, 45, 59)),
     ("2021-08-17T11:15:59.999999999+00:00", utc(2021, 8, 17, 11, 15, 59, 999999)),  # Go RFC3339Nano
-    # fact sheet section 8: authentication method completed_at may be Go's zero time
+    # wire notes §8: authentication method completed_at may be Go's zero time
     ("0001-01-01T00:00:00Z", utc(1, 1, 1)),
     (None, None),
 ]
@@ -129,7 +129,7 @@ def test_identity_row_and_summaries(make: Any) -> None:
 
 
 def test_list_without_credentials_gives_null_credential_columns(make: Any) -> None:
-    # fact sheet section 3: the list endpoint sends no `credentials` key by default
+    # wire notes §3: the list endpoint sends no `credentials` key by default
     row = IdentityConverter({}).convert([make.identity(1)]).to_pylist()[0]
     assert row["credential_types"] is None and row["credential_identifiers"] is None
 
@@ -247,7 +247,7 @@ def test_unknown_fields_and_odd_shapes_never_crash(make: Any) -> None:
     ],
 )
 def test_identities_frame_refuses_records_it_could_not_match_back(make: Any, records: list[Any], expected: str) -> None:
-    # A row without its id would look like a new identity to write-back (fact sheet section 3: ids always present).
+    # A row without its id would look like a new identity to write-back (wire notes §3: ids always present).
     with pytest.raises(InvalidInputError) as info:
         identities_frame(records, schemas={"default": make.email_name_schema})
     assert expected in str(info.value)
@@ -273,7 +273,7 @@ def test_sessions_frame_with_identity(make: Any) -> None:
     assert df.loc[0, "methods"] == ["password", "totp"]
     assert df.loc[0, "device_count"] == 2 and pd.isna(df.loc[1, "device_count"])
     assert df.loc[0, "last_ip"] == "10.0.0.1"
-    assert df.loc[1, "devices"] is None  # not expanded: null (fact sheet section 8)
+    assert df.loc[1, "devices"] is None  # not expanded: null (wire notes §8)
     assert df.loc[0, "authentication_methods"][0]["completed_at"] == utc(1, 1, 1)
     assert df.loc[0, "authenticated_at"] == pd.Timestamp("2013-10-07T07:23:19.5Z")
     assert list(df["authenticator_assurance_level"].cat.categories) == ["aal0", "aal1", "aal2", "aal3"]

@@ -51,7 +51,7 @@ def test_read_identities_every_identity_once(client: Any, everyone: pd.DataFrame
     assert len(df) == SEEDED
     assert df["id"].is_unique
     assert set(df["id"]) == set(everyone["id"])
-    assert df["id"].tolist() == sorted(df["id"])  # fact sheet section 1: keyset order is id ascending
+    assert df["id"].tolist() == sorted(df["id"])  # wire notes §1: keyset order is id ascending
     assert len(df.attrs["ory_frames"]["schemas"]) >= 1
     assert any(c.startswith("traits.") for c in df.columns)
 
@@ -77,7 +77,7 @@ def test_filter_credentials_identifier(client: Any, everyone: pd.DataFrame) -> N
     identifier = row["credential_identifiers"][0]
     df = read_identities(client, credentials_identifier=identifier)
     assert df["id"].tolist() == [row["id"]]
-    assert identifier in df.loc[0, "credential_identifiers"]  # fact sheet section 2: credentials included
+    assert identifier in df.loc[0, "credential_identifiers"]  # wire notes §2: credentials included
 
 
 def test_filter_preview_similar(client: Any, everyone: pd.DataFrame) -> None:
@@ -106,7 +106,7 @@ def test_read_sessions_and_identity_sessions(client: Any, everyone: pd.DataFrame
     assert all_sessions["id"].is_unique and len(all_sessions) > 0
     assert set(all_sessions["identity_id"]) <= set(everyone["id"])
     assert any(c.startswith("identity.traits.") for c in all_sessions.columns)
-    # fact sheet section 8: with the identity expanded, `active` is also false for an inactive identity,
+    # wire notes §8: with the identity expanded, `active` is also false for an inactive identity,
     # which the `active` filter does not look at; without expansion the filter and the flag agree
     active = read_sessions(client, active=True, expand=())
     inactive = read_sessions(client, active=False, expand=())
@@ -258,7 +258,7 @@ def test_empty_export_still_has_the_full_schema(client: Any, tmp_path: Path) -> 
 
 
 def test_sessions_expand_identity_and_devices_by_default(client: Any, everyone: pd.DataFrame, tmp_path: Path) -> None:
-    # fact sheet section 8: without expand, `identity` and `devices` are null in GET /admin/sessions
+    # wire notes §8: without expand, `identity` and `devices` are null in GET /admin/sessions
     df = read_sessions(client)
     assert len(df) > 0 and df["identity_id"].notna().all()
     assert set(df["identity_id"]) <= set(everyone["id"])

@@ -147,7 +147,7 @@ def test_reference_schemas(reference_schemas: dict[str, dict[str, Any]]) -> None
 
 
 def test_normalize_accepts_get_schemas_items() -> None:
-    # fact sheet section 11: GET /schemas answers [{"id": ..., "schema": {...}}]
+    # wire notes §11: GET /schemas answers [{"id": ..., "schema": {...}}]
     items = [{"id": "default", "schema": wrap(obj(email={"type": "string"}))}]
     assert list(trait_columns(items)) == ["traits.email"]
     assert normalize_schemas(items) == {"default": items[0]["schema"]}

@@ -180,7 +180,7 @@ def tier_minimum(tier: str, per_bucket: Mapping[str, int]) -> float:
 def expired_between(got: pa.Table, want: pa.Table, since: datetime) -> list[int]:
     """Rows (of the id-sorted tables) whose ``active`` differs only because the session expired since ``since``.
 
-    A session's ``active`` is computed when it is read (facts section 8): one that was active in the reference
+    A session's ``active`` is computed when it is read (wire notes §8): one that was active in the reference
     export and whose ``expires_at`` passed before this export reads inactive now, and that is correct.
     """
     now = datetime.now(timezone.utc)

@@ -94,7 +94,7 @@ def make_session(
 
 
 def assert_error(resp: Any, status: int, *, reason: str | None = None, message: str | None = None) -> dict[str, Any]:
-    """Check Ory's error envelope (facts §13) and return the inner error."""
+    """Check Ory's error envelope (wire notes §13) and return the inner error."""
     assert resp.status_code == status, resp.text
     assert resp.headers["content-type"] == "application/json"
     assert "ory-error-id" in resp.headers

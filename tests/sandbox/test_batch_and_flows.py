@@ -1,4 +1,4 @@
-"""Batch create (facts §4), recovery (facts §9), test login flows (facts §10) and schemas (facts §11)."""
+"""Batch create, recovery, test login flows and schemas (wire notes §4, §9, §10, §11)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_batch_per_item_results(client: Any) -> None:
         "message": "Unable to insert or update resource because a resource with that value exists already",
     }
     assert items[4]["error"]["reason"] == "Unable to find JSON Schema ID: nope"
-    # ory-client cannot parse the null entry a `create: null` item yields (facts §4); check the rest
+    # ory-client cannot parse the null entry a `create: null` item yields (wire notes §4); check the rest
     ory_client.BatchPatchIdentitiesResponse.from_dict({"identities": [i for i in items if i is not None]})
     spec_validate({"identities": [i for i in items if i is not None]}, "batchPatchIdentitiesResponse")
     assert client.get(f"/admin/identities/{items[0]['identity']}").status_code == 200

@@ -1,4 +1,4 @@
-"""Create, read, update, patch and delete single identities (facts §3, §5, §6, §7, §12)."""
+"""Create, read, update, patch and delete single identities (wire notes §3, §5, §6, §7, §12)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_create_returns_201_location_and_credentials_without_config(client: Any)
     )
     body = assert_success(resp, 201)
     assert resp.headers["location"].endswith(f"/identities/{body['id']}")
-    assert "/admin/" not in resp.headers["location"]  # SelfAdminURL + "identities/" (facts §5)
+    assert "/admin/" not in resp.headers["location"]  # SelfAdminURL + "identities/" (wire notes §5)
     assert list(body)[:3] == ["id", "external_id", "credentials"]
     assert body["credentials"]["password"]["identifiers"] == ["ada@example.com"]
     assert "config" not in body["credentials"]["password"]
@@ -54,7 +54,7 @@ def test_plaintext_password_is_hashed_never_stored(client: Any, app: Any) -> Non
 def test_create_strict_decode_unknown_field(client: Any) -> None:
     err = assert_error(_create(client, traits={"email": "a@b.co"}, schema_url="x"), 400)
     assert err["message"] == 'json: unknown field "schema_url"'
-    assert err["code"] == 500  # herodot default for a non-herodot error (facts §4)
+    assert err["code"] == 500  # herodot default for a non-herodot error (wire notes §4)
 
 
 def test_create_validation_reason_single_and_multi(client: Any) -> None:
@@ -132,7 +132,7 @@ def test_get_by_id_and_external_id_with_declassification(client: Any, app: Any) 
     assert ory_client.Identity.from_dict(full).credentials is not None
     by_ext = assert_success(client.get("/admin/identities/by/external/ext-9"))
     assert by_ext["id"] == doc["id"]
-    # quirk: the message prints the types parsed so far, not the bad value (facts §12)
+    # quirk: the message prints the types parsed so far, not the bad value (wire notes §12)
     assert_error(
         client.get(f"/admin/identities/{doc['id']}?include_credential=password&include_credential=nope"),
         400,
@@ -180,7 +180,7 @@ def test_put_replaces_and_requires_a_body(client: Any, app: Any) -> None:
 
 
 class TestJsonPatch:
-    """PATCH /admin/identities/{id} (facts §6)."""
+    """PATCH /admin/identities/{id} (wire notes §6)."""
 
     @pytest.fixture
     def ident(self, app: Any) -> dict[str, Any]:
@@ -265,7 +265,7 @@ class TestJsonPatch:
 
 
 class TestDeleteCredentials:
-    """DELETE /admin/identities/{id}/credentials/{type} (facts §7)."""
+    """DELETE /admin/identities/{id}/credentials/{type} (wire notes §7)."""
 
     def _ident(self, app: Any, *, oidc: bool) -> dict[str, Any]:
         doc = make_identity()

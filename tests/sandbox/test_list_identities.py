@@ -1,4 +1,4 @@
-"""GET /admin/identities: keyset and legacy paging, Link headers, filters (facts §1, §2)."""
+"""GET /admin/identities: keyset and legacy paging, Link headers, filters (wire notes §1, §2)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _follow(client: Any, url: str) -> tuple[list[str], int]:
 
 def test_keyset_follows_links_to_every_identity_once(client: Any, seeded: list[dict[str, Any]]) -> None:
     seen, pages = _follow(client, "/admin/identities?page_size=5")
-    assert seen == sorted(d["id"] for d in seeded)  # id ascending (facts §1)
+    assert seen == sorted(d["id"] for d in seeded)  # id ascending (wire notes §1)
     assert pages == 5
 
 
@@ -95,7 +95,7 @@ def test_legacy_mode(client: Any, seeded: list[dict[str, Any]]) -> None:
     links = link_parts(resp.headers["link"])
     assert set(links) == {"first", "next", "prev", "last"}
     assert dict(parse_qsl(urlsplit(links["next"]).query)) == {"page": "2", "per_page": "10"}
-    # page_size wins over page: keyset mode (facts §1, mode rule 1)
+    # page_size wins over page: keyset mode (wire notes §1, mode rule 1)
     assert "x-total-count" not in client.get("/admin/identities?page=1&page_size=10").headers
     assert_error(
         client.get("/admin/identities?page=3&per_page=500"),
@@ -103,7 +103,7 @@ def test_legacy_mode(client: Any, seeded: list[dict[str, Any]]) -> None:
         reason="Legacy pagination is not supported for enumerating over 1000 items. "
         "Please switch to using page_token and page_size.",
     )
-    # X-Total-Count ignores organization_id (facts §1)
+    # X-Total-Count ignores organization_id (wire notes §1)
     org = seeded[0]["organization_id"]
     resp = client.get(f"/admin/identities?page=0&per_page=100&organization_id={org}")
     assert len(resp.json()) == 5 and resp.headers["x-total-count"] == "23"
@@ -128,7 +128,7 @@ def test_credentials_identifier_exact_and_normalised(client: Any, seeded: list[d
     assert "config" not in body[0]["credentials"]["password"]
     assert client.get("/admin/identities?credentials_identifier=user007@example").json() == []
     total = client.get("/admin/identities?page=0&credentials_identifier=user007@example.com").headers["x-total-count"]
-    assert total == "1"  # the number of rows on the page (facts §1)
+    assert total == "1"  # the number of rows on the page (wire notes §1)
 
 
 def test_similar_prefix_escapes_like(client: Any, seeded: list[dict[str, Any]]) -> None:

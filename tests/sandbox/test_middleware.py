@@ -59,7 +59,7 @@ def call(
 
 
 def test_classify_buckets_and_prefixless_paths() -> None:
-    # facts §14 buckets table; facts conventions: paths also work without /admin.
+    # wire notes §14 buckets table; wire notes "Conventions": paths also work without /admin.
     assert classify("GET", "/admin/identities/abc").bucket == "kratos-admin-high"  # type: ignore[union-attr]
     assert classify("GET", "/identities").bucket == "kratos-admin-medium"  # type: ignore[union-attr]
     assert classify("GET", "/admin/identities/by/external/x").template == (  # type: ignore[union-attr]
@@ -104,7 +104,7 @@ def test_stats_count_by_status_route_and_reset() -> None:
 def test_per_second_limit_and_headers() -> None:
     clock = FakeClock(1000.2)
     mw = SandboxMiddleware(make_app(), rate_limits="production", clock=clock)
-    responses = call(mw, [("GET", "/admin/identities")] * 6)  # medium: 5 rps, 90 rpm (facts §14)
+    responses = call(mw, [("GET", "/admin/identities")] * 6)  # medium: 5 rps, 90 rpm (wire notes §14)
     assert [r.status_code for r in responses] == [200] * 5 + [429]
     first, last_ok, limited = responses[0], responses[4], responses[5]
     assert first.headers["x-ratelimit-limit"] == "5, 5;w=1, 90;w=60"
@@ -169,7 +169,7 @@ def test_in_flight_blocks_same_path_only() -> None:
     assert _concurrent(mw, gate, ("PATCH", "/admin/identities/a"), ("PATCH", "/admin/identities/b")) == (200, 200)
     gate = asyncio.Event()
     mw = SandboxMiddleware(make_app(gate), rate_limits="enterprise")
-    # DELETE /admin/sessions/{id} is only logged, not blocked (facts §14).
+    # DELETE /admin/sessions/{id} is only logged, not blocked (wire notes §14).
     assert _concurrent(mw, gate, ("DELETE", "/admin/sessions/a"), ("DELETE", "/admin/sessions/a")) == (200, 200)
     gate = asyncio.Event()
     mw = SandboxMiddleware(make_app(gate), rate_limits=RateLimitConfig.for_tier("enterprise", in_flight=False))

@@ -76,7 +76,7 @@ def test_identity_shape(docs: list[tuple[dict[str, Any], list[Any]]]) -> None:
     assert len(set(ids)) == len(ids)
     assert all(uuid.UUID(i).version == 4 for i in ids)
     for doc, _ in docs:
-        # Go emit order (facts §3), minus schema_url which the store derives.
+        # Go emit order (wire notes §3), minus schema_url which the store derives.
         keys = [k for k in doc if k != "external_id"]
         assert keys == [
             "id",

@@ -1,4 +1,4 @@
-"""Session endpoints (facts §1, §7, §8)."""
+"""Session endpoints (wire notes §1, §7, §8)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def test_active_filter_and_expand(client: Any, world: dict[str, Any]) -> None:
     assert len(inactive) == 2 and not any(s["active"] for s in inactive)
     expanded = client.get("/admin/sessions?expand=Identity&expand=devices").json()
     bob_session = next(s for s in expanded if s["identity"]["id"] == world["bob"]["id"])
-    assert bob_session["active"] is False  # identity inactive (facts §8)
+    assert bob_session["active"] is False  # identity inactive (wire notes §8)
     assert "credentials" not in bob_session["identity"] and "metadata_admin" in bob_session["identity"]
     assert isinstance(bob_session["devices"], list)
 
@@ -75,7 +75,7 @@ def test_active_filter_and_expand(client: Any, world: dict[str, Any]) -> None:
 def test_get_session(client: Any, world: dict[str, Any]) -> None:
     sid = world["sessions"][0]["id"]
     body = assert_success(client.get(f"/admin/sessions/{sid}"))
-    assert body["identity"] is None and body["devices"] == []  # [] in GET by id (facts §8)
+    assert body["identity"] is None and body["devices"] == []  # [] in GET by id (wire notes §8)
     assert list(body)[:3] == ["id", "active", "expires_at"]
     body = assert_success(client.get(f"/sessions/{sid}?expand=identity&expand=devices"))
     assert body["identity"]["id"] == world["alice"]["id"] and len(body["devices"]) == 1
@@ -128,7 +128,7 @@ def test_identity_sessions_offset_paging(client: Any, world: dict[str, Any]) -> 
     assert len(body) == 3 and resp.headers["x-total-count"] == "9"
     assert all(s["identity"]["schema_url"] == "" and isinstance(s["devices"], list) for s in body)
     links = link_parts(resp.headers["link"])
-    assert set(links) == {"next", "last"}  # first page: no `first` (facts §1 quirks)
+    assert set(links) == {"next", "last"}  # first page: no `first` (wire notes §1 quirks)
     assert "page=1&page_size=3&page_token=eyJvZmZzZXQiOiIzIiwidiI6Mn0&per_page=3" in links["next"]
     page2 = client.get(links["next"])
     assert set(link_parts(page2.headers["link"])) == {"first", "next", "prev", "last"}

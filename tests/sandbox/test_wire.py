@@ -1,4 +1,4 @@
-"""Pure wire helpers: Go parsing, query encoding and the offset Link quirks table (facts §1, §9, §13)."""
+"""Pure wire helpers: Go parsing, query encoding and the offset Link quirks table (wire notes §1, §9, §13)."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from ory_frames.widgets._common import (
         ("1.5h", 5400.0),
         ("2h45m", 9900.0),
         ("10us", 1e-5),
-        ("10µs", 1e-5),  # U+00B5, as in Ory's pattern (fact sheet section 9)
+        ("10µs", 1e-5),  # U+00B5, as in Ory's pattern (wire notes §9)
         ("0s", 0.0),
     ],
 )
@@ -39,7 +39,7 @@ def test_duration_seconds_reads_go_durations(text: str, seconds: float) -> None:
 
 @pytest.mark.parametrize("text", ["1d", "-1h", "1 h", "h", "1.h", "1H", "10", "1h-5m", ".5h", "1hh"])
 def test_duration_seconds_refuses_what_ory_refuses(text: str) -> None:
-    # Ory's pattern ^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$ (fact sheet section 9) has no sign or day unit.
+    # Ory's pattern ^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$ (wire notes §9) has no sign or day unit.
     with pytest.raises(InvalidInputError, match="not a duration"):
         duration_seconds(text)
 

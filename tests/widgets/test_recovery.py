@@ -74,7 +74,7 @@ def test_link_by_id_with_return_to(client: Client, first_identity: FindIdentity)
     assert form.result is not None and "recovery_code" not in form.result
     link = LINK.search(form.output.value)
     assert link is not None
-    assert "flow=" in link.group(1) and "token=" in link.group(1)  # fact sheet section 9
+    assert "flow=" in link.group(1) and "token=" in link.group(1)  # wire notes §9
 
 
 def test_code_by_external_id(client: Client, first_identity: FindIdentity) -> None:
@@ -114,7 +114,7 @@ def test_unknown_identifier_is_said_in_words(client: Client, first_identity: Fin
 def test_unknown_identity_for_code_shows_ory_404(client: Client, first_identity: FindIdentity) -> None:
     form = RecoveryForm(client, identity=str(uuid.uuid4()))
     form.send_button.click()
-    # Fact sheet section 9: 404 with reason "could not find identity".
+    # wire notes §9: 404 with reason "could not find identity".
     assert "Ory answered 404: could not find identity" in form.status.value
     assert "Traceback" not in form.status.value and form.output.value == ""
 
@@ -123,7 +123,7 @@ def test_unknown_identity_for_link_shows_ory_400(client: Client, first_identity:
     form = RecoveryForm(client, identity=str(uuid.uuid4()))
     form.method.value = "link"
     form.send_button.click()
-    # Fact sheet section 9: the link endpoint answers 400, not 404.
+    # wire notes §9: the link endpoint answers 400, not 404.
     assert "Ory answered 400: The requested identity id does not exist." in form.status.value
 
 

@@ -104,7 +104,7 @@ def test_log_out_everywhere_from_a_frame_row(client: Client, first_identity: Fin
     assert _sessions(client, identity_id) == {}
     assert panel.sessions == [] and "Logged out everywhere" in panel.status.value
 
-    # Again: Ory answers 404 for an identity without sessions (fact sheet section 7); said in words.
+    # Again: Ory answers 404 for an identity without sessions (wire notes §7); said in words.
     panel.logout_button.click()
     panel.confirm_button.click()
     assert "Nothing to log out" in panel.status.value

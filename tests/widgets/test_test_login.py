@@ -24,7 +24,7 @@ def test_create_shows_flow_id_expiry_and_url(client: Client) -> None:
     assert f">{flow_id}<" in form.flow_info.value
     assert "Expires:" in form.flow_info.value and "(in " in form.flow_info.value
     assert str(form.flow["request_url"]) in form.flow_info.value.replace("&amp;", "&")
-    assert form.flow["test_context"]["provider_id"] == "google"  # fact sheet section 10
+    assert form.flow["test_context"]["provider_id"] == "google"  # wire notes §10
     assert "No login completed yet" in form.context.value
     assert form.refresh_button.disabled is False
 
@@ -58,7 +58,7 @@ def test_unknown_provider_shows_ory_404(client: Client) -> None:
     form = TestLoginFlowForm(client)
     form.provider_id.value = "myspace"
     form.create_button.click()
-    # Fact sheet section 10: 404 with reason 'OpenID Connect provider "x" is not configured'.
+    # wire notes §10: 404 with reason 'OpenID Connect provider "x" is not configured'.
     assert 'Ory answered 404: OpenID Connect provider "myspace" is not configured' in form.status.value.replace(
         "&quot;", '"'
     )

@@ -50,7 +50,7 @@ def test_duplicate_column_names_are_refused(original: pd.DataFrame, schemas: dic
     ],
 )
 def test_an_id_that_is_not_a_uuid_is_refused(original: pd.DataFrame, value: Any, shown: str) -> None:
-    # Fact sheet sections 1, 2 and 7: ids are UUIDs; Ory answers 400/404 for anything else.
+    # wire notes §§1, 2 and 7: ids are UUIDs; Ory answers 400/404 for anything else.
     edited = original.copy()
     edited["id"] = edited["id"].astype(object)
     edited.at[2, "id"] = value
@@ -93,7 +93,7 @@ def test_uuid_objects_and_object_dtype_ids_match_their_text(original: pd.DataFra
 def test_objects_and_arrays_in_string_fields_are_refused(
     original: pd.DataFrame, schemas: dict[str, Any], column: str, value: Any, with_schemas: bool
 ) -> None:
-    # Ory's schema_id and external_id are strings (fact sheet section 3).
+    # Ory's schema_id and external_id are strings (wire notes §3).
     edited = original.copy()
     cells = edited[column].astype(object).tolist() if column in edited.columns else [None] * len(edited)
     cells[0] = value  # a list, not `.at`: pandas stores an array assigned with `.at` as a 0-d array
@@ -157,7 +157,7 @@ def test_unchanged_casts_plan_nothing(
 def test_integers_cast_to_text_are_refused_for_an_integer_trait(
     original: pd.DataFrame, schemas: dict[str, Any]
 ) -> None:
-    # '20' is not 20: Kratos validates the type, so we refuse rather than guess (fact sheet sections 5 and 6).
+    # '20' is not 20: Kratos validates the type, so we refuse rather than guess (wire notes §§5 and 6).
     edited = original.copy()
     edited["traits.age"] = edited["traits.age"].astype("string")
     problems = _problems(original, edited, schemas)

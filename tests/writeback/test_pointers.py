@@ -60,7 +60,7 @@ def test_split_pointer() -> None:
 @pytest.mark.parametrize(
     ("pointer", "denied"),
     [
-        # Fact sheet section 6, "Denied paths" (case-insensitive glob).
+        # wire notes §6, "Denied paths" (case-insensitive glob).
         ("/id", True),
         ("/ID", True),
         ("/credentials", True),

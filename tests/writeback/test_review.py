@@ -55,7 +55,7 @@ def test_html_escapes(original: pd.DataFrame, schemas: dict[str, Any]) -> None:
 
 
 def test_chunks_1000_or_200_with_password(original: pd.DataFrame, schemas: dict[str, Any]) -> None:
-    # Fact sheet section 4: 1000 items per batch; 200 when items carry a plaintext password.
+    # wire notes §4: 1000 items per batch; 200 when items carry a plaintext password.
     assert [len(c) for c in chunk_creates([({}, False)] * 2500)] == [1000, 1000, 500]
     assert [len(c) for c in chunk_creates([({}, True)] * 450)] == [200, 200, 50]
     mixed = [({}, False)] * 300 + [({}, True)] + [({}, False)] * 10
