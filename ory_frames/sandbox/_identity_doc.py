@@ -1,19 +1,35 @@
-"""Identity documents: building them from request bodies, password hashes, and rendering the wire views."""
+"""Identity documents: building them from request bodies and rendering the wire views."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
-import re
 import uuid
 from collections.abc import Collection, Mapping
 from datetime import datetime, timezone
 from typing import Any, get_args
 
 from .._types import CredentialType
+from ._credential_import import (
+    check_credentials_body,
+    credential_record,
+    go_kind,
+    import_credentials,
+    strict_decode_error,
+)
 from ._schemas import IdentitySchema
-from ._wire import WireError, bad_request, parse_uuid
+from ._wire import bad_request, parse_uuid
+
+__all__ = [  # import_credentials and strict_decode_error are re-exported for the route modules
+    "CREATE_FIELDS",
+    "CREDENTIAL_TYPES",
+    "STATES",
+    "apply_derived",
+    "build_new_identity",
+    "identity_from_body",
+    "import_credentials",
+    "parse_time",
+    "render_identity",
+    "strict_decode_error",
+]
 
 STATES = ("active", "inactive")
 CREDENTIAL_TYPES: tuple[str, ...] = get_args(CredentialType)  # the valid `include_credential` values (wire notes §2)
@@ -32,12 +48,6 @@ CREATE_FIELDS = frozenset(
         "credentials",
     }
 )
-# Kratos recognises these hash formats on import (hash/hash_comparator.go); others are rejected (wire notes §4).
-_KNOWN_HASH = re.compile(
-    r"^(\$argon2(id|i)\$|\$2[abxy]?\$|\$pbkdf2-sha(1|256|512)\$|\$scrypt\$|\$firescrypt\$|\{SSHA(256|512)?\}|"
-    r"\$sha(1|256|512)\$|\$md5\$|\$md5-crypt\$|\$1\$|\$5\$|\$6\$|\$hmac-(md5|sha1|sha256|sha512)\$)"
-)
-_PBKDF2_ITERATIONS = 1000
 
 
 def parse_time(value: str) -> datetime:
@@ -46,102 +56,18 @@ def parse_time(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def hash_password(plain: str) -> str:
-    """A cheap PBKDF2-SHA256 hash in Kratos' `$pbkdf2-sha256$i=…,l=32$salt$hash` format."""
-    salt = os.urandom(16)
-    digest = hashlib.pbkdf2_hmac("sha256", plain.encode(), salt, _PBKDF2_ITERATIONS, 32)
-    salt_b64, digest_b64 = (base64.b64encode(x).decode().rstrip("=") for x in (salt, digest))
-    return f"$pbkdf2-sha256$i={_PBKDF2_ITERATIONS},l=32${salt_b64}${digest_b64}"
-
-
-def check_hash(hashed: str) -> None:
-    """Reject a hash format Kratos cannot import (wire notes §4)."""
-    if not _KNOWN_HASH.match(hashed):
-        raise bad_request("The imported password does not match any known hash format.")
-
-
-def strict_decode_error(message: str) -> WireError:
-    """A Go decode failure: HTTP 400 whose body says code 500 (herodot's default for non-herodot errors)."""
-    return WireError(400, code=500, message=message)
-
-
-def _credential(ctype: str, identifiers: list[str], config: Any, version: int, now: str) -> dict[str, Any]:
-    return {
-        "type": ctype,
-        "identifiers": identifiers,
-        "config": config,
-        "version": version,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def _provider_entries(raw: Any, *, saml: bool) -> list[dict[str, Any]]:
-    providers = (raw or {}).get("config", {}).get("providers") or [] if isinstance(raw, Mapping) else []
-    out = []
-    for p in providers:
-        entry: dict[str, Any] = {"subject": str(p.get("subject", "")), "provider": str(p.get("provider", ""))}
-        if not saml:
-            entry.update(initial_id_token="", initial_access_token="", initial_refresh_token="")
-        if p.get("organization"):
-            entry["organization"] = p["organization"]
-        if p.get("use_auto_link"):
-            entry["use_auto_link"] = True
-        out.append(entry)
-    return out
-
-
-def import_credentials(identity_id: str, raw: Any, now: str) -> tuple[dict[str, dict[str, Any]], bool]:
-    """Credentials from a create/PUT body, and whether a plaintext password was given (wire notes §5)."""
-    creds: dict[str, dict[str, Any]] = {}
-    plaintext = False
-    if not isinstance(raw, Mapping):
-        return creds, plaintext
-    pw = raw.get("password")
-    if isinstance(pw, Mapping):
-        cfg = pw.get("config") or {}
-        config: dict[str, Any] = {}
-        if cfg.get("hashed_password"):
-            check_hash(str(cfg["hashed_password"]))
-            config["hashed_password"] = str(cfg["hashed_password"])
-        elif cfg.get("password"):
-            plaintext = True
-            config["hashed_password"] = hash_password(str(cfg["password"]))
-        if cfg.get("use_password_migration_hook"):
-            config["use_password_migration_hook"] = True
-        creds["password"] = _credential("password", [], config, 1, now)
-    for kind in ("oidc", "saml"):
-        providers = _provider_entries(raw.get(kind), saml=kind == "saml")
-        if providers:
-            idents = [f"{p['provider']}:{p['subject']}" for p in providers]
-            creds[kind] = _credential(kind, idents, {"providers": providers}, 0, now)
-    totp = raw.get("totp")
-    if isinstance(totp, Mapping) and (totp.get("config") or {}).get("totp_url"):
-        creds["totp"] = _credential("totp", [identity_id], {"totp_url": totp["config"]["totp_url"]}, 0, now)
-    lookup = raw.get("lookup_secret")
-    if isinstance(lookup, Mapping) and (lookup.get("config") or {}).get("codes"):
-        creds["lookup_secret"] = _credential(
-            "lookup_secret", [identity_id], {"recovery_codes": list(lookup["config"]["codes"])}, 0, now
-        )
-    for kind in ("webauthn", "passkey"):
-        entry = raw.get(kind)
-        if isinstance(entry, Mapping) and entry.get("config"):
-            creds[kind] = _credential(kind, [], dict(entry["config"]), 0, now)
-    return creds, plaintext
-
-
 def apply_derived(doc: dict[str, Any], schema: IdentitySchema, now: str) -> None:
     """Set identifiers and addresses from the traits, keeping the state of addresses already known."""
     derived = schema.derive(doc.get("traits"))
     creds: dict[str, dict[str, Any]] = doc.setdefault("credentials", {})
     if derived.password:
-        creds.setdefault("password", _credential("password", [], {}, 0, now))["identifiers"] = derived.password
+        creds.setdefault("password", credential_record("password", [], {}, 0, now))["identifiers"] = derived.password
     elif "password" in creds and not creds["password"].get("config"):
         del creds["password"]
     if derived.webauthn and "webauthn" in creds:
         creds["webauthn"]["identifiers"] = derived.webauthn
     if derived.code:
-        code = creds.setdefault("code", _credential("code", [], {}, 0, now))
+        code = creds.setdefault("code", credential_record("code", [], {}, 0, now))
         code["identifiers"] = [addr for _, addr in derived.code]
         code["config"] = {"addresses": [{"channel": ch, "address": addr} for ch, addr in derived.code]}
     else:
@@ -188,30 +114,22 @@ def _string_field(body: Mapping[str, Any], key: str, go_type: str) -> str | None
     value = body.get(key)
     if value is None or isinstance(value, str):
         return value
-    kind = "number" if isinstance(value, int | float) and not isinstance(value, bool) else _js(value)
-    raise strict_decode_error(f"json: cannot unmarshal {kind} into Go struct field {go_type}.{key} of type string")
-
-
-def _js(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "string"
+    raise strict_decode_error(
+        f"json: cannot unmarshal {go_kind(value)} into Go struct field {go_type}.{key} of type string"
+    )
 
 
 def identity_from_body(body: Any, *, strict: bool, go_type: str = "CreateIdentityBody") -> dict[str, Any]:
     """Decode a create body into its parts, raising the Go decode errors (wire notes §5)."""
     if not isinstance(body, dict):
-        raise strict_decode_error(f"json: cannot unmarshal {_js(body)} into Go value of type identity.{go_type}")
+        raise strict_decode_error(f"json: cannot unmarshal {go_kind(body)} into Go value of type identity.{go_type}")
     if strict:
         for key in body:
             if key not in CREATE_FIELDS:
                 raise strict_decode_error(f'json: unknown field "{key}"')
     for key in ("schema_id", "state", "external_id", "organization_id", "region"):
         _string_field(body, key, go_type)
+    check_credentials_body(body.get("credentials"), go_type, strict=strict)
     return body
 
 
