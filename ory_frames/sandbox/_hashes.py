@@ -4,7 +4,7 @@ Kratos recognises a hash by its prefix (`hash/hash_comparator.go`, `supportedHas
 decodes the families whose cost is chosen by the hash itself (bcrypt, argon2, pbkdf2, scrypt, Firebase
 scrypt) and checks that cost against `hash/hash_limits.go` (`ValidateImportedHash`); the other families
 pass on their prefix alone. `identity/handler_import.go` (`ImportPasswordCredentials`) turns each outcome
-into a 400 with its own reason. See "Imported password hashes (Kratos hash/)" in `docs/wire-notes.md`.
+into a 400 with its own reason.
 """
 
 from __future__ import annotations

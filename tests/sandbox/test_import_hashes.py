@@ -1,8 +1,8 @@
 """Importing identities into the sandbox as Kratos does: password hashes, OIDC providers, per-item batch conflicts.
 
 Everything goes over real HTTP to `ory_frames.sandbox.running()`. The expected behaviour is Kratos'
-(`hash/hash_comparator.go`, `hash/hash_limits.go`, `identity/handler_import.go`), summarised in
-docs/wire-notes.md, "Imported password hashes (Kratos hash/)".
+(`hash/hash_comparator.go`, `hash/hash_limits.go`, `identity/handler_import.go`,
+`persistence/sql/identity/persister_identity.go`).
 """
 
 from __future__ import annotations
