@@ -295,14 +295,19 @@ def test_password_config_rules(http: httpx.Client) -> None:
     stored = got["credentials"]["password"]["config"]["hashed_password"]
     assert stored.startswith("$pbkdf2-sha256$") and "s3cret" not in stored
     # A password credential without hash, password or hook is an empty hash: not a known format.
-    for empty in ({"password": {}}, {"password": {"config": {}}}, {"password": {"config": {"hashed_password": ""}}}):
+    empties: list[dict[str, Any]] = [
+        {"password": {}},
+        {"password": {"config": {}}},
+        {"password": {"config": {"hashed_password": ""}}},
+    ]
+    for empty in empties:
         assert_error(http.post("/admin/identities", json=_body(_email(), empty)), 400, reason=UNKNOWN)
     # `"password": null` imports nothing.
     assert_success(http.post("/admin/identities", json=_body(_email(), {"password": None})), 201)
 
 
 def test_password_config_decode_errors(http: httpx.Client) -> None:
-    cases = {
+    cases: dict[str, tuple[dict[str, Any], str]] = {
         "number hash": (
             {"password": {"config": {"hashed_password": 5}}},
             "json: cannot unmarshal number into Go struct field AdminIdentityImportCredentialsPasswordConfig"
