@@ -458,3 +458,66 @@ class _Hook(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self._hook(request)
         return self._inner.handle_request(request)
+
+
+# --- odd but real answers ------------------------------------------------------------------------------
+
+
+def test_real_world_timestamps_and_unknown_fields_in_the_report() -> None:
+    ident = str(uuid.uuid4())
+    identity = {
+        "id": ident,
+        "credentials": {
+            "password": {"type": "password", "identifiers": ["ada@example.org"], "version": 1},
+            # A credential type and a credential key ory_frames has never seen: no config, no unknown key.
+            "quantum": {
+                "type": "quantum",
+                "identifiers": ["q-1"],
+                "config": {"entangled_key": "never-in-a-report"},
+                "private_blob": "never-in-a-report-either",
+            },
+        },
+        "schema_id": "default",
+        "state": "active",
+        "state_changed_at": "2021-08-17T11:15:59.232051+02:00",
+        "traits": {"email": "ada@example.org", "signup_at": "2020-01-01T00:00:00+05:00"},
+        "metadata_public": None,
+        "created_at": "2023-12-20T07:20:43.512549123Z",
+        "updated_at": "2023-12-20T07:20:43Z",
+        "organization_id": None,
+        "region": "eu-central",
+    }
+    session = {
+        "id": str(uuid.uuid4()),
+        "active": True,
+        "authenticated_at": "2024-03-01T10:00:00.5-01:30",
+        "authentication_methods": [{"method": "password", "aal": "", "completed_at": "0001-01-01T00:00:00Z"}],
+        "devices": [{"id": str(uuid.uuid4()), "ip_address": "192.0.2.7", "user_agent": "curl", "fingerprint": "x"}],
+        "identity": identity,
+        "risk_score": 0.2,
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == f"/admin/identities/{ident}":
+            return httpx.Response(200, json=identity)
+        if path == f"/admin/identities/{ident}/sessions":
+            return httpx.Response(200, json=[session] if request.url.params.get("page_token") is None else [])
+        if path == "/admin/identities":
+            return httpx.Response(200, json=[])
+        return httpx.Response(404, json={"error": {"code": 404, "message": "Unable to locate the resource"}})
+
+    client = Client("http://127.0.0.1:9", transport=httpx.MockTransport(handler), retries=0)
+    data = subject_report(client, ident).json
+    assert data["identity"]["state_changed_at"] == "2021-08-17T09:15:59.232051Z"
+    assert data["identity"]["created_at"] == "2023-12-20T07:20:43.512549Z"
+    assert data["identity"]["updated_at"] == "2023-12-20T07:20:43.000000Z"
+    assert data["identity"]["traits"]["signup_at"] == "2020-01-01T00:00:00+05:00"  # the person's data: as sent
+    assert data["identity"]["region"] == "eu-central"
+    assert data["credentials"][1] == {"type": "quantum", "identifiers": ["q-1"]}
+    assert "never-in-a-report" not in json.dumps(data) and "never-in-a-report" not in subject_report(client, ident).html
+    (got,) = data["sessions"]
+    assert got["authenticated_at"] == "2024-03-01T11:30:00.500000Z"
+    assert got["authentication_methods"][0]["completed_at"] is None  # Go's zero time: "never"
+    assert got["risk_score"] == 0.2 and got["devices"][0]["fingerprint"] == "x"
+    assert "identity" not in got
