@@ -94,20 +94,23 @@ def cmd_subject_report(args: argparse.Namespace) -> int:
 def cmd_subject_erase(args: argparse.Namespace) -> int:
     """Without --yes: say what would be deleted and exit 2. With it: erase, print the receipt's summary."""
     from . import Client
-    from .subject import erase_subject
+    from .subject import ErasureError, erase_subject
 
     with Client(args.url) as client:
         if not args.yes:
             return _preview(client, args)
-        receipt = erase_subject(client, args.identity, confirm=args.identity, by=args.by)
+        try:
+            receipt = erase_subject(client, args.identity, confirm=args.identity, by=args.by)
+        except ErasureError as exc:
+            if args.receipt:  # what was done, for Ory's support
+                _write_receipt(args.receipt, exc.receipt.json)
+            raise
     if args.receipt:
-        tmp = f"{args.receipt}.tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(receipt.json, handle, indent=2)
-            handle.write("\n")
-        os.replace(tmp, args.receipt)
-    if receipt.status == "already_erased" and not receipt.identity_deleted:
-        print(f"identity {receipt.identity_id}: already erased (Ory answers 404); nothing to delete")
+        _write_receipt(args.receipt, receipt.json)
+    if receipt.status == "already_erased":
+        left = receipt.sessions_deleted
+        done = f"deleted {left} leftover session(s)" if left else "nothing to delete"
+        print(f"identity {receipt.identity_id}: already erased (Ory answers 404); {done}")
     else:
         print(
             f"identity {receipt.identity_id}: erased {receipt.sessions_deleted} session(s) and the identity; "
@@ -118,6 +121,15 @@ def cmd_subject_erase(args: argparse.Namespace) -> int:
     if args.receipt:
         print(f"receipt → {args.receipt}")
     return 0
+
+
+def _write_receipt(path: str, receipt: dict[str, Any]) -> None:
+    """Write the receipt as JSON under a temporary name, then rename it into place."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(receipt, handle, indent=2)
+        handle.write("\n")
+    os.replace(tmp, path)
 
 
 def _preview(client: Any, args: argparse.Namespace) -> int:

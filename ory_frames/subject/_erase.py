@@ -248,5 +248,8 @@ def erase_subject(client: Client, identity: str, *, confirm: str, by: SubjectLoo
     )
     if still_there or left:
         what = "the identity" if still_there else f"{left} session(s)"
-        raise ErasureError(f"identity {identity_id}: {what} can still be read after the deletes", receipt)
+        ids = ", ".join(receipt.request_ids) or "none sent"
+        raise ErasureError(
+            f"identity {identity_id}: {what} can still be read after the deletes (Ory request ids: {ids})", receipt
+        )
     return receipt

@@ -39,7 +39,8 @@ class SubjectReport:
         ``matched_by``, ``identity`` (as Ory sent it, minus credentials), ``credentials`` (type,
         identifiers, version, times), ``sessions`` (each with its devices and authentication methods)
         and ``counts``. Timestamps are RFC 3339 in UTC (``2026-05-07T08:23:19.000000Z``); Go's zero
-        time, Ory's "never", is null. Traits and metadata are exactly as Ory sent them.
+        time, Ory's "never", is null. Traits and metadata keep Ory's values, except that secret-named keys
+        inside a ``config`` object (``password``, ``totp_url`` ...) are masked wherever they are.
     html : str
         A self-contained HTML page of the same content (no script, no external resource).
     paths : tuple of Path
