@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ._cli_jobs import EXIT_CODES, add_apply, add_demo, add_export, whole_number, wrap_help
+from ._cli_subject import add_subject
 
 TIERS = ("developer", "production", "growth", "enterprise")
 TOP_EXIT_CODES = """\
@@ -163,7 +164,7 @@ def _free_port(host: str) -> int:
 
 # ---- entry point -----------------------------------------------------------------------------------------------
 
-SUBCOMMANDS: list[Callable[[Any], None]] = [add_demo, add_export, add_apply, add_sandbox]
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_demo, add_export, add_apply, add_sandbox, add_subject]
 
 
 def build_parser() -> argparse.ArgumentParser:

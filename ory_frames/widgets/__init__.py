@@ -1,4 +1,4 @@
-"""Notebook forms over Client calls: recovery codes and links, OIDC test logins, an identity's sessions.
+"""Notebook forms over Client calls: recovery codes and links, OIDC test logins, sessions, data-subject requests.
 
 Every form is an ``ipywidgets.VBox``: leave one as the last expression of a cell to show it, in
 JupyterLab, Notebook 7 or VS Code. The forms send requests only through the ``Client`` they are given.
@@ -16,6 +16,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess by th
 
 from ._recovery import RecoveryForm
 from ._sessions_panel import SessionsPanel
+from ._subject import SubjectRequestPanel
 from ._test_login import TestLoginFlowForm, read_login_flow
 
-__all__ = ["RecoveryForm", "SessionsPanel", "TestLoginFlowForm", "read_login_flow"]
+__all__ = ["RecoveryForm", "SessionsPanel", "SubjectRequestPanel", "TestLoginFlowForm", "read_login_flow"]
