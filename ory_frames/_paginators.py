@@ -184,11 +184,6 @@ class Paginator(ABC):
         """The page size Ory applies to ``page_size``: the default for none or <= 0, at most the maximum."""
         return min(requested if requested is not None and requested > 0 else DEFAULT_PAGE_SIZE, cls.max_page_size)
 
-    @property
-    def has_next_page(self) -> bool:
-        """Whether the last answer read names a page after it."""
-        return self.next_token is not None
-
     def init_request(self, request: PageRequest) -> None:
         """Put the paging parameters of the first page on ``request``, as they were given."""
         request.params.update({key: value for key, value in self._first.items() if value is not None})
@@ -212,7 +207,7 @@ class Paginator(ABC):
 
     @abstractmethod
     def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
-        """The token of the page after ``data``, or None if ``data`` is the last page."""
+        """Read the paging facts of an answer: the token of the page after ``data``, or None if it is the last."""
 
 
 class _KeysetPaginator(Paginator):
@@ -266,8 +261,9 @@ class OffsetPaginator(Paginator):
 
     ``page_token``/``page_size`` select the token paginator, else ``page`` (0-based) and ``per_page``
     are used (wire notes §1). The offset is decoded once, from the starting token; each next token is
-    computed from the items read, because these endpoints' Link ``next`` is untrustworthy. An empty or
-    short page is the last. ``X-Total-Count`` is left to the Page.
+    computed from the items read, because these endpoints' Link ``next`` is untrustworthy: an empty or
+    short page is the last. ``X-Total-Count`` is reported on every Page but not used to stop, as Ory's
+    own advice is to stop on an empty page.
     """
 
     max_page_size = 1000
@@ -281,9 +277,13 @@ class OffsetPaginator(Paginator):
         per_page: int | None = None,
     ) -> None:
         tokens = page_size is not None or page_token is not None
-        super().__init__(page_size=page_size if tokens else max(per_page, 1) if per_page is not None else None)
-        # A token that is not ours is refused before any request (Ory would silently restart at 0).
-        self.offset = decode_offset_token(page_token) if tokens else max(page or 0, 0) * self.page_size
+        if tokens:
+            super().__init__(page_size=page_size, page_token=page_token)
+            # A token that is not ours is refused before any request (Ory would silently restart at 0).
+            self.offset = decode_offset_token(page_token)
+        else:
+            super().__init__(page_size=max(per_page, 1) if per_page is not None else None)
+            self.offset = max(page or 0, 0) * self.page_size
         self._first = {"page_size": page_size, "page_token": page_token, "page": page, "per_page": per_page}
 
     def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
