@@ -1,167 +1,68 @@
-"""Page, Link-header and offset-token handling, and the ``iter_*`` paginators with one-page prefetch.
+"""The ``iter_*`` walks: every page of a list call, one paginator per walk, the next page prefetched in a thread.
 
-Wire shapes read here (wire notes §1):
-
-- keyset (identities, sessions): ``Link: </admin/identities?page_size=250&page_token=8f1c…>; rel="next"``;
-  only the ``page_token`` of ``rel="next"`` is used; no ``next`` means last page.
-- offset (identity sessions, schemas): the token is base64url (no padding) of ``{"offset":"250","v":2}``;
-  their Link ``next`` is untrustworthy (it even appears on empty results), so the next token is
-  computed here and iteration stops on an empty or short page.
+One loop, :func:`_walk`, drives a fresh paginator per walk as dlt's ``rest_client`` does: fetch a page
+(the paginator reads it with ``update_state``), let the paginator shape the next request
+(``update_request``), fetch that one in the background while the caller works on the page in hand.
+The paging rules themselves (tokens, sizes, the Link rule, when to stop) are the paginators' own
+(:mod:`ory_frames._paginators`, wire notes §1). Walks need of a client only :meth:`PageSource.fetch_page`.
 """
 
 from __future__ import annotations
 
-import base64
-import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from typing import Protocol
 
-import httpx
-import orjson
-
-from ory_frames._errors import InvalidInputError, UnexpectedResponseError
-from ory_frames._types import Consistency, SessionExpand
-
-if TYPE_CHECKING:
-    from ory_frames._client import Client
-
-# Largest page size each endpoint accepts (wire notes §1); larger values are clamped by Ory.
-MAX_PAGE_SIZE: dict[str, int] = {"identities": 500, "sessions": 1000, "identity_sessions": 1000, "schemas": 1000}
-DEFAULT_PAGE_SIZE = 250
-
-_LINK_PART = re.compile(
-    r"""\s*<(?P<url>[^<>]*)>\s*(?P<params>(?:;\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+\s*(?:=\s*(?:"[^"]*"|[^;,"\s]*))?\s*)*)(?:,|$)"""
+from ory_frames._errors import UnexpectedResponseError
+from ory_frames._paginators import (
+    IdentityKeysetPaginator,
+    OffsetPaginator,
+    Page,
+    PageRequest,
+    Paginator,
+    SessionKeysetPaginator,
 )
-_LINK_PARAM = re.compile(r""";\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*(?:=\s*("[^"]*"|[^;,"\s]*))?""")
+from ory_frames._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, SessionExpand
+
+__all__ = ["Page", "PageSource", "iter_identities", "iter_identity_schemas", "iter_identity_sessions", "iter_sessions"]
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of a list call: the raw JSON items plus what is needed to fetch or resume the next.
+class PageSource(Protocol):
+    """What a walk needs of a client (:class:`ory_frames.Client` is one): one page sent, decoded, read."""
 
-    Pass ``next_token`` as ``page_token`` (with the same ``page_size``) to continue where this page ends.
-    """
-
-    items: list[dict[str, Any]]
-    next_token: str | None
-    page_size: int
-    request_id: str | None
-    total_count: int | None
-    ratelimit: dict[str, str] = field(default_factory=dict)
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
+    def fetch_page(self, request: PageRequest, paginator: Paginator) -> Page:
+        """GET ``request`` as it stands and build its Page, ``paginator`` reading the answer's paging facts."""
+        ...
 
 
-def parse_link_header(value: str) -> dict[str, str]:
-    """The URL of every ``rel`` in a Link header; a malformed header is an UnexpectedResponseError."""
-    links: dict[str, str] = {}
-    position = 0
-    text = value.strip()
-    while position < len(text):
-        match = _LINK_PART.match(text, position)
-        if match is None or match.end() == position:
-            raise UnexpectedResponseError(f"malformed Link header near character {position}: {value[:200]!r}")
-        position = match.end()
-        rels = [v.strip('"') for k, v in _LINK_PARAM.findall(match.group("params")) if k.lower() == "rel" and v]
-        if not rels:
-            raise UnexpectedResponseError(f"Link header part without rel: {match.group(0).strip()[:200]!r}")
-        for rel in rels[0].split():
-            links.setdefault(rel.lower(), match.group("url"))
-    return links
+def _walk(client: PageSource, request: PageRequest, paginator: Paginator, prefetch: bool) -> Iterator[Page]:
+    """Every page ``paginator`` leads to from ``request``; with ``prefetch``, page n+1 is fetched while n is used.
 
-
-def next_token_from_link(value: str | None, base_url: httpx.URL | str) -> str | None:
-    """The ``page_token`` of the Link header's ``rel="next"``, or None when there is no next link.
-
-    A link pointing to another scheme or host than ``base_url`` is refused: it could leak the next
-    request (and our key) elsewhere, and Ory only ever sends relative links.
-    """
-    if not value:
-        return None
-    links = parse_link_header(value)
-    target = links.get("next")
-    if target is None:
-        return None
-    base = httpx.URL(str(base_url))
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        try:
-            link = httpx.URL(target)
-        except httpx.InvalidURL as exc:
-            raise UnexpectedResponseError(f"malformed next link {target[:200]!r}") from exc
-        if (link.scheme, link.host, link.port) != (base.scheme, base.host, base.port):
-            raise UnexpectedResponseError(f"next link points to another host: {link.scheme}://{link.host}")
-    tokens = parse_qs(parts.query, keep_blank_values=True).get("page_token")
-    if not tokens or not tokens[0]:
-        raise UnexpectedResponseError(f"next link without a page_token: {target[:200]!r}")
-    return tokens[0]
-
-
-def encode_offset_token(offset: int) -> str:
-    """The page token of an offset endpoint: base64url, no padding, of ``{"offset":"<n>","v":2}``."""
-    payload = orjson.dumps({"offset": str(offset), "v": 2})
-    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode("ascii")
-
-
-def decode_offset_token(token: str | None) -> int:
-    """The offset in a token made by ``encode_offset_token``; None means offset 0."""
-    if not token:
-        return 0
-    try:
-        payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        offset = int(payload["offset"])
-    except (ValueError, TypeError, KeyError, orjson.JSONDecodeError) as exc:
-        raise InvalidInputError(f"page_token {token!r} is not an offset token of this endpoint") from exc
-    if offset < 0:
-        raise InvalidInputError(f"page_token {token!r} holds a negative offset")
-    return offset
-
-
-def offset_next_token(page_token: str | None, page_size: int, count: int) -> str | None:
-    """The token after a page of an offset endpoint, or None if the page was empty or short."""
-    if count == 0 or count < page_size:
-        return None
-    return encode_offset_token(decode_offset_token(page_token) + count)
-
-
-def ratelimit_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The ``x-ratelimit-*`` headers, keys lower-cased."""
-    return {k.lower(): v for k, v in headers.items() if k.lower().startswith("x-ratelimit-")}
-
-
-def _pages(fetch: Callable[[str | None], Page], page_token: str | None, prefetch: bool) -> Iterator[Page]:
-    """Drive a list call page by page; with ``prefetch``, fetch page n+1 while page n is being handled.
-
-    At most one request is in flight ahead of the caller; closing the iterator waits for it and
-    shuts the worker down. A token seen before means the server is looping: UnexpectedResponseError.
+    At most one request is in flight ahead of the caller; closing the iterator waits for it and shuts the
+    worker down. A token seen before means the server is going round in circles: UnexpectedResponseError.
     """
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ory_frames-prefetch") if prefetch else None
-    seen: set[str] = {page_token} if page_token else set()
+    start = request.params.get("page_token")
+    seen: set[str] = {start} if start else set()
     pending: Future[Page] | None = None
     try:
-        page = fetch(page_token)
+        page = client.fetch_page(request, paginator)
         while True:
-            token = page.next_token if page.items else None
+            token = paginator.next_token
             if token is not None:
                 if token in seen:
                     raise UnexpectedResponseError(f"the server returned page token {token!r} twice")
                 seen.add(token)
+                paginator.update_request(request)
                 if executor is not None:
-                    pending = executor.submit(fetch, token)
+                    pending = executor.submit(client.fetch_page, request, paginator)
             yield page
             if token is None:
                 return
             if pending is not None:
                 page, pending = pending.result(), None
             else:
-                page = fetch(token)
+                page = client.fetch_page(request, paginator)
     finally:
         if pending is not None:
             pending.cancel()
@@ -169,99 +70,141 @@ def _pages(fetch: Callable[[str | None], Page], page_token: str | None, prefetch
             executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _size(page_size: int, endpoint: str) -> int:
-    """The page size actually sent: clamped to the endpoint maximum, so short-page detection holds."""
-    if page_size <= 0:
-        raise InvalidInputError(f"page_size must be positive, got {page_size}")
-    return min(page_size, MAX_PAGE_SIZE[endpoint])
+def _start(client: PageSource, request: PageRequest, paginator: Paginator, prefetch: bool) -> Iterator[Page]:
+    """Put the first page's parameters on ``request`` and walk from there (arguments checked already)."""
+    paginator.init_request(request)
+    return _walk(client, request, paginator, prefetch)
 
 
 def iter_identities(
-    client: Client,
+    client: PageSource,
     *,
-    page_size: int = 500,
-    page_token: str | None = None,
-    ids: list[str] | None = None,
+    ids: Sequence[str] | None = None,
     credentials_identifier: str | None = None,
     preview_credentials_identifier_similar: str | None = None,
     organization_id: str | None = None,
-    include_credential: list[str] | None = None,
+    include_credential: Sequence[CredentialType | str] | None = None,
     consistency: Consistency | None = None,
+    page_size: int | None = None,
+    page_token: str | None = None,
     prefetch: bool = True,
 ) -> Iterator[Page]:
-    """Every page of ``GET /admin/identities`` (keyset), prefetching the next page in the background.
+    """Every page of ``GET /admin/identities`` (keyset, by identity id), the next one prefetched.
+
+    Parameters
+    ----------
+    client
+        The :class:`~ory_frames.Client` to read with.
+    ids, credentials_identifier, preview_credentials_identifier_similar, organization_id
+        The list filters; at most one of them (Ory refuses combinations, wire notes §2).
+    include_credential
+        Credential types whose ``config`` each identity should carry, e.g. ``["password"]``.
+    consistency
+        ``"strong"`` or ``"eventual"`` (Ory Network only).
+    page_size
+        Identities per request; None means Ory's maximum, 500. Larger values are clamped to it.
+    page_token
+        A :attr:`Page.next_token` to resume from.
+    prefetch
+        Fetch the next page in a background thread while the caller works on the current one.
+
+    Returns
+    -------
+    Iterator[Page]
+        One Page per request; the last one has ``next_token`` None.
+
+    Raises
+    ------
+    InvalidInputError
+        ``page_size`` is not positive (raised by this call, before any request).
 
     Examples
     --------
-    >>> for page in iter_identities(client, page_size=100):  # doctest: +SKIP
-    ...     print(len(page), page.next_token)
+    >>> from ory_frames import Client, iter_identities, sandbox
+    >>> with sandbox.running(seed_identities=5) as url, Client(url) as client:
+    ...     [len(page) for page in iter_identities(client, page_size=2)]
+    [2, 2, 1]
     """
-    size = _size(page_size, "identities")
-
-    def fetch(token: str | None) -> Page:
-        return client.list_identities(
-            page_size=size,
-            page_token=token,
-            ids=ids,
-            credentials_identifier=credentials_identifier,
-            preview_credentials_identifier_similar=preview_credentials_identifier_similar,
-            organization_id=organization_id,
-            include_credential=include_credential,
-            consistency=consistency,
-        )
-
-    return _pages(fetch, page_token, prefetch)
+    filters = {
+        "ids": _listed(ids),
+        "credentials_identifier": credentials_identifier,
+        "preview_credentials_identifier_similar": preview_credentials_identifier_similar,
+        "organization_id": organization_id,
+        "include_credential": _listed(include_credential),
+        "consistency": consistency,
+    }
+    paginator = IdentityKeysetPaginator.for_walk(page_size, page_token)
+    return _start(client, PageRequest("/admin/identities", filters), paginator, prefetch)
 
 
 def iter_sessions(
-    client: Client,
+    client: PageSource,
     *,
     active: bool | None = None,
-    expand: list[SessionExpand | str] | None = None,
-    page_size: int = 1000,
+    expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
+    page_size: int | None = None,
     page_token: str | None = None,
     prefetch: bool = True,
 ) -> Iterator[Page]:
-    """Every page of ``GET /admin/sessions`` (keyset), prefetching the next page in the background."""
-    size = _size(page_size, "sessions")
+    """Every page of ``GET /admin/sessions`` (keyset, newest first), the next one prefetched.
 
-    def fetch(token: str | None) -> Page:
-        return client.list_sessions(page_size=size, page_token=token, active=active, expand=expand)
+    Parameters
+    ----------
+    client
+        The :class:`~ory_frames.Client` to read with.
+    active
+        True: only active, unexpired sessions; False: only inactive or expired ones (wire notes §8).
+    expand
+        ``"identity"`` and/or ``"devices"``; by default both, as in :func:`ory_frames.read_sessions`,
+        because a listed session otherwise has ``"identity": null``. None or ``()`` expands nothing.
+    page_size
+        Sessions per request; None means Ory's maximum, 1000. Larger values are clamped to it.
+    page_token, prefetch
+        As in :func:`iter_identities`.
 
-    return _pages(fetch, page_token, prefetch)
+    Returns
+    -------
+    Iterator[Page]
+        One Page per request; the last one has ``next_token`` None.
+    """
+    expands = [expand] if isinstance(expand, str) else list(expand or ())
+    request = PageRequest("/admin/sessions", {"active": active, "expand": expands or None})
+    return _start(client, request, SessionKeysetPaginator.for_walk(page_size, page_token), prefetch)
 
 
 def iter_identity_sessions(
-    client: Client,
+    client: PageSource,
     identity_id: str,
     *,
     active: bool | None = None,
-    page_size: int = 1000,
+    page_size: int | None = None,
     page_token: str | None = None,
     prefetch: bool = True,
 ) -> Iterator[Page]:
-    """Every page of ``GET /admin/identities/{id}/sessions`` (offset), stopping on an empty or short page."""
-    size = _size(page_size, "identity_sessions")
-    decode_offset_token(page_token)  # refuse a foreign token before any request
+    """Every page of ``GET /admin/identities/{id}/sessions`` (offset), stopping on an empty or short page.
 
-    def fetch(token: str | None) -> Page:
-        return client.list_identity_sessions(identity_id, page_size=size, page_token=token, active=active)
-
-    return _pages(fetch, page_token, prefetch)
+    Sessions come newest first with identity and devices expanded. ``page_size`` None means Ory's
+    maximum, 1000; ``active``, ``page_token`` and ``prefetch`` are as in :func:`iter_sessions`. A
+    ``page_token`` that is not this endpoint's offset token is an InvalidInputError, raised at once.
+    """
+    request = PageRequest("/admin/identities/{id}/sessions", {"active": active}, {"id": identity_id})
+    return _start(client, request, OffsetPaginator.for_walk(page_size, page_token), prefetch)
 
 
 def iter_identity_schemas(
-    client: Client,
+    client: PageSource,
     *,
-    page_size: int = 1000,
+    page_size: int | None = None,
     page_token: str | None = None,
     prefetch: bool = True,
 ) -> Iterator[Page]:
-    """Every page of ``GET /schemas`` (offset), stopping on an empty or short page."""
-    size = _size(page_size, "schemas")
-    decode_offset_token(page_token)
+    """Every page of ``GET /schemas`` (offset), ``{"id", "schema"}`` objects, stopping on an empty or short page.
 
-    def fetch(token: str | None) -> Page:
-        return client.list_identity_schemas(page_size=size, page_token=token)
+    ``page_size`` None means Ory's maximum, 1000; the rest is as in :func:`iter_identity_sessions`.
+    """
+    return _start(client, PageRequest("/schemas"), OffsetPaginator.for_walk(page_size, page_token), prefetch)
 
-    return _pages(fetch, page_token, prefetch)
+
+def _listed(values: Sequence[str] | None) -> list[str] | None:
+    """A filter's values as a list, read once (the same list is sent with every page)."""
+    return None if values is None else list(values)

@@ -6,8 +6,8 @@ matching message text; a body the API never sends is an :class:`~ory_frames.Unex
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ory_frames._errors import ApiError, RateLimitError, UnexpectedResponseError, error_class_for
 from ory_frames._models import OryModel
-from ory_frames._paging import Page, next_token_from_link, ratelimit_headers
+from ory_frames._paginators import Page, Paginator
 from ory_frames._redact import mask_text, mask_url
 from ory_frames._retry import parse_reset
 
@@ -110,40 +110,38 @@ def _fallback_message(response: httpx.Response, *, parsed: bool, secrets: Sequen
     return text
 
 
-def decode_page(
-    response: httpx.Response,
-    *,
-    page_size: int,
-    next_token: str | Literal["link"] | None,
-    base_url: httpx.URL,
-) -> Page:
-    """A Page from a list response; ``next_token="link"`` reads it from the keyset Link header."""
+def decode_page(response: httpx.Response, paginator: Paginator) -> Page:
+    """The Page of a list answer, built once: the paginator reads its paging facts, the headers the rest.
+
+    The paginator sees the array before its items are walked, so an oversized page is refused
+    without a pass over it.
+    """
     items = decode_json(response)
-    where = f"{response.request.method} {mask_url(response.request.url)}"
     if not isinstance(items, list):
+        where = f"{response.request.method} {mask_url(response.request.url)}"
         raise UnexpectedResponseError(f"{where}: expected a JSON array of objects")
-    asked = response.request.url.params.get("page_size") or response.request.url.params.get("per_page")
-    if asked and asked.isdigit() and len(items) > int(asked):
-        # Ory never sends more than the page size asked for (wire notes §1); a larger page is a
-        # broken or hostile server, and trusting it would let one answer blow up memory.
-        raise UnexpectedResponseError(f"{where}: {len(items)} items on a page of at most {asked}")
+    paginator.update_state(response, items)
     malformed = _first_malformed(items)
     if malformed is not None:
         # Every identity, session and schema Ory lists is an object with a string id, and an identity's
         # traits are an object (wire notes §§3, 8, 11). A row without them cannot be matched back to
         # Ory later (write-back would take it for a new identity), so the page is refused rather than read.
+        where = f"{response.request.method} {mask_url(response.request.url)}"
         raise UnexpectedResponseError(f"{where}: item {malformed[0]} {malformed[1]}")
-    if next_token == "link":
-        next_token = next_token_from_link(response.headers.get("link"), base_url)
     total = response.headers.get("x-total-count")
     return Page(
         items=items,
-        next_token=next_token,
-        page_size=page_size,
+        next_token=paginator.next_token,
+        page_size=paginator.page_size,
         request_id=response.headers.get("x-request-id"),
         total_count=int(total) if total and total.strip().isdigit() else None,
         ratelimit=ratelimit_headers(response.headers),
     )
+
+
+def ratelimit_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The ``x-ratelimit-*`` headers, keys lower-cased (wire notes §14)."""
+    return {k.lower(): v for k, v in headers.items() if k.lower().startswith("x-ratelimit-")}
 
 
 def _text(value: Any) -> str | None:

@@ -387,7 +387,7 @@ def export_sessions(
     from ._paging import iter_sessions
 
     target = target_for(path, filesystem, format, partition_by)
-    expands = [str(e) for e in expand_list(expand)]
+    expands = expand_list(expand)
     converter = SessionConverter(trait_columns(fetch_schemas(client)) if "identity" in expands else None)
 
     def pages_from(token: str | None) -> Iterator[Page]:

@@ -315,7 +315,7 @@ def read_sessions(
     expands = expand_list(expand)
     schemas = fetch_schemas(client) if "identity" in expands else {}
     converter = SessionConverter(trait_columns(schemas) if "identity" in expands else None)
-    pages = iter_sessions(client, active=active, expand=[str(e) for e in expands] or None, page_size=page_size)
+    pages = iter_sessions(client, active=active, expand=expands or None, page_size=page_size)
     batches = [converter.convert(page.items) for page in with_progress(pages, progress, "sessions")]
     return _sessions_df(
         converter, batches, schemas, read_at=read_at, filters={"active": active, "expand": expands or None}

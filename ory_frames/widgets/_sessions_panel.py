@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
+from .. import iter_identity_sessions
 from .._errors import NotFoundError
-from .._paging import iter_identity_sessions
 from ._common import OK_STYLE, as_dict, busy, error_html, fit, run_guarded, when
 
 if TYPE_CHECKING:

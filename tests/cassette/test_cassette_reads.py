@@ -116,7 +116,7 @@ def test_get_identity_by_external_id_and_not_found(client: Client, target: Targe
 
 
 def test_list_sessions_pages_and_get_session(client: Client, target: Target) -> None:
-    pages = list(iter_sessions(client, page_size=25))
+    pages = list(iter_sessions(client, page_size=25, expand=None))
     sessions = [item for page in pages for item in page]
     assert len({item["id"] for item in sessions}) == len(sessions)
     assert all(page.next_token for page in pages[:-1]) and pages[-1].next_token is None

@@ -1,29 +1,24 @@
-"""Link headers, offset tokens and the iter_* paginators (wire notes §1)."""
+"""Link headers, offset tokens and the iter_* walks (wire notes §1)."""
 
 from __future__ import annotations
 
 import threading
-from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from client_fakes import json_response
+from client_fakes import BASE, FIRST, json_response, keyset_server, offset_server
 
-from ory_frames._errors import InvalidInputError, ServerError, UnexpectedResponseError
-from ory_frames._paging import (
+from ory_frames import (
+    InvalidInputError,
     Page,
-    decode_offset_token,
-    encode_offset_token,
+    ServerError,
+    UnexpectedResponseError,
     iter_identities,
     iter_identity_schemas,
     iter_identity_sessions,
     iter_sessions,
-    next_token_from_link,
-    parse_link_header,
 )
-
-BASE = "https://acme.projects.oryapis.com"
-FIRST = "00000000-0000-0000-0000-000000000000"
+from ory_frames._paginators import decode_offset_token, encode_offset_token, next_token_from_link, parse_link_header
 
 
 def test_kratos_link_header():
@@ -96,24 +91,6 @@ def test_page_protocol():
     page = Page([{"id": "a"}, {"id": "b"}], None, 2, "req", None, {})
     assert len(page) == 2
     assert [item["id"] for item in page] == ["a", "b"]
-
-
-def keyset_server(ids: list[str], *, link_base: str = ""):
-    """A fake GET /admin/identities with Kratos's keyset rules (id > token, size+1 lookahead)."""
-    ids = sorted(ids)
-
-    def respond(request: httpx.Request) -> httpx.Response:
-        query = parse_qs(request.url.query.decode())
-        size = min(int(query.get("page_size", ["250"])[0]), 500)
-        token = query.get("page_token", [FIRST])[0]
-        rest = [i for i in ids if i > token]
-        page, more = rest[:size], len(rest) > size
-        links = [f'<{link_base}/admin/identities?page_size={size}&page_token={FIRST}>; rel="first"']
-        if more:
-            links.append(f'<{link_base}/admin/identities?page_size={size}&page_token={page[-1]}>; rel="next"')
-        return json_response(200, [{"id": i} for i in page], {"link": ",".join(links), "x-request-id": token})
-
-    return respond
 
 
 IDS = [f"{n:08d}-0000-4000-8000-000000000000" for n in range(1, 24)]
@@ -223,20 +200,6 @@ def test_error_on_first_page(make_client):
     client, _ = make_client(lambda r: json_response(503, {"error": {"code": 503, "message": "down"}}), retries=0)
     with pytest.raises(ServerError):
         next(iter_sessions(client))
-
-
-def offset_server(total: int, *, max_size: int = 1000, hostile_next: bool = True):
-    """A fake offset endpoint (identity sessions / schemas) whose Link `next` is untrustworthy."""
-
-    def respond(request: httpx.Request) -> httpx.Response:
-        size = min(int(request.url.params.get("page_size", "250")), max_size)
-        offset = decode_offset_token(request.url.params.get("page_token"))
-        items = [{"id": f"s{n}"} for n in range(offset, min(offset + size, total))]
-        # Quirk (section 1): total = 0 still gets a `next` link, so a client must not trust it.
-        link = f'</x?page_token={encode_offset_token(offset + size)}>; rel="next"' if hostile_next else ""
-        return json_response(200, items, {"link": link, "x-total-count": str(total)})
-
-    return respond
 
 
 @pytest.mark.parametrize(("total", "pages"), [(0, [0]), (7, [3, 3, 1]), (9, [3, 3, 3, 0])])

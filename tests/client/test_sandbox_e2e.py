@@ -10,15 +10,18 @@ import pytest
 
 sandbox = pytest.importorskip("ory_frames.sandbox")
 
-from ory_frames._client import Client  # noqa: E402
-from ory_frames._errors import AuthError, BadRequestError, ConflictError, NotFoundError  # noqa: E402
-from ory_frames._models import CreateIdentityBody, Identity, JsonPatch, Session  # noqa: E402
-from ory_frames._paging import (  # noqa: E402
+from ory_frames import (  # noqa: E402
+    AuthError,
+    BadRequestError,
+    Client,
+    ConflictError,
+    NotFoundError,
     iter_identities,
     iter_identity_schemas,
     iter_identity_sessions,
     iter_sessions,
 )
+from ory_frames._models import CreateIdentityBody, Identity, JsonPatch, Session  # noqa: E402
 from ory_frames._retry import RetryPolicy  # noqa: E402
 from ory_frames._transport import RetryTransport  # noqa: E402
 

@@ -1,0 +1,243 @@
+"""The HTTP core of Client: URL and key checks, the one place requests go out, and answers turned into values or errors.
+
+The typed calls live in :mod:`ory_frames._client`; retries and pacing in :mod:`ory_frames._transport`;
+decoding and error translation in :mod:`ory_frames._responses`; paging rules in :mod:`ory_frames._paginators`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Iterable, Mapping
+from importlib.metadata import PackageNotFoundError, version
+from types import TracebackType
+from typing import Any, TypeAlias, TypeVar
+from urllib.parse import quote
+
+import httpx
+import orjson
+from pydantic import BaseModel
+
+from ory_frames._budget import RateBudget
+from ory_frames._errors import InvalidInputError, TransportError, UnexpectedResponseError
+from ory_frames._paginators import Page, PageRequest, Paginator
+from ory_frames._redact import MASK, Secret, mask_text, mask_url
+from ory_frames._responses import api_error, decode_json, decode_page
+from ory_frames._retry import RetryPolicy
+from ory_frames._transport import RetryTransport
+from ory_frames._types import Tier
+
+Params: TypeAlias = "Mapping[str, str | list[str]]"
+_Core = TypeVar("_Core", bound="HttpCore")
+
+try:
+    _VERSION = version("ory-frames")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    _VERSION = "0"
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether a host name or address can only be reached on this machine."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def jsonable(value: Any) -> Any:
+    """Models (also nested in dicts and lists) as wire JSON; everything else unchanged."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if isinstance(value, Mapping):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    return value
+
+
+def query(**values: Any) -> dict[str, str | list[str]]:
+    """Query parameters without the unset ones; booleans as ``true``/``false``, sequences repeated."""
+    params: dict[str, str | list[str]] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            params[key] = "true" if value else "false"
+        elif isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping):
+            params[key] = [str(item) for item in value]
+        else:
+            params[key] = str(value)
+    return params
+
+
+def segment(value: str) -> str:
+    """A path segment, percent-encoded (ids and external ids may hold ``/`` or ``?``)."""
+    if not value:
+        raise InvalidInputError("an id in the request path must not be empty")
+    return quote(str(value), safe="")
+
+
+class HttpCore:
+    """Base URL, key, timeouts and the one ``send`` every call goes through (see :class:`ory_frames.Client`)."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        retries: int = 5,
+        budget: RateBudget | Tier | str | None = None,
+        user_agent: str | None = None,
+    ) -> None:
+        url_text = base_url or os.environ.get("ORY_SDK_URL")
+        if not url_text:
+            raise InvalidInputError("no Ory URL: pass base_url=... or set ORY_SDK_URL")
+        key = api_key if api_key is not None else os.environ.get("ORY_API_KEY")
+        key = key or None
+        try:
+            url = httpx.URL(url_text.rstrip("/"))
+        except httpx.InvalidURL as exc:
+            raise InvalidInputError(f"base_url {mask_url(url_text)!r} is not a URL") from exc
+        if url.scheme not in ("http", "https") or not url.host:
+            raise InvalidInputError(f"base_url {mask_url(url)!r} must be an http:// or https:// URL with a host")
+        if key and url.scheme == "http" and not _is_loopback(url.host):
+            raise InvalidInputError(
+                f"refusing to send the API key over plain http:// to {url.host}; use https:// "
+                "(plain http is allowed only for loopback hosts such as 127.0.0.1 or localhost)"
+            )
+        self._base_url = url.copy_with(query=None, fragment=None)
+        self._key = Secret(key) if key else None
+        self._schemas_path = "/schemas"
+        if isinstance(transport, RetryTransport):
+            self._transport = transport
+            if transport.budget is None and budget is not None:
+                transport.budget = self._make_budget(budget)
+        else:
+            self._transport = RetryTransport(
+                transport, policy=RetryPolicy(retries=max(0, retries)), budget=self._make_budget(budget)
+            )
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": user_agent or f"ory-frames/{_VERSION} httpx/{httpx.__version__}",
+        }
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        self._http = httpx.Client(
+            base_url=self._base_url,
+            headers=headers,
+            timeout=timeout,
+            transport=self._transport,
+            follow_redirects=False,
+        )
+
+    @staticmethod
+    def _make_budget(budget: RateBudget | str | None) -> RateBudget:
+        """The budget for a ``budget=`` argument: given, by tier name, or an empty learning one."""
+        if isinstance(budget, RateBudget):
+            return budget
+        if isinstance(budget, str):
+            return RateBudget.for_tier(budget)
+        return RateBudget()
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, without a trailing slash."""
+        return str(self._base_url).rstrip("/")
+
+    @property
+    def budget(self) -> RateBudget | None:
+        """The rate budget requests are paced by."""
+        return self._transport.budget
+
+    def __repr__(self) -> str:
+        key = MASK if self._key is not None else "None"
+        return f"{type(self).__name__}(base_url={mask_url(self.base_url)!r}, api_key={key})"
+
+    def __enter__(self: _Core) -> _Core:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _secrets(self) -> tuple[str, ...]:
+        """The strings that must never appear in a message."""
+        return (self._key.reveal(),) if self._key is not None else ()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # --- the one place requests go out ---------------------------------------------------------------
+
+    def send(self, method: str, path: str, *, params: Params | None = None, json: Any = None) -> httpx.Response:
+        """Send one request (with retries and pacing) and return the response, or raise a translated error.
+
+        Schema paths (``/schemas``, ``/schemas/{id}``) go to ``/admin/schemas`` once ``/schemas`` has
+        redirected: Kratos's admin port sends ``/schemas`` to the public port but serves
+        ``/admin/schemas`` itself (wire notes §11); Ory Network serves ``/schemas``.
+
+        Raises
+        ------
+        ApiError
+            A subclass per status (``_errors.error_class_for``) built from Ory's error envelope.
+        TransportError
+            No usable answer arrived (connection, timeout, truncated body), after retries.
+        UnexpectedResponseError
+            A redirect or another answer the Identity API never gives.
+        """
+        if path != "/schemas" and not path.startswith("/schemas/"):
+            return self._send(method, path, params, json)
+        rest = path[len("/schemas") :]
+        try:
+            return self._send(method, self._schemas_path + rest, params, json)
+        except _RedirectError:
+            if self._schemas_path != "/schemas":
+                raise
+            self._schemas_path = "/admin/schemas"
+            return self._send(method, self._schemas_path + rest, params, json)
+
+    def _send(self, method: str, path: str, params: Params | None, json: Any) -> httpx.Response:
+        """``send`` for a path used as given."""
+        method = method.upper()
+        headers = {}
+        content = None
+        if json is not None:
+            content = orjson.dumps(jsonable(json))
+            headers["Content-Type"] = "application/json"
+        request = self._http.build_request(method, path, params=params, content=content, headers=headers)
+        where = f"{method} {mask_text(mask_url(request.url), self._secrets())}"
+        try:
+            response = self._http.send(request)
+        except httpx.TransportError as exc:
+            detail = mask_text(str(exc), self._secrets()) or "no detail"
+            raise TransportError(f"{where}: {type(exc).__name__}: {detail}") from exc
+        if response.status_code >= 400:
+            raise api_error(response, method, where.split(" ", 1)[1], self._secrets())
+        if response.status_code >= 300:
+            location = mask_url(response.headers.get("location", "?"))
+            raise _RedirectError(f"{where}: unexpected redirect {response.status_code} to {location}")
+        return response
+
+    def get_json(self, path: str, params: Params | None = None) -> Any:
+        """GET a path and return its parsed JSON body."""
+        return decode_json(self.send("GET", path, params=params))
+
+    def fetch_page(self, request: PageRequest, paginator: Paginator) -> Page:
+        """GET one page of a list call; ``paginator`` reads the answer's paging facts (it alone knows them).
+
+        ``request`` is sent as it stands: whoever drives the paginator has put its paging parameters on it.
+        """
+        path = request.path.format_map({name: segment(value) for name, value in request.path_params.items()})
+        response = self.send("GET", path, params=query(**request.params))
+        return decode_page(response, paginator)
+
+
+class _RedirectError(UnexpectedResponseError):
+    """The server answered with a redirect, which the Identity API does not do (except Kratos schemas)."""

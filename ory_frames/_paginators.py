@@ -1,0 +1,293 @@
+"""Page and one paginator per Ory paging style: they alone know tokens, page-size limits and the Link rule.
+
+A paginator shapes the paging parameters of a list request and reads one answer, nothing else
+(as dlt's ``rest_client`` paginators do): ``init_request`` puts the first page's parameters on a
+:class:`PageRequest`, ``update_state(response, data)`` reads an answer, ``update_request`` shapes the
+request for the next page. The wire shapes it reads (wire notes §1):
+
+- identity keyset, ``GET /admin/identities``: ``Link: </admin/identities?page_size=250&page_token=8f1c…>;
+  rel="next"``; only the ``page_token`` of ``rel="next"`` is read, no ``next`` means the last page.
+  Without ``page_size``/``page_token`` but with ``page``, Kratos pages the legacy way (no token).
+- session keyset, ``GET /admin/sessions``: the same Link rule, an opaque token, up to 1000 a page.
+- offset with ``X-Total-Count``, ``GET /admin/identities/{id}/sessions`` and ``GET /schemas``: the token
+  is base64url (no padding) of ``{"offset":"250","v":2}``; their Link ``next`` is untrustworthy (it even
+  appears on empty results), so the next token is computed here and a walk stops on an empty or short page.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import orjson
+
+from ory_frames._errors import InvalidInputError, UnexpectedResponseError
+from ory_frames._redact import mask_url
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "IdentityKeysetPaginator",
+    "OffsetPaginator",
+    "Page",
+    "PageRequest",
+    "Paginator",
+    "SessionKeysetPaginator",
+    "decode_offset_token",
+    "encode_offset_token",
+    "next_token_from_link",
+    "parse_link_header",
+]
+
+# What Ory applies when no (or a non-positive) page size is asked for, on every list endpoint (wire notes §1).
+DEFAULT_PAGE_SIZE = 250
+
+_LINK_PART = re.compile(
+    r"""\s*<(?P<url>[^<>]*)>\s*(?P<params>(?:;\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+\s*(?:=\s*(?:"[^"]*"|[^;,"\s]*))?\s*)*)(?:,|$)"""
+)
+_LINK_PARAM = re.compile(r""";\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*(?:=\s*("[^"]*"|[^;,"\s]*))?""")
+
+_P = TypeVar("_P", bound="Paginator")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list call: the raw JSON items plus what is needed to fetch or resume the next.
+
+    Pass ``next_token`` as ``page_token`` (with the same ``page_size``) to continue where this page ends.
+    """
+
+    items: list[dict[str, Any]]
+    next_token: str | None
+    page_size: int
+    request_id: str | None
+    total_count: int | None
+    ratelimit: dict[str, str] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@dataclass
+class PageRequest:
+    """A list request as paginators shape it: a path (``{name}`` filled from ``path_params``) and its query.
+
+    ``params`` holds plain values; the client leaves out ``None`` and repeats sequences when it sends.
+    """
+
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    path_params: dict[str, str] = field(default_factory=dict)
+
+
+def parse_link_header(value: str) -> dict[str, str]:
+    """The URL of every ``rel`` in a Link header; a malformed header is an UnexpectedResponseError."""
+    links: dict[str, str] = {}
+    position = 0
+    text = value.strip()
+    while position < len(text):
+        match = _LINK_PART.match(text, position)
+        if match is None or match.end() == position:
+            raise UnexpectedResponseError(f"malformed Link header near character {position}: {value[:200]!r}")
+        position = match.end()
+        rels = [v.strip('"') for k, v in _LINK_PARAM.findall(match.group("params")) if k.lower() == "rel" and v]
+        if not rels:
+            raise UnexpectedResponseError(f"Link header part without rel: {match.group(0).strip()[:200]!r}")
+        for rel in rels[0].split():
+            links.setdefault(rel.lower(), match.group("url"))
+    return links
+
+
+def next_token_from_link(value: str | None, base_url: httpx.URL | str) -> str | None:
+    """The ``page_token`` of the Link header's ``rel="next"``, or None when there is no next link.
+
+    A link pointing to another scheme, host or port than ``base_url`` is refused: it could lead the
+    next request (and our key) elsewhere, and Ory only ever sends relative links (wire notes §1).
+    """
+    if not value:
+        return None
+    target = parse_link_header(value).get("next")
+    if target is None:
+        return None
+    base = httpx.URL(str(base_url))
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        try:
+            link = httpx.URL(target)
+        except httpx.InvalidURL as exc:
+            raise UnexpectedResponseError(f"malformed next link {target[:200]!r}") from exc
+        if (link.scheme, link.host, link.port) != (base.scheme, base.host, base.port):
+            raise UnexpectedResponseError(f"next link points to another host: {link.scheme}://{link.host}")
+    tokens = parse_qs(parts.query, keep_blank_values=True).get("page_token")
+    if not tokens or not tokens[0]:
+        raise UnexpectedResponseError(f"next link without a page_token: {target[:200]!r}")
+    return tokens[0]
+
+
+def encode_offset_token(offset: int) -> str:
+    """The page token of an offset endpoint: base64url, no padding, of ``{"offset":"<n>","v":2}``."""
+    payload = orjson.dumps({"offset": str(offset), "v": 2})
+    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode("ascii")
+
+
+def decode_offset_token(token: str | None) -> int:
+    """The offset in a token made by ``encode_offset_token``; None means offset 0."""
+    if not token:
+        return 0
+    try:
+        payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        offset = int(payload["offset"])
+    except (ValueError, TypeError, KeyError, orjson.JSONDecodeError) as exc:
+        raise InvalidInputError(f"page_token {token!r} is not an offset token of this endpoint") from exc
+    if offset < 0:
+        raise InvalidInputError(f"page_token {token!r} holds a negative offset")
+    return offset
+
+
+class Paginator(ABC):
+    """What every paging style shares: the first page's parameters, the effective page size, the cursor.
+
+    ``page_size`` is the size the server applies (clamped as Ory clamps it); ``next_token`` is the
+    resume cursor, the ``page_token`` of the page after the last one read (None: that was the last).
+    A paginator built with ``page_token=<a Page's next_token>`` resumes where that page ended.
+    """
+
+    max_page_size: ClassVar[int]
+
+    def __init__(self, *, page_size: int | None = None, page_token: str | None = None) -> None:
+        self.page_size = self._clamp(page_size)
+        self.next_token: str | None = None
+        self._first: dict[str, Any] = {"page_size": page_size, "page_token": page_token}
+
+    @classmethod
+    def for_walk(cls: type[_P], page_size: int | None, page_token: str | None = None) -> _P:
+        """A paginator for a walk over every page; ``page_size`` None means the endpoint's maximum.
+
+        The size sent is clamped to the maximum first, so that a full page is recognised as full.
+        """
+        if page_size is None:
+            page_size = cls.max_page_size
+        elif page_size <= 0:
+            raise InvalidInputError(f"page_size must be positive, got {page_size}")
+        return cls(page_size=min(page_size, cls.max_page_size), page_token=page_token)
+
+    @classmethod
+    def _clamp(cls, requested: int | None) -> int:
+        """The page size Ory applies to ``page_size``: the default for none or <= 0, at most the maximum."""
+        return min(requested if requested is not None and requested > 0 else DEFAULT_PAGE_SIZE, cls.max_page_size)
+
+    def init_request(self, request: PageRequest) -> None:
+        """Put the paging parameters of the first page on ``request``, as they were given."""
+        request.params.update({key: value for key, value in self._first.items() if value is not None})
+
+    def update_state(self, response: httpx.Response, data: list[Any]) -> None:
+        """Read one answer: refuse a page larger than the page size, then learn the next token."""
+        if len(data) > self.page_size:
+            # Ory never sends more than the page size it applies (wire notes §1); a larger page is a
+            # broken or hostile server, and trusting it would let one answer blow up memory.
+            where = f"{response.request.method} {mask_url(response.request.url)}"
+            raise UnexpectedResponseError(f"{where}: {len(data)} items on a page of at most {self.page_size}")
+        self.next_token = self._next_token(response, data)
+
+    def update_request(self, request: PageRequest) -> None:
+        """Shape ``request`` for the page after the last one read: the token and the page size."""
+        if self.next_token is None:
+            raise ValueError("update_request called after the last page")
+        for legacy in ("page", "per_page"):
+            request.params.pop(legacy, None)
+        request.params.update(page_size=self.page_size, page_token=self.next_token)
+
+    @abstractmethod
+    def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
+        """Read the paging facts of an answer: the token of the page after ``data``, or None if it is the last."""
+
+
+class _KeysetPaginator(Paginator):
+    """Keyset paging: the next token is the ``page_token`` of the Link header's ``rel="next"``."""
+
+    def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
+        # The link is checked even on an empty page (a link to another host is always an error), but an
+        # empty page ends the walk: Kratos fetches one row more than the page to decide on `next`.
+        token = next_token_from_link(response.headers.get("link"), response.request.url)
+        return token if data else None
+
+
+class IdentityKeysetPaginator(_KeysetPaginator):
+    """``GET /admin/identities``: keyset by identity id, up to 500 a page; ``page``/``per_page`` are legacy.
+
+    Mode rules (wire notes §1): ``page_token`` or ``page_size`` given -> keyset (``page``/``per_page``
+    ignored); else ``page`` given -> legacy offset paging, which has no token (``next_token`` None,
+    ``per_page`` below 1 becomes 1); else a lone ``per_page`` is Kratos's ``page_size``.
+    """
+
+    max_page_size = 500
+
+    def __init__(
+        self,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+    ) -> None:
+        keyset = page_size is not None or page_token is not None
+        self.legacy = not keyset and page is not None
+        requested = page_size if keyset else per_page
+        if self.legacy and per_page is not None:
+            requested = max(per_page, 1)
+        super().__init__(page_size=requested, page_token=page_token)
+        self._first = {"page_size": page_size, "page_token": page_token, "page": page, "per_page": per_page}
+
+    def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
+        return None if self.legacy else super()._next_token(response, data)
+
+
+class SessionKeysetPaginator(_KeysetPaginator):
+    """``GET /admin/sessions``: keyset by (created_at desc, id), up to 1000 a page; the token is opaque."""
+
+    max_page_size = 1000
+
+
+class OffsetPaginator(Paginator):
+    """``GET /admin/identities/{id}/sessions`` and ``GET /schemas``: offset paging, up to 1000 a page.
+
+    ``page_token``/``page_size`` select the token paginator, else ``page`` (0-based) and ``per_page``
+    are used (wire notes §1). The offset is decoded once, from the starting token; each next token is
+    computed from the items read, because these endpoints' Link ``next`` is untrustworthy: an empty or
+    short page is the last. ``X-Total-Count`` is reported on every Page but not used to stop, as Ory's
+    own advice is to stop on an empty page.
+    """
+
+    max_page_size = 1000
+
+    def __init__(
+        self,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+    ) -> None:
+        tokens = page_size is not None or page_token is not None
+        if tokens:
+            super().__init__(page_size=page_size, page_token=page_token)
+            # A token that is not ours is refused before any request (Ory would silently restart at 0).
+            self.offset = decode_offset_token(page_token)
+        else:
+            super().__init__(page_size=max(per_page, 1) if per_page is not None else None)
+            self.offset = max(page or 0, 0) * self.page_size
+        self._first = {"page_size": page_size, "page_token": page_token, "page": page, "per_page": per_page}
+
+    def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
+        self.offset += len(data)
+        if not data or len(data) < self.page_size:
+            return None
+        return encode_offset_token(self.offset)
