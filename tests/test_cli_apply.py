@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ory_frames import Client, plan_changes, plan_session_updates, read_identities, read_sessions, sandbox
+from ory_frames import Client, plan_changes, plan_session_actions, read_identities, read_sessions, sandbox
 from ory_frames.cli import main
 
 KEY = "cli-apply-k3y-never-printed"
@@ -114,7 +114,7 @@ def test_session_plan(client: Client, tmp_path: Path, capsys: pytest.CaptureFixt
     sessions = read_sessions(client, active=True).head(3)
     assert len(sessions) == 3
     path = tmp_path / "sessions.json"
-    path.write_text(plan_session_updates(sessions, "disable").to_json(), encoding="utf-8")
+    path.write_text(plan_session_actions(sessions, "disable").to_json(), encoding="utf-8")
     assert main(["apply", str(path), "--dry-run"]) == 0
     assert capsys.readouterr().out.count("DELETE /admin/sessions/") == 3
     assert main(["apply", str(path)]) == 0

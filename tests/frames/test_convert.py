@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ory_frames._arrays import ConversionWarning
+from ory_frames import ConversionWarning
 from ory_frames._convert import IdentityConverter, SessionConverter
 from ory_frames._errors import InvalidInputError
 from ory_frames._schema import trait_columns
