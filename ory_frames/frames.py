@@ -308,7 +308,7 @@ def read_sessions(
     >>> from ory_frames import Client, read_sessions, sandbox
     >>> with sandbox.running(seed_identities=5) as url:
     ...     df = read_sessions(Client(url))
-    >>> "identity.traits.email" in df.columns and df["identity_id"].notna().all()
+    >>> "identity.traits.email" in df.columns and bool(df["identity_id"].notna().all())
     True
     """
     read_at = _now()
