@@ -19,6 +19,7 @@ from __future__ import annotations
 from . import accessor as _accessor  # registers the DataFrame.ory accessor
 from ._budget import RateBudget
 from ._client import Client
+from ._convert import ConversionWarning
 from ._errors import (
     ApiError,
     AuthError,
@@ -36,7 +37,9 @@ from ._errors import (
 from ._paging import Page, iter_identities, iter_identity_schemas, iter_identity_sessions, iter_sessions
 from .export import ExportResult, export_identities, export_sessions
 from .frames import identities_frame, read_identities, read_identity_sessions, read_sessions, sessions_frame
-from .writeback import Plan, SessionPlan, plan_changes, plan_session_changes, plan_session_updates
+from .writeback import Plan, SessionPlan, plan_changes
+from .writeback import plan_session_changes as plan_revoke_sessions
+from .writeback import plan_session_updates as plan_session_actions
 
 __version__ = "0.1.0"
 
@@ -46,6 +49,7 @@ __all__ = [
     "BadRequestError",
     "Client",
     "ConflictError",
+    "ConversionWarning",
     "ExportResult",
     "InvalidInputError",
     "NotFoundError",
@@ -67,12 +71,19 @@ __all__ = [
     "iter_identity_sessions",
     "iter_sessions",
     "plan_changes",
-    "plan_session_changes",
-    "plan_session_updates",
+    "plan_revoke_sessions",
+    "plan_session_actions",
     "read_identities",
     "read_identity_sessions",
     "read_sessions",
     "sessions_frame",
 ]
 
-del _accessor
+# Public classes show where users import them from, as httpx does: ory_frames.Client, not
+# ory_frames._client.Client (in reprs, tracebacks, help() and pickles, which find them here).
+for _name in __all__:
+    _value = globals()[_name]
+    if isinstance(_value, type):
+        _value.__module__ = __name__
+
+del _accessor, _name, _value

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from ._cli_jobs import wrap_help
+from ._cli_common import wrap_help
 
 SUBJECT_EXIT_CODES = """\
 exit codes:

@@ -1,15 +1,15 @@
-"""JSON records -> Arrow RecordBatch: flatten traits, UTC timestamps, drop credential secrets (pure).
+"""JSON records -> Arrow RecordBatch, the one entry point of conversion: flatten traits, UTC timestamps, drop secrets.
 
-An identity page is first tried in bulk (:mod:`ory_frames._columnar`: one ``pa.array`` over the
-page, summaries by Arrow compute). A page holding any value that does not fit its column is redone
-here value by value: columns are built into plain lists, then turned into Arrow arrays by
-:mod:`ory_frames._arrays`; timestamps go through Arrow's RFC 3339 parser (offsets and fractions
-included). A trait value of the wrong type becomes null and is counted in
-:class:`~ory_frames._arrays.ConversionProblems` (reading never fails on data the server accepted
+The column names and Arrow shapes of identity and session frames are defined here. An identity page
+is first tried on the fast path (:mod:`ory_frames._convert_fast`: one ``pa.array`` over the page,
+summaries by Arrow compute). A page holding any value that does not fit its column is redone on the
+fallback path (:mod:`ory_frames._convert_fallback`), value by value: timestamps go through Arrow's
+RFC 3339 parser (offsets and fractions included), and a trait value of the wrong type becomes null
+and is counted in :class:`ConversionProblems` (reading never fails on data the server accepted
 earlier, e.g. after a schema change); nested sub-objects that do not fit their struct are handled
-the same way.
+the same way. Sessions always take the fallback path. Everything here is pure (no I/O).
 
-Summary columns of an identity (derived from ``verifiable_addresses``, wire notes §3):
+Summary columns of an identity (``SUMMARY_COLUMNS``, derived from ``verifiable_addresses``, wire notes §3):
 
 ``email``                  the first verifiable address with ``via == "email"`` (else the first recovery one)
 ``email_verified``         whether that address is verified (null when there is no email)
@@ -19,6 +19,9 @@ Summary columns of an identity (derived from ``verifiable_addresses``, wire note
 ``phone_verified``         whether it is verified
 ``phones``                 every verifiable sms address
 ``verified_address_count`` how many verifiable addresses are verified
+
+Columns derived from ``credentials`` (``DERIVED_COLUMNS``):
+
 ``credential_types``       the keys of ``credentials`` (null when the response had no ``credentials``)
 ``credential_identifiers`` every credential identifier, across types
 
@@ -33,10 +36,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from ._arrays import (
+from ._convert_fallback import (
     TIMESTAMP,
     ConversionProblems,
+    ConversionWarning,
     TraitColumns,
+    address_summary,
     dictionary_array,
     gc_paused,
     json_array,
@@ -45,15 +50,37 @@ from ._arrays import (
     string_array,
     timestamp_array,
 )
-from ._columnar import FastIdentityColumns, field_values
+from ._convert_fast import FastIdentityColumns, field_values
 from ._schema import JSON_FIELD_METADATA, JSON_TYPE, TraitInfo
 
 __all__ = [
     "AAL_CATEGORIES",
+    "DERIVED_COLUMNS",
     "STATE_CATEGORIES",
+    "SUMMARY_COLUMNS",
+    "ConversionProblems",
+    "ConversionWarning",
     "IdentityConverter",
     "SessionConverter",
 ]
+
+_STRINGS = pa.list_(pa.string())
+# Summary columns and their Arrow types, in the order both conversion paths produce them (see above).
+_SUMMARY_TYPES: dict[str, pa.DataType] = {
+    "email": pa.string(),
+    "email_verified": pa.bool_(),
+    "emails": _STRINGS,
+    "verified_emails": _STRINGS,
+    "phone": pa.string(),
+    "phone_verified": pa.bool_(),
+    "phones": _STRINGS,
+    "verified_address_count": pa.int64(),
+}
+_DERIVED_TYPES: dict[str, pa.DataType] = {"credential_types": _STRINGS, "credential_identifiers": _STRINGS}
+SUMMARY_COLUMNS: tuple[str, ...] = tuple(_SUMMARY_TYPES)
+DERIVED_COLUMNS: tuple[str, ...] = tuple(_DERIVED_TYPES)
+_SUMMARY_FIELDS = [pa.field(name, t) for name, t in _SUMMARY_TYPES.items()]
+_DERIVED_FIELDS = [pa.field(name, t) for name, t in _DERIVED_TYPES.items()]
 
 STATE_CATEGORIES = ("active", "inactive")
 AAL_CATEGORIES = ("aal0", "aal1", "aal2", "aal3")
@@ -113,51 +140,13 @@ _IDENTITY_TAIL = [
     pa.field("metadata_admin", JSON_TYPE, metadata=JSON_FIELD_METADATA),
     pa.field("verifiable_addresses", pa.list_(VERIFIABLE_ADDRESS)),
     pa.field("recovery_addresses", pa.list_(RECOVERY_ADDRESS)),
-    pa.field("email", pa.string()),
-    pa.field("email_verified", pa.bool_()),
-    pa.field("emails", pa.list_(pa.string())),
-    pa.field("verified_emails", pa.list_(pa.string())),
-    pa.field("phone", pa.string()),
-    pa.field("phone_verified", pa.bool_()),
-    pa.field("phones", pa.list_(pa.string())),
-    pa.field("verified_address_count", pa.int64()),
-    pa.field("credential_types", pa.list_(pa.string())),
-    pa.field("credential_identifiers", pa.list_(pa.string())),
+    *_SUMMARY_FIELDS,
+    *_DERIVED_FIELDS,
 ]
 
 
-def _summary(addresses: Any, recovery: Any) -> tuple[Any, ...]:
-    """email, email_verified, emails, verified_emails, phone, phone_verified, phones, verified count."""
-    emails: list[str] = []
-    verified_emails: list[str] = []
-    phones: list[str] = []
-    email = email_verified = phone = phone_verified = None
-    verified = 0
-    for a in addresses if isinstance(addresses, list) else ():
-        if not isinstance(a, dict) or not isinstance(a.get("value"), str):
-            continue
-        ok = a.get("verified") is True
-        verified += ok
-        if a.get("via") == "email":
-            emails.append(a["value"])
-            if ok:
-                verified_emails.append(a["value"])
-            if email is None:
-                email, email_verified = a["value"], ok
-        elif a.get("via") == "sms":
-            phones.append(a["value"])
-            if phone is None:
-                phone, phone_verified = a["value"], ok
-    if email is None:
-        for a in recovery if isinstance(recovery, list) else ():
-            if isinstance(a, dict) and a.get("via") == "email" and isinstance(a.get("value"), str):
-                email = a["value"]
-                break
-    return email, email_verified, emails, verified_emails, phone, phone_verified, phones, verified
-
-
 def _credential_columns(recs: Sequence[Mapping[str, Any]], include: Sequence[str]) -> list[pa.Array]:
-    """credential_types, credential_identifiers and one config column per type in ``include``."""
+    """The ``DERIVED_COLUMNS`` (credential types and identifiers), then one config column per type in ``include``."""
     creds = [c if type(c := r.get("credentials")) is dict else None for r in recs]
     cred_ids = [
         None
@@ -175,11 +164,9 @@ def _credential_columns(recs: Sequence[Mapping[str, Any]], include: Sequence[str
         [json_text(e.get("config")) if type(e := (c or {}).get(ctype)) is dict else None for c in creds]
         for ctype in include
     ]
-    return [
-        pa.array([None if c is None else [str(k) for k in c] for c in creds], pa.list_(pa.string())),
-        pa.array(cred_ids, pa.list_(pa.string())),
-        *(json_array(c) for c in configs),
-    ]
+    types = [None if c is None else [str(k) for k in c] for c in creds]
+    derived = [pa.array(v, f.type) for v, f in zip((types, cred_ids), _DERIVED_FIELDS, strict=True)]
+    return [*derived, *(json_array(c) for c in configs)]
 
 
 class IdentityConverter:
@@ -202,14 +189,19 @@ class IdentityConverter:
             for t in self.include_credential
         ]
         self.schema = pa.schema([*_IDENTITY_HEAD, *TraitColumns(self.traits).fields(), *_IDENTITY_TAIL, *config_fields])
-        self._fast = FastIdentityColumns(self.traits, pa.list_(VERIFIABLE_ADDRESS), pa.list_(RECOVERY_ADDRESS))
+        self._fast = FastIdentityColumns(
+            self.traits, pa.list_(VERIFIABLE_ADDRESS), pa.list_(RECOVERY_ADDRESS), summary_columns=SUMMARY_COLUMNS
+        )
         self._json_traits = TraitColumns({k: v for k, v in self.traits.items() if v.is_json})
+        # The columns the fast path builds: all but the credential ones, which both paths build alike.
+        credential_columns = {*DERIVED_COLUMNS, *(f.name for f in config_fields)}
+        self._fast_columns = [name for name in self.schema.names if name not in credential_columns]
 
     def convert(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:
         """One RecordBatch of ``self.schema`` from identity JSON objects (unknown keys are ignored)."""
         with gc_paused():
             batch = self._convert_fast(records)
-            return batch if batch is not None else self._convert(records)
+            return batch if batch is not None else self._convert_fallback(records)
 
     def convert_pages(self, pages: Sequence[Sequence[Mapping[str, Any]]]) -> pa.Table:
         """A table of several pages' records, equal to :meth:`convert` of their concatenation.
@@ -225,7 +217,7 @@ class IdentityConverter:
         return pa.Table.from_batches([self.convert(page) for page in pages], schema=self.schema)
 
     def _convert_fast(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch | None:
-        """The page in bulk (:mod:`ory_frames._columnar`), or None when a value needs the slow path."""
+        """The page in bulk (:mod:`ory_frames._convert_fast`), or None when a value needs the fallback path."""
         columns = self._fast.build(records)
         if columns is None:
             return None
@@ -234,11 +226,12 @@ class IdentityConverter:
         columns.update(zip(self._json_traits.names, json_traits, strict=True))
         for key in ("metadata_public", "metadata_admin"):
             columns[key] = json_array([None if v is None else json_text(v) for v in field_values(records, key)])
-        arrays = [columns[f.name] for f in self.schema if not f.name.startswith("credential")]
+        arrays = [columns[name] for name in self._fast_columns]
         arrays += _credential_columns(records, self.include_credential)
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
-    def _convert(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:
+    def _convert_fallback(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:
+        """The page value by value (:mod:`ory_frames._convert_fallback`): values that do not fit become null."""
         problems = self.problems
         recs = [r if isinstance(r, dict) else {} for r in records]
         rows = [r.get("id") for r in recs]
@@ -246,7 +239,7 @@ class IdentityConverter:
         ra = [r.get("recovery_addresses") for r in recs]
         va = [v if type(v) is list else None for v in va]
         ra = [v if type(v) is list else None for v in ra]
-        summaries = list(zip(*map(_summary, va, ra), strict=True)) if recs else [()] * 8
+        summaries = list(zip(*map(address_summary, va, ra), strict=True)) if recs else [()] * len(_SUMMARY_FIELDS)
 
         def get(key: str) -> list[Any]:
             return [r.get(key) for r in recs]
@@ -265,7 +258,7 @@ class IdentityConverter:
             json_array([None if v is None else json_text(v) for v in get("metadata_admin")]),
             nested_array(va, pa.list_(VERIFIABLE_ADDRESS), "verifiable_addresses", problems, rows),
             nested_array(ra, pa.list_(RECOVERY_ADDRESS), "recovery_addresses", problems, rows),
-            *(pa.array(values, f.type) for values, f in zip(summaries, _IDENTITY_TAIL[4:12], strict=True)),
+            *(pa.array(values, f.type) for values, f in zip(summaries, _SUMMARY_FIELDS, strict=True)),
             *_credential_columns(recs, self.include_credential),
         ]
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)

@@ -1,9 +1,10 @@
-"""Numbered part files under ``<path>.partial/``, the resume state sidecar, and the atomic finish of an export.
+"""Where an export goes and how it gets there: its format, numbered part files, the resume state and the atomic finish.
 
 Each flush of :mod:`ory_frames.export` becomes one part file (an Arrow IPC file for Parquet output, a
 CSV or JSONL fragment, or a hive-partitioned Parquet dataset write); the sidecar
 ``<path>.ory-frames-state.json`` is replaced atomically after each. :func:`finish` joins the parts
 (or takes the file :class:`ParquetAppender` encoded as they came) and moves the result under ``<path>``.
+:func:`output_format` is the one rule, for the API and the command line, that picks the format.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import posixpath
 import re
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, cast
+from urllib.parse import urlsplit
 
 import orjson
 import pyarrow as pa
@@ -23,20 +26,24 @@ import pyarrow.csv as pacsv
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from ._errors import InvalidInputError
 from ._schema import JSON_FIELD_METADATA
 from ._types import PathOrURL
 
 __all__ = [
     "EXTENSIONS",
+    "FORMAT_OF_EXTENSION",
     "PARTIAL_SUFFIX",
     "STATE_SUFFIX",
     "STATE_VERSION",
+    "ExportFormat",
     "ParquetAppender",
     "Target",
     "cleanup",
     "combined_path",
     "fingerprint",
     "finish",
+    "output_format",
     "read_json",
     "read_part",
     "target_for",
@@ -44,11 +51,21 @@ __all__ = [
     "write_part",
 ]
 
+ExportFormat = Literal["parquet", "csv", "jsonl"]
+
 STATE_SUFFIX = ".ory-frames-state.json"
 PARTIAL_SUFFIX = ".partial"
 STATE_VERSION = 1
 _PART = re.compile(r"^part-(\d{6})")
 EXTENSIONS: dict[str, str] = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}
+# File extensions (compared in lower case) that name a format; any other extension, or none, names none.
+FORMAT_OF_EXTENSION: dict[str, ExportFormat] = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
 _COPY_CHUNK = 1 << 20
 
 
@@ -104,6 +121,36 @@ class Target:
             infos = self.fs.get_file_info(pafs.FileSelector(path, recursive=True))
             return sum(int(i.size or 0) for i in infos if i.type == pafs.FileType.File)
         return 0
+
+
+def output_format(
+    path: PathOrURL, format: str | None = None, partition_by: str | Sequence[str] | None = None
+) -> ExportFormat:
+    """The format an export of ``path`` writes: ``format`` if given, else the one its extension names, else Parquet.
+
+    A path whose extension (``FORMAT_OF_EXTENSION``) names another format than an explicit ``format``
+    is refused, so that no file carries a misleading name; a partitioned dataset is always Parquet.
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown ``format``, an extension naming another format, or ``partition_by`` with CSV or JSONL.
+    """
+    if format is not None and format not in EXTENSIONS:
+        raise InvalidInputError(f"format must be one of {sorted(EXTENSIONS)}, got {format!r}")
+    text = os.fspath(path).rstrip("/")
+    name = urlsplit(text).path if "://" in text else text
+    extension = posixpath.splitext(name)[1] if "://" in text else os.path.splitext(name)[1]
+    named = FORMAT_OF_EXTENSION.get(extension.lower())
+    if format is not None and named is not None and named != format:
+        raise InvalidInputError(
+            f"the extension {extension!r} of {text!r} names the {named} format, but the format asked for is "
+            f"{format}; change the extension or the format"
+        )
+    chosen = cast(ExportFormat, format or named or "parquet")
+    if partition_by and chosen != "parquet":
+        raise InvalidInputError(f"partition_by writes a Parquet dataset, not {chosen}")
+    return chosen
 
 
 def target_for(path: PathOrURL, filesystem: Any, fmt: str, partition_by: str | Sequence[str] | None) -> Target:

@@ -11,6 +11,9 @@ PathOrURL: TypeAlias = "str | os.PathLike[str]"
 
 IdentityState = Literal["active", "inactive"]
 SessionExpand = Literal["identity", "devices"]
+# Default `expand` of iter_sessions, read_sessions and export_sessions. Without expand=identity the list
+# answer has "identity": null (wire notes §8), so nothing would say whose session a row is.
+DEFAULT_SESSION_EXPAND: tuple[SessionExpand, ...] = ("identity", "devices")
 CredentialType = Literal[
     "password",
     "oidc",

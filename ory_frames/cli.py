@@ -1,7 +1,8 @@
 """`ory-frames …`: parse the arguments, call one public function, print.
 
 Each subcommand is an `add_<name>(subparsers)` function that builds its parser and sets `run=` to a
-`cmd_<name>(args) -> int` function; `main` only dispatches. Exit codes: 0 ok, 1 runtime error (one line on
+`cmd_<name>(args) -> int` function, in a module of its own (`_cli_demo`, `_cli_export`, `_cli_apply`;
+what they share is `_cli_common`); `main` only dispatches. Exit codes: 0 ok, 1 runtime error (one line on
 stderr), 2 usage error (argparse), 3 `apply` ran but some operations failed or conflicted.
 """
 
@@ -14,7 +15,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from ._cli_jobs import EXIT_CODES, add_apply, add_demo, add_export, whole_number, wrap_help
+from ._cli_apply import add_apply
+from ._cli_common import EXIT_CODES, whole_number, wrap_help
+from ._cli_demo import add_demo
+from ._cli_export import add_export
 from ._cli_subject import add_subject
 
 TIERS = ("developer", "production", "growth", "enterprise")

@@ -1,4 +1,4 @@
-"""Stream identities or sessions to Parquet (one file or a partitioned dataset), CSV or JSONL.
+"""Stream identities or sessions to Parquet (one file or a partitioned dataset), CSV or JSONL, resumably.
 
 Pages are buffered until ``batch_rows`` rows have arrived, then converted together into one table of
 an Arrow schema fixed up front (from the identity schemas), written as one numbered part file under
@@ -14,7 +14,13 @@ under the final name half-written. An interrupted export leaves its parts and st
 ``resume=True`` continues from the last flushed part without losing or repeating rows; a new export
 without ``resume`` discards them. An existing ``<path>`` is kept unless ``overwrite=True``.
 
-This module drives the loop; the part files, the state sidecar and the finish are :mod:`ory_frames._parts`.
+The output format: an explicit ``format`` wins, but a path whose extension names another format is
+refused; without ``format`` the extension decides (``.parquet``/``.pq``, ``.csv``, ``.jsonl``/``.ndjson``),
+and a partitioned dataset, an unknown extension or none at all is Parquet (:func:`output_format`, which
+the command line uses too).
+
+This module drives the loop; the part files, the state sidecar and the finish are :mod:`ory_frames._parts`,
+the filters, schema fetch and progress bar are shared with the reads (:mod:`ory_frames._read`).
 """
 
 from __future__ import annotations
@@ -22,77 +28,39 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from ._arrays import ConversionProblems
-from ._convert import IdentityConverter, SessionConverter
+from ._convert import ConversionProblems, IdentityConverter, SessionConverter
 from ._errors import InvalidInputError
 from ._parts import (
-    EXTENSIONS,
     STATE_VERSION,
+    ExportFormat,
     ParquetAppender,
     Target,
     cleanup,
     combined_path,
     fingerprint,
     finish,
+    output_format,
     read_json,
     read_part,
     target_for,
     write_json,
     write_part,
 )
-from ._schema import normalize_schemas, trait_columns
-from ._types import Consistency, CredentialType, JSONObject, PathOrURL, SessionExpand
+from ._read import expand_list, fetch_schemas, identity_filters, identity_pages, session_pages, with_progress
+from ._schema import trait_columns
+from ._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, PathOrURL, SessionExpand
 
 if TYPE_CHECKING:
     from ._client import Client
     from ._paging import Page
 
-__all__ = ["ExportFormat", "ExportResult", "export_identities", "export_sessions"]
-
-ExportFormat = Literal["parquet", "csv", "jsonl"]
-
-
-def fetch_schemas(client: Client) -> dict[str, JSONObject]:
-    """Every identity schema of the project, ``{schema_id: JSON Schema}`` (one paged read)."""
-    from ._paging import iter_identity_schemas
-
-    items: list[JSONObject] = []
-    for page in iter_identity_schemas(client):
-        items.extend(page.items)
-    return normalize_schemas(items)
-
-
-def with_progress(pages: Iterable[Page], enabled: bool, unit: str) -> Iterator[Page]:
-    """Pages, drawing a tqdm.auto bar counting their items when ``enabled``."""
-    if not enabled:
-        yield from pages
-        return
-    from tqdm.auto import tqdm
-
-    with tqdm(unit=unit, unit_scale=True) as bar:
-        for page in pages:
-            yield page
-            bar.update(len(page.items))
-
-
-# Default `expand` of read_sessions / export_sessions. Without expand=identity the list answer has
-# "identity": null (wire notes §8), so nothing would say whose session a row is.
-DEFAULT_SESSION_EXPAND: tuple[SessionExpand, ...] = ("identity", "devices")
-
-
-def expand_list(expand: SessionExpand | Sequence[SessionExpand] | None) -> list[SessionExpand]:
-    """``expand`` as a list; None and ``()`` both mean no expansion."""
-    if expand is None:
-        return []
-    if isinstance(expand, str):
-        return [expand]
-    return list(expand)
+__all__ = ["ExportFormat", "ExportResult", "export_identities", "export_sessions", "output_format"]
 
 
 @dataclass(frozen=True)
@@ -124,10 +92,6 @@ def _run(
 ) -> ExportResult:
     """Drive one export: pages -> parts (+ state after each) -> combine/rename."""
     started = time.perf_counter()
-    if target.fmt not in EXTENSIONS:
-        raise InvalidInputError(f"format must be one of {sorted(EXTENSIONS)}, got {target.fmt!r}")
-    if target.partition_by and target.fmt != "parquet":
-        raise InvalidInputError("partition_by needs format='parquet'")
     missing = [c for c in target.partition_by if c not in schema.names]
     if missing:
         raise InvalidInputError(f"partition_by names unknown columns: {missing}")
@@ -265,7 +229,7 @@ def export_identities(
     client: Client,
     path: PathOrURL,
     *,
-    format: ExportFormat = "parquet",
+    format: ExportFormat | None = None,
     partition_by: str | Sequence[str] | None = None,
     resume: bool = False,
     overwrite: bool = False,
@@ -275,9 +239,9 @@ def export_identities(
     credentials_identifier: str | None = None,
     preview_credentials_identifier_similar: str | None = None,
     organization_id: str | None = None,
-    include_credential: Sequence[CredentialType] | None = None,
+    include_credential: Sequence[CredentialType | str] | None = None,
     consistency: Consistency | None = None,
-    page_size: int = 500,
+    page_size: int | None = None,
     batch_rows: int = 10_000,
 ) -> ExportResult:
     """Stream every identity matching the filters to a file or dataset, in constant memory.
@@ -290,7 +254,10 @@ def export_identities(
         Output file (or dataset directory with ``partition_by``): a local path or a URI such as
         ``file:///tmp/ids.parquet`` or ``s3://bucket/ids.parquet``.
     format
-        ``"parquet"``, ``"csv"`` (nested columns as JSON text) or ``"jsonl"``.
+        ``"parquet"``, ``"csv"`` (nested columns as JSON text) or ``"jsonl"``. None: from the
+        extension of ``path`` (``.parquet``/``.pq``, ``.csv``, ``.jsonl``/``.ndjson``); Parquet for a
+        partitioned dataset, an unknown extension or none. A path whose extension names another format
+        than ``format`` is refused.
     partition_by
         Column(s) for a hive-partitioned Parquet dataset, e.g. ``"schema_id"`` or ``"state"``.
     resume
@@ -306,7 +273,7 @@ def export_identities(
     include_credential
         Credential types whose secret ``config`` is wanted as ``credentials.<type>.config`` columns.
     page_size
-        Identities per request (at most 500).
+        Identities per request; None asks for Ory's maximum, 500.
     batch_rows
         Rows buffered per flushed part; bounds memory and the work a resume repeats.
 
@@ -319,31 +286,31 @@ def export_identities(
     FileExistsError
         ``path`` exists and ``overwrite`` is false.
     InvalidInputError
-        Bad options, or ``resume=True`` with a state file of a different export.
+        Bad options (such as a ``.csv`` path with ``format="parquet"``), or ``resume=True`` with a state
+        file of a different export.
 
     Examples
     --------
+    >>> import os, tempfile
     >>> from ory_frames import Client, export_identities, sandbox
-    >>> with sandbox.running(seed_identities=50) as url:  # doctest: +SKIP
-    ...     export_identities(Client(url), "identities.parquet").rows
+    >>> with sandbox.running(seed_identities=50) as url, tempfile.TemporaryDirectory() as folder:
+    ...     export_identities(Client(url), os.path.join(folder, "identities.parquet")).rows
     50
     """
-    from ._paging import iter_identities
-
-    target = target_for(path, filesystem, format, partition_by)
+    target = target_for(path, filesystem, output_format(path, format, partition_by), partition_by)
     traits = trait_columns(fetch_schemas(client))
     converter = IdentityConverter(traits, include_credential=include_credential or ())
-    filters: dict[str, Any] = {
-        "ids": list(ids) if ids is not None else None,
-        "credentials_identifier": credentials_identifier,
-        "preview_credentials_identifier_similar": preview_credentials_identifier_similar,
-        "organization_id": organization_id,
-        "include_credential": list(include_credential) if include_credential else None,
-        "consistency": consistency,
-    }
+    filters = identity_filters(
+        ids=ids,
+        credentials_identifier=credentials_identifier,
+        preview_credentials_identifier_similar=preview_credentials_identifier_similar,
+        organization_id=organization_id,
+        include_credential=include_credential,
+        consistency=consistency,
+    )
 
     def pages_from(token: str | None) -> Iterator[Page]:
-        return iter_identities(client, page_size=page_size, page_token=token, **filters)
+        return identity_pages(client, filters, page_size=page_size, page_token=token)
 
     return _run(
         target,
@@ -366,13 +333,13 @@ def export_sessions(
     *,
     active: bool | None = None,
     expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
-    format: ExportFormat = "parquet",
+    format: ExportFormat | None = None,
     partition_by: str | Sequence[str] | None = None,
     resume: bool = False,
     overwrite: bool = False,
     progress: bool = False,
     filesystem: Any = None,
-    page_size: int = 1000,
+    page_size: int | None = None,
     batch_rows: int = 10_000,
 ) -> ExportResult:
     """Stream every session (``GET /admin/sessions``) to a file or dataset, in constant memory.
@@ -381,17 +348,15 @@ def export_sessions(
     and ``devices`` are expanded, because Ory's list answer otherwise has ``"identity": null`` and
     the ``identity_id`` column would be null (wire notes §8); ``expand=()`` or ``None`` asks for
     no expansion (smaller answers, ``identity_id`` null, ``devices`` null). With ``identity``
-    expanded, the ``identity.*`` columns are added, typed from the identity schemas. The other
-    parameters are as in :func:`export_identities`.
+    expanded, the ``identity.*`` columns are added, typed from the identity schemas. ``page_size``
+    None asks for Ory's maximum, 1000. The other parameters are as in :func:`export_identities`.
     """
-    from ._paging import iter_sessions
-
-    target = target_for(path, filesystem, format, partition_by)
+    target = target_for(path, filesystem, output_format(path, format, partition_by), partition_by)
     expands = expand_list(expand)
     converter = SessionConverter(trait_columns(fetch_schemas(client)) if "identity" in expands else None)
 
     def pages_from(token: str | None) -> Iterator[Page]:
-        return iter_sessions(client, active=active, expand=expands or None, page_size=page_size, page_token=token)
+        return session_pages(client, active=active, expand=expands, page_size=page_size, page_token=token)
 
     return _run(
         target,
@@ -399,7 +364,7 @@ def export_sessions(
         schema=converter.schema,
         convert=lambda pages: pa.Table.from_batches([converter.convert(p.items) for p in pages], converter.schema),
         pages_from=pages_from,
-        params={"active": active, "expand": expands or None, "page_size": page_size},
+        params={"active": active, "expand": list(expands) or None, "page_size": page_size},
         problems=converter.problems,
         resume=resume,
         overwrite=overwrite,

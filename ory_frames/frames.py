@@ -1,10 +1,11 @@
 """Identities and sessions as pandas DataFrames: pages in, DataFrames out.
 
-``read_*`` functions fetch (through :mod:`ory_frames._paging`), ``*_frame`` functions convert JSON
-already in hand. Both go JSON -> Arrow (:mod:`ory_frames._convert`) -> pandas with nullable dtypes:
-strings are ``string``, integers ``Int64``, booleans ``boolean``, timestamps ``datetime64[us, UTC]``,
-``state`` and ``authenticator_assurance_level`` are ``category``; list, struct and JSON columns hold
-plain Python values (lists, dicts, parsed JSON).
+``read_*`` functions fetch (through :mod:`ory_frames._read`, which they share with the exports and
+the command line), ``*_frame`` functions convert JSON already in hand. Both go JSON -> Arrow
+(:mod:`ory_frames._convert`) -> pandas with nullable dtypes: strings are ``string``, integers
+``Int64``, booleans ``boolean``, timestamps ``datetime64[us, UTC]``, ``state`` and
+``authenticator_assurance_level`` are ``category``; list, struct and JSON columns hold plain Python
+values (lists, dicts, parsed JSON).
 
 Every frame carries ``df.attrs["ory_frames"]``, a dict that write-back relies on:
 
@@ -28,12 +29,19 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
-from ._arrays import ConversionProblems
-from ._convert import IdentityConverter, SessionConverter
+from ._convert import ConversionProblems, IdentityConverter, SessionConverter
 from ._errors import InvalidInputError, Problem
+from ._read import (
+    expand_list,
+    fetch_schemas,
+    identity_filters,
+    identity_pages,
+    identity_session_pages,
+    session_pages,
+    with_progress,
+)
 from ._schema import JSON_FIELD_METADATA, TraitInfo, infer_schemas, normalize_schemas, trait_columns
-from ._types import Consistency, CredentialType, JSONObject, SessionExpand
-from .export import DEFAULT_SESSION_EXPAND, expand_list, fetch_schemas, with_progress
+from ._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, JSONObject, SessionExpand
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -129,10 +137,10 @@ def read_identities(
     credentials_identifier: str | None = None,
     preview_credentials_identifier_similar: str | None = None,
     organization_id: str | None = None,
-    include_credential: Sequence[CredentialType] | None = None,
+    include_credential: Sequence[CredentialType | str] | None = None,
     consistency: Consistency | None = None,
+    page_size: int | None = None,
     progress: bool = False,
-    page_size: int = 500,
 ) -> pd.DataFrame:
     """Every identity matching the filters, one row each, with one column per trait.
 
@@ -147,10 +155,10 @@ def read_identities(
         ``credentials.<type>.config`` column. Configs hold secrets; no other column ever does.
     consistency
         ``"strong"`` or ``"eventual"`` (Ory Network only).
+    page_size
+        Identities per request; None asks for Ory's maximum, 500.
     progress
         Draw a progress bar (tqdm.auto).
-    page_size
-        Identities per request (Ory's maximum is 500).
 
     Returns
     -------
@@ -166,25 +174,19 @@ def read_identities(
     >>> len(df)
     20
     """
-    from ._paging import iter_identities
-
     read_at = _now()
     schemas = fetch_schemas(client)
     traits = trait_columns(schemas)
     converter = IdentityConverter(traits, include_credential=include_credential or ())
-    filters: dict[str, Any] = {
-        "ids": list(ids) if ids is not None else None,
-        "credentials_identifier": credentials_identifier,
-        "preview_credentials_identifier_similar": preview_credentials_identifier_similar,
-        "organization_id": organization_id,
-        "consistency": consistency,
-    }
-    pages = iter_identities(
-        client,
-        page_size=page_size,
-        include_credential=list(include_credential) if include_credential else None,
-        **filters,
+    filters = identity_filters(
+        ids=ids,
+        credentials_identifier=credentials_identifier,
+        preview_credentials_identifier_similar=preview_credentials_identifier_similar,
+        organization_id=organization_id,
+        include_credential=include_credential,
+        consistency=consistency,
     )
+    pages = identity_pages(client, filters, page_size=page_size)
     batches = [converter.convert(page.items) for page in with_progress(pages, progress, "identities")]
     df = table_to_frame(pa.Table.from_batches(batches, schema=converter.schema))
     converter.problems.warn()
@@ -193,7 +195,7 @@ def read_identities(
         schemas,
         traits,
         read_at=read_at,
-        filters=filters,
+        filters={k: v for k, v in filters.items() if k != "include_credential"},
         problems=converter.problems,
         include_credential=list(include_credential or ()),
     )
@@ -204,7 +206,7 @@ def identities_frame(
     records: Iterable[Mapping[str, Any]],
     *,
     schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None = None,
-    include_credential: Sequence[CredentialType] | None = None,
+    include_credential: Sequence[CredentialType | str] | None = None,
 ) -> pd.DataFrame:
     """A DataFrame from identity JSON objects already in hand (no I/O).
 
@@ -278,8 +280,8 @@ def read_sessions(
     *,
     active: bool | None = None,
     expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
+    page_size: int | None = None,
     progress: bool = False,
-    page_size: int = 1000,
 ) -> pd.DataFrame:
     """Every session of the project (``GET /admin/sessions``), one row each.
 
@@ -296,26 +298,24 @@ def read_sessions(
         both because without ``"identity"`` Ory's list answer has ``"identity": null`` (wire notes
         §8): nothing says whose session a row is. ``expand=()`` or ``None`` asks for no
         expansion; then ``identity_id`` and ``devices`` are null.
+    page_size
+        Sessions per request; None asks for Ory's maximum, 1000.
     progress
         Draw a progress bar (tqdm.auto).
-    page_size
-        Sessions per request (Ory's maximum is 1000).
 
     Examples
     --------
     >>> from ory_frames import Client, read_sessions, sandbox
     >>> with sandbox.running(seed_identities=5) as url:
     ...     df = read_sessions(Client(url))
-    >>> "identity.traits.email" in df.columns and df["identity_id"].notna().all()
+    >>> "identity.traits.email" in df.columns and bool(df["identity_id"].notna().all())
     True
     """
-    from ._paging import iter_sessions
-
     read_at = _now()
     expands = expand_list(expand)
     schemas = fetch_schemas(client) if "identity" in expands else {}
     converter = SessionConverter(trait_columns(schemas) if "identity" in expands else None)
-    pages = iter_sessions(client, active=active, expand=expands or None, page_size=page_size)
+    pages = session_pages(client, active=active, expand=expands, page_size=page_size)
     batches = [converter.convert(page.items) for page in with_progress(pages, progress, "sessions")]
     return _sessions_df(
         converter, batches, schemas, read_at=read_at, filters={"active": active, "expand": expands or None}
@@ -323,18 +323,22 @@ def read_sessions(
 
 
 def read_identity_sessions(
-    client: Client, identity_id: str, *, active: bool | None = None, progress: bool = False
+    client: Client,
+    identity_id: str,
+    *,
+    active: bool | None = None,
+    page_size: int | None = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """The sessions of one identity (``GET /admin/identities/{id}/sessions``), newest first.
 
     The identity is the same on every row, so no ``identity.*`` columns are added; ``identity_id``
-    is filled. An unknown identity gives an empty frame (wire notes §1).
+    is filled. An unknown identity gives an empty frame (wire notes §1). ``active`` and
+    ``progress`` are as in :func:`read_sessions`; ``page_size`` None asks for Ory's maximum, 1000.
     """
-    from ._paging import iter_identity_sessions
-
     read_at = _now()
     converter = SessionConverter(None)
-    pages = iter_identity_sessions(client, identity_id, active=active)
+    pages = identity_session_pages(client, identity_id, active=active, page_size=page_size)
     batches = [
         converter.convert(page.items, identity_id=identity_id) for page in with_progress(pages, progress, "sessions")
     ]

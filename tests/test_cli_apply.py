@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ory_frames import Client, plan_changes, plan_session_updates, read_identities, read_sessions, sandbox
+from ory_frames import Client, plan_changes, plan_session_actions, read_identities, read_sessions, sandbox
 from ory_frames.cli import main
 
 KEY = "cli-apply-k3y-never-printed"
@@ -89,7 +89,11 @@ def test_apply_reports_saves_progress_and_resumes(
     assert len(client.list_identities(credentials_identifier="new.user@example.org").items) == 1
 
 
-def test_conflict_exits_3_and_overwrite_applies(
+@pytest.mark.xfail(
+    strict=True,
+    reason="Plan.apply(ignore_conflicts=) replaces overwrite= in the write-back rewrite; drop this mark when merged",
+)
+def test_conflict_exits_3_and_ignore_conflicts_applies(
     client: Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, _, ids = _edit_plan(client, tmp_path)
@@ -98,7 +102,7 @@ def test_conflict_exits_3_and_overwrite_applies(
     out = capsys.readouterr().out
     assert "conflict 1" in out and f"patch {ids[0]}: conflict" in out
     assert _first_names(client, ids[:1]) == {"Someone Else"}
-    assert main(["apply", str(path), "--overwrite"]) == 0
+    assert main(["apply", str(path), "--ignore-conflicts"]) == 0
     assert _first_names(client, ids) == {"Renamed"}
 
 
@@ -114,7 +118,7 @@ def test_session_plan(client: Client, tmp_path: Path, capsys: pytest.CaptureFixt
     sessions = read_sessions(client, active=True).head(3)
     assert len(sessions) == 3
     path = tmp_path / "sessions.json"
-    path.write_text(plan_session_updates(sessions, "disable").to_json(), encoding="utf-8")
+    path.write_text(plan_session_actions(sessions, "disable").to_json(), encoding="utf-8")
     assert main(["apply", str(path), "--dry-run"]) == 0
     assert capsys.readouterr().out.count("DELETE /admin/sessions/") == 3
     assert main(["apply", str(path)]) == 0
@@ -166,3 +170,13 @@ def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
         assert "exit codes:" in out and "2  usage error" in out
     assert main(["apply", "--help"]) == 0
     assert "3  the plan ran" in capsys.readouterr().out
+
+
+def test_overwrite_is_not_an_apply_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text('{"format": "ory_frames.plan", "version": 1, "plan_id": "x", "operations": []}', encoding="utf-8")
+    assert main(["apply", str(path), "--overwrite"]) == 2
+    assert "unrecognized arguments: --overwrite" in capsys.readouterr().err
+    assert main(["apply", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--ignore-conflicts" in out and "--no-progress" in out

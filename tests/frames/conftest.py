@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from ory_frames import Client, sandbox
+
 REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
 SCHEMA_DIR = REFERENCE / "identity-schemas"
 
@@ -137,20 +139,15 @@ def build_session(n: int, *, identity: dict[str, Any] | None = None, devices: bo
 
 @pytest.fixture(scope="module")
 def sandbox_url() -> Iterator[str]:
-    """The base URL of a sandbox seeded with 120 identities; skips when the sandbox is not available."""
-    sandbox = pytest.importorskip("ory_frames.sandbox")
-    running = getattr(sandbox, "running", None)
-    if running is None:
-        pytest.skip("ory_frames.sandbox.running is not available yet")
-    with running(seed_identities=120) as url:
+    """The base URL of a sandbox seeded with 120 identities."""
+    with sandbox.running(seed_identities=120) as url:
         yield url
 
 
 @pytest.fixture
-def client(sandbox_url: str) -> Any:
+def client(sandbox_url: str) -> Client:
     """A Client bound to the seeded sandbox."""
-    client_mod = pytest.importorskip("ory_frames._client")
-    return client_mod.Client(sandbox_url)
+    return Client(sandbox_url)
 
 
 class Factory:

@@ -12,11 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ory_frames._arrays import ConversionWarning
+from ory_frames import ConversionWarning, InvalidInputError, identities_frame, sessions_frame
 from ory_frames._convert import IdentityConverter, SessionConverter
-from ory_frames._errors import InvalidInputError
 from ory_frames._schema import trait_columns
-from ory_frames.frames import identities_frame, sessions_frame
 
 TYPED_SCHEMA: dict[str, Any] = {
     "type": "object",

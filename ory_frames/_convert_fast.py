@@ -1,9 +1,10 @@
-"""Identity JSON page -> Arrow columns in bulk: one ``pa.array`` over the page, summaries by Arrow compute (pure).
+"""The fast path of conversion: an identity page into Arrow columns in bulk, in a few C++ calls (pure).
 
-This is the fast path of :class:`ory_frames._convert.IdentityConverter`. It handles pages whose values
-all fit their columns; on anything odd (a wrong-typed trait, an unknown ``state``, a timestamp Arrow
-cannot parse, a record that is not an object) :meth:`FastIdentityColumns.build` returns None and the
-converter redoes that page on its value-by-value path, which nulls and reports each bad value.
+:class:`ory_frames._convert.IdentityConverter` tries this path first: one ``pa.array`` over the
+page, summaries by Arrow compute. It handles pages whose values all fit their columns; on anything
+odd (a wrong-typed trait, an unknown ``state``, a timestamp Arrow cannot parse, a record that is not
+an object) :meth:`FastIdentityColumns.build` returns None and the converter redoes that page on the
+fallback path (:mod:`ory_frames._convert_fallback`), which nulls and reports each bad value.
 
 Wire shapes read (wire notes §3): the identity object's scalar fields, ``traits`` (typed by
 the schemas), ``verifiable_addresses`` / ``recovery_addresses`` (lists of objects).
@@ -122,10 +123,11 @@ def _mask(array: pa.Array) -> np.ndarray:
 
 
 def summaries(verifiable: pa.ListArray, recovery: pa.ListArray) -> list[pa.Array]:
-    """email, email_verified, emails, verified_emails, phone, phone_verified, phones, verified count.
+    """The summary columns of every row, in ``_convert.SUMMARY_COLUMNS`` order (wire notes §3).
 
-    Same rules as ``_convert._summary``: addresses without a string value are skipped; ``email`` falls
-    back to the first recovery email (then ``email_verified`` stays null).
+    email, email_verified, emails, verified_emails, phone, phone_verified, phones, verified count:
+    the same rules as ``_convert_fallback.address_summary``. Addresses without a string value are
+    skipped; ``email`` falls back to the first recovery email (then ``email_verified`` stays null).
     """
     n = len(verifiable)
     parents, value, fields = _address_parts(verifiable)
@@ -165,11 +167,21 @@ class FastIdentityColumns:
         The trait columns; JSON-text ones are left to the caller (``json_traits``).
     verifiable, recovery
         The strict Arrow types of the two address lists.
+    summary_columns
+        The names of the columns :func:`summaries` returns, in its order (``_convert.SUMMARY_COLUMNS``).
     """
 
-    def __init__(self, traits: Mapping[str, TraitInfo], verifiable: pa.DataType, recovery: pa.DataType) -> None:
+    def __init__(
+        self,
+        traits: Mapping[str, TraitInfo],
+        verifiable: pa.DataType,
+        recovery: pa.DataType,
+        *,
+        summary_columns: Sequence[str],
+    ) -> None:
         self.typed = [info for info in traits.values() if not info.is_json]
         self.verifiable, self.recovery = verifiable, recovery
+        self.summary_columns = tuple(summary_columns)
         fields: list[tuple[str, pa.DataType]] = [(k, pa.string()) for k in _HEAD_STRINGS]
         fields += [("organization_id", pa.string()), ("traits", _trait_tree(self.typed))]
         fields += [("verifiable_addresses", loosen(verifiable)), ("recovery_addresses", loosen(recovery))]
@@ -244,9 +256,8 @@ class FastIdentityColumns:
             if strict is None:
                 return None
             out[key] = strict
-        names = ("email", "email_verified", "emails", "verified_emails", "phone", "phone_verified", "phones")
         values = summaries(parts["verifiable_addresses"], parts["recovery_addresses"])
-        out.update(zip((*names, "verified_address_count"), values, strict=True))
+        out.update(zip(self.summary_columns, values, strict=True))
         return out
 
 

@@ -1,8 +1,10 @@
-"""Arrow arrays from lists of JSON values, value by value: a value that does not fit becomes null (pure).
+"""The fallback path of conversion: Arrow arrays built value by value, where a value that does not fit becomes null.
 
-These are the builders of the converters' value-by-value path (:mod:`ory_frames._convert`): strings,
-fixed categories, RFC 3339 timestamps, nested lists of objects and typed trait columns. Every value
-read as null is counted in :class:`ConversionProblems`, which ends in one :class:`ConversionWarning`.
+:class:`ory_frames._convert.IdentityConverter` takes this path for a page the fast path
+(:mod:`ory_frames._convert_fast`) gave up on, and :class:`~ory_frames._convert.SessionConverter`
+always does. The builders here make strings, fixed categories, RFC 3339 timestamps, nested lists of
+objects, typed trait columns and the address summaries of one identity at a time. Every value read as
+null is counted in :class:`ConversionProblems`, which ends in one :class:`ConversionWarning` (pure).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from ._columnar import loosen
+from ._convert_fast import loosen
 from ._errors import Problem
 from ._schema import JSON_TYPE, TraitInfo
 
@@ -30,6 +32,7 @@ __all__ = [
     "ConversionProblems",
     "ConversionWarning",
     "TraitColumns",
+    "address_summary",
     "dictionary_array",
     "gc_paused",
     "json_array",
@@ -204,6 +207,41 @@ def string_array(values: Sequence[Any], column: str, problems: ConversionProblem
             v = None
         out.append(v)
     return pa.array(out, pa.string())
+
+
+def address_summary(addresses: Any, recovery: Any) -> tuple[Any, ...]:
+    """The summary columns of one identity, in ``_convert.SUMMARY_COLUMNS`` order (wire notes §3).
+
+    email, email_verified, emails, verified_emails, phone, phone_verified, phones, verified count:
+    the same rules as ``_convert_fast.summaries``. Addresses without a string value are skipped;
+    ``email`` falls back to the first recovery email (then ``email_verified`` stays null).
+    """
+    emails: list[str] = []
+    verified_emails: list[str] = []
+    phones: list[str] = []
+    email = email_verified = phone = phone_verified = None
+    verified = 0
+    for a in addresses if isinstance(addresses, list) else ():
+        if not isinstance(a, dict) or not isinstance(a.get("value"), str):
+            continue
+        ok = a.get("verified") is True
+        verified += ok
+        if a.get("via") == "email":
+            emails.append(a["value"])
+            if ok:
+                verified_emails.append(a["value"])
+            if email is None:
+                email, email_verified = a["value"], ok
+        elif a.get("via") == "sms":
+            phones.append(a["value"])
+            if phone is None:
+                phone, phone_verified = a["value"], ok
+    if email is None:
+        for a in recovery if isinstance(recovery, list) else ():
+            if isinstance(a, dict) and a.get("via") == "email" and isinstance(a.get("value"), str):
+                email = a["value"]
+                break
+    return email, email_verified, emails, verified_emails, phone, phone_verified, phones, verified
 
 
 # --- trait values ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The bulk identity path (ory_frames._columnar) gives exactly what the value-by-value path gives."""
+"""The fast identity path (ory_frames._convert_fast) gives exactly what the fallback, value-by-value path gives."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_bulk_path_matches_value_by_value_path(make: Any) -> None:
     records = _records(make)
     fast = conv._convert_fast(copy.deepcopy(records))
     assert fast is not None
-    slow = conv._convert(records)
+    slow = conv._convert_fallback(records)
     for name in conv.schema.names:
         assert fast.column(name).equals(slow.column(name)), name
     row = fast.to_pylist()
@@ -133,13 +133,13 @@ def test_only_the_odd_page_of_a_group_goes_value_by_value(make: Any, monkeypatch
     odd = [make.identity(10, traits={"age": 3.5}), make.identity(11)]
     pages = [[make.identity(0), make.identity(1)], odd, [make.identity(20)]]
     slow_pages: list[int] = []
-    slow = conv._convert
+    slow = conv._convert_fallback
 
     def counting(records: list[dict[str, Any]]) -> pa.RecordBatch:
         slow_pages.append(len(records))
         return slow(records)
 
-    monkeypatch.setattr(conv, "_convert", counting)
+    monkeypatch.setattr(conv, "_convert_fallback", counting)
     table = conv.convert_pages(copy.deepcopy(pages))
     assert slow_pages == [2]  # the odd page alone
     assert conv.problems.as_dict() == {"traits.age": 1}

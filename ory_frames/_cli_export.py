@@ -1,0 +1,131 @@
+"""`ory-frames export identities|sessions OUT`: stream a project's identities or sessions to a file or dataset."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ._cli_common import EXIT_CODES, add_progress_option, progress_wanted, usage_error, whole_number, wrap_help
+from ._client import Client
+from ._errors import InvalidInputError
+from ._parts import EXTENSIONS, output_format
+from ._read import IDENTITY_FILTERS, SESSION_FILTERS
+from .export import export_identities, export_sessions
+
+__all__ = ["FILTER_FLAGS", "add_export", "cmd_export"]
+
+# The flag of each filter, by the parameter name the read layer gives it (ory_frames._read).
+FILTER_FLAGS: dict[str, str] = {
+    "ids": "--id",
+    "credentials_identifier": "--credentials-identifier",
+    "preview_credentials_identifier_similar": "--preview-credentials-identifier-similar",
+    "organization_id": "--organization-id",
+    "include_credential": "--include-credential",
+    "consistency": "--consistency",
+    "active": "--active",
+    "expand": "--expand",
+}
+
+
+def add_export(subparsers: Any) -> None:
+    """`ory-frames export identities|sessions OUT`: stream a project's identities or sessions to a file."""
+    p = subparsers.add_parser(
+        "export",
+        help="export identities or sessions to Parquet, CSV or JSONL",
+        description=wrap_help(
+            "Stream every identity (or session) of the project named by ORY_SDK_URL / ORY_API_KEY to OUT. "
+            "The file appears under its name only when complete; --resume continues an interrupted export. "
+            "The format is --format, else OUT's extension (.parquet/.pq, .csv, .jsonl/.ndjson), else Parquet; "
+            "an extension that names another format than --format is refused."
+        ),
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("what", choices=("identities", "sessions"), help="what to export")
+    p.add_argument("out", help="output path or URL (a folder when --partition-by is given)")
+    p.add_argument("--format", choices=tuple(EXTENSIONS), default=None, help="default: from OUT's extension")
+    p.add_argument("--partition-by", action="append", default=None, metavar="COLUMN", help="Parquet dataset by column")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted export of the same OUT")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    p.add_argument(
+        "--page-size",
+        type=whole_number(1, "is not a positive integer"),
+        default=None,
+        metavar="N",
+        help="items per request (default: Ory's maximum, 500 identities or 1000 sessions)",
+    )
+    add_progress_option(p)
+    p.add_argument("--url", default=None, help="project or Kratos admin URL (default: $ORY_SDK_URL)")
+    g = p.add_argument_group("identity filters (export identities only)")
+    g.add_argument(FILTER_FLAGS["ids"], dest="ids", action="append", default=None, metavar="UUID", help="repeatable")
+    g.add_argument(FILTER_FLAGS["credentials_identifier"], default=None, metavar="IDENTIFIER")
+    g.add_argument(FILTER_FLAGS["preview_credentials_identifier_similar"], default=None, metavar="PREFIX")
+    g.add_argument(FILTER_FLAGS["organization_id"], default=None, metavar="UUID")
+    g.add_argument(
+        FILTER_FLAGS["include_credential"],
+        action="append",
+        default=None,
+        metavar="TYPE",
+        help="also export this credential type's config (secrets!); repeatable",
+    )
+    g.add_argument(FILTER_FLAGS["consistency"], choices=("strong", "eventual"), default=None, help="Ory Network only")
+    s = p.add_argument_group("session filters (export sessions only)")
+    s.add_argument(FILTER_FLAGS["active"], choices=("true", "false"), default=None)
+    s.add_argument(
+        FILTER_FLAGS["expand"],
+        action="append",
+        choices=("identity", "devices", "none"),
+        default=None,
+        help="repeatable; default: identity and devices (the identity id needs it); 'none' expands nothing",
+    )
+    p.set_defaults(run=cmd_export)
+
+
+def _misplaced_filters(args: argparse.Namespace) -> list[str]:
+    """The flags given that filter the other kind of export (identity filters on sessions and vice versa)."""
+    other = SESSION_FILTERS if args.what == "identities" else IDENTITY_FILTERS
+    return [FILTER_FLAGS[name] for name in other if getattr(args, name) is not None]
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Check the filters and the format, export, then print one line saying what was written."""
+    misplaced = _misplaced_filters(args)
+    if misplaced:
+        kind = "sessions" if args.what == "identities" else "identities"
+        flags = " and ".join([", ".join(misplaced[:-1]), misplaced[-1]] if len(misplaced) > 1 else misplaced)
+        verb, pronoun = ("filters", "it") if len(misplaced) == 1 else ("filter", "they")
+        return usage_error("export", f"{flags} {verb} {kind}; {pronoun} cannot be used with 'export {args.what}'")
+    try:
+        output_format(args.out, args.format, args.partition_by)
+    except InvalidInputError as exc:
+        return usage_error("export", "; ".join(p.reason for p in exc.problems))
+    options: dict[str, Any] = {
+        "format": args.format,
+        "partition_by": args.partition_by,
+        "resume": args.resume,
+        "overwrite": args.overwrite,
+        "progress": progress_wanted(args),
+        "page_size": args.page_size,
+    }
+    with Client(args.url) as client:
+        if args.what == "identities":
+            result = export_identities(
+                client,
+                args.out,
+                ids=args.ids,
+                credentials_identifier=args.credentials_identifier,
+                preview_credentials_identifier_similar=args.preview_credentials_identifier_similar,
+                organization_id=args.organization_id,
+                include_credential=args.include_credential,
+                consistency=args.consistency,
+                **options,
+            )
+        else:
+            active = None if args.active is None else args.active == "true"
+            if args.expand is not None:
+                options["expand"] = [e for e in args.expand if e != "none"]
+            result = export_sessions(client, args.out, active=active, **options)
+    resumed = " (resumed)" if result.resumed else ""
+    print(f"{result.rows} {args.what} → {result.path}{resumed} in {result.seconds:.1f} s", file=sys.stdout)
+    return 0
