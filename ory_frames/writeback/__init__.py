@@ -6,7 +6,7 @@ is the only step that sends. Session helpers plan ``POST /admin/sessions`` and p
 
 from __future__ import annotations
 
-from ._diff import plan_changes
+from ._build import plan_changes
 from ._plan import Operation, Plan, Result
 from ._sessions import SessionPlan, plan_session_changes, plan_session_updates
 
