@@ -57,6 +57,17 @@ __all__ = [
 
 STATE_CATEGORIES = ("active", "inactive")
 AAL_CATEGORIES = ("aal0", "aal1", "aal2", "aal3")
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "email",
+    "email_verified",
+    "emails",
+    "verified_emails",
+    "phone",
+    "phone_verified",
+    "phones",
+    "verified_address_count",
+)
+DERIVED_COLUMNS: tuple[str, ...] = ("credential_types", "credential_identifiers")
 _STATE_TYPE = pa.dictionary(pa.int8(), pa.string())
 
 # Sub-object shapes, wire notes §3 (addresses) and section 8 (devices, authentication methods).

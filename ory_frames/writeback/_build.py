@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ory_frames._convert import DERIVED_COLUMNS
 from ory_frames._errors import InvalidInputError, Problem
 
-from ._diff import INPUT_COLUMNS, PASSWORD, FrameDiff, diff_frames
+from ._diff import INPUT_COLUMNS, PASSWORD, FrameDiff, diff_frames, dtype_json_type
 from ._match import ID, frame_problems
 from ._payloads import (
     PATCH_ID_NAMESPACE,
@@ -52,8 +53,7 @@ _ORY_SET_COLUMNS = frozenset(
         "state_changed_at",
         "schema_url",
         "credentials",
-        "credential_types",
-        "credential_identifiers",
+        *DERIVED_COLUMNS,
         "verifiable_addresses",
         "recovery_addresses",
     }
@@ -142,16 +142,7 @@ class _Builder:
             return info.column_types.get(column)
         if not is_trait_column(column):
             return None
-        for frame in (self.original, self.edited):
-            if column in frame.columns:
-                dtype = frame[column].dtype
-                if isinstance(dtype, pd.CategoricalDtype):
-                    dtype = dtype.categories.dtype
-                if pd.api.types.is_bool_dtype(dtype):
-                    return "boolean"
-                if pd.api.types.is_integer_dtype(dtype):
-                    return "integer"
-        return None
+        return dtype_json_type((self.original, self.edited), column)
 
     def _convert(self, row: Any, column: str, value: Any, info: SchemaInfo | None) -> tuple[bool, Any]:
         try:

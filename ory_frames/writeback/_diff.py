@@ -7,12 +7,14 @@ into typed, validated operations.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ory_frames._convert import SUMMARY_COLUMNS
 from ory_frames._errors import Problem
 
 from ._match import ID, frame_problems, match_rows, row_label
@@ -117,13 +119,6 @@ def diff_frames(original: pd.DataFrame, edited: pd.DataFrame) -> FrameDiff:
     return diff
 
 
-# Summary columns derived from verifiable_addresses by ory_frames._convert: read-only here.
-SUMMARY_COLUMNS: frozenset[str] = frozenset(
-    {"email", "email_verified", "emails", "verified_emails", "phone", "phone_verified", "phones",
-     "verified_address_count"}
-)  # fmt: skip
-
-
 def _read_only_reason(column: str) -> str:
     if column in SUMMARY_COLUMNS:
         return (
@@ -138,3 +133,20 @@ def _read_only_reason(column: str) -> str:
         f"{column!r} is not a patchable identity field (a derived summary or unknown column); "
         "edit the traits.* column it comes from instead"
     )
+
+
+def dtype_json_type(frames: Sequence[pd.DataFrame], column: str) -> str | None:
+    """The JSON type a boolean or integer dtype of ``column`` implies, else None; for plans without schemas.
+
+    The frames are looked at in order; a categorical column counts by its categories' dtype.
+    """
+    for frame in frames:
+        if column in frame.columns:
+            dtype = frame[column].dtype
+            if isinstance(dtype, pd.CategoricalDtype):
+                dtype = dtype.categories.dtype
+            if pd.api.types.is_bool_dtype(dtype):
+                return "boolean"
+            if pd.api.types.is_integer_dtype(dtype):
+                return "integer"
+    return None
