@@ -1,20 +1,18 @@
 """The operation builder: a frame diff becomes JSON Patch operations, batch-create bodies and deletes.
 
 :class:`_Builder` visits only the cells :func:`~._diff.diff_frames` found changed, types each value for
-the wire, validates the resulting traits and collects every problem; :func:`plan_changes` is the entry
-point that ties the diff, the builder and the :class:`~._plan.Plan` together.
+the wire, validates the resulting traits and collects every problem; :func:`build_operations` runs
+the diff and the builder for ``plan_changes`` and names the plan and its new rows.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -23,16 +21,9 @@ from ory_frames._convert import DERIVED_COLUMNS
 from ory_frames._errors import InvalidInputError, Problem
 
 from ._diff import INPUT_COLUMNS, PASSWORD, FrameDiff, diff_frames, dtype_json_type
+from ._engine import PlannedOp
 from ._match import ID, frame_problems
-from ._payloads import (
-    PATCH_ID_NAMESPACE,
-    ValueProblem,
-    is_missing,
-    mask_create_body,
-    patch_id_for,
-    to_json_value,
-)
-from ._plan import SKIP_MISSING, Operation, Plan
+from ._payloads import ValueProblem, content_id, is_missing, mask_create_body, patch_id_for, to_json_value
 from ._pointers import (
     TRAITS_PREFIX,
     column_to_pointer,
@@ -43,6 +34,26 @@ from ._pointers import (
     unflatten,
 )
 from ._validate import SchemaInfo, identifier_columns, load_schemas, normalise_identifier, state_problem
+
+Action = Literal["create", "patch", "delete", "skip"]
+SKIP_MISSING = "skipped: missing from edited, allow_delete=False"
+
+
+@dataclass
+class Operation(PlannedOp):
+    """One planned change to one identity (or one new row); plain JSON fields only."""
+
+    action: Action
+    row: Any
+    identity_id: str | None = None
+    patch: list[dict[str, Any]] = field(default_factory=list)
+    old: dict[str, Any] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+    patch_id: str | None = None
+    identifiers: list[str] = field(default_factory=list)
+    updated_at: str | None = None
+    note: str | None = None
+
 
 # -- from differences to operations -------------------------------------------------------------------------------
 # Columns Ory fills in itself; a value in a new row (say, one copied from another row) is ignored.
@@ -344,52 +355,19 @@ def _plan_id(operations: list[Operation]) -> str:
         [op.action, op.row, op.identity_id, op.patch, mask_create_body(op.body) if op.body else None]
         for op in operations
     ]
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
-    return str(uuid.uuid5(PATCH_ID_NAMESPACE, digest))
+    return content_id(content)
 
 
-def plan_changes(
+def build_operations(
     original: pd.DataFrame,
     edited: pd.DataFrame,
     *,
-    schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None = None,
-    allow_delete: bool = False,
-) -> Plan:
-    """Compare an edited identities frame with the original and plan the API calls; no I/O.
+    schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None,
+    allow_delete: bool,
+) -> tuple[str, list[Operation]]:
+    """The plan id and the operations that take ``original`` to ``edited``; see ``plan_changes``.
 
-    Parameters
-    ----------
-    original : pandas.DataFrame
-        The frame as read (``read_identities``); rows are matched by ``id``.
-    edited : pandas.DataFrame
-        The edited copy. Changed cells in ``traits.*``, ``metadata_public``, ``metadata_admin``,
-        ``state``, ``schema_id`` and ``external_id`` become JSON Patch operations; a cell set to
-        None/NaN/NaT/NA becomes ``remove``. Rows without an id are created (a ``password`` column
-        sets a plaintext password on new rows only). Rows missing from ``edited`` are deleted only
-        with ``allow_delete=True``; otherwise they are listed as skipped.
-    schemas : mapping or list, optional
-        Identity JSON schemas, ``{schema_id: schema}`` or the ``GET /schemas`` list
-        ``[{"id", "schema"}]``. Defaults to the schemas ``read_identities`` stored in
-        ``original.attrs["ory_frames"]`` (unless they were inferred from the records). With schemas,
-        resulting traits are validated and typed by them; without, integer and boolean columns are
-        typed by their dtype only and nothing else is checked against a schema.
-    allow_delete : bool
-        Plan deletes for identities missing from ``edited``.
-
-    Returns
-    -------
-    Plan
-
-    Raises
-    ------
-    InvalidInputError
-        Every problem found (duplicate or unknown ids, read-only columns changed, type errors,
-        schema violations, invalid states), each naming its row and column. Nothing is sent.
-
-    Examples
-    --------
-    >>> plan = plan_changes(original, edited, schemas={"default": schema})  # doctest: +SKIP
-    >>> plan.summary()  # doctest: +SKIP
+    Raises :class:`InvalidInputError` with every problem found.
     """
     if problems := frame_problems(original, edited):
         raise InvalidInputError(problems)
@@ -409,4 +387,4 @@ def plan_changes(
     for op in creates:
         op.patch_id = patch_id_for(plan_id, op.row)
         op.key = f"create:{op.patch_id}"
-    return Plan(plan_id, operations)
+    return plan_id, operations
