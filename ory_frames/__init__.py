@@ -37,9 +37,7 @@ from ._errors import (
 from ._paging import Page, iter_identities, iter_identity_schemas, iter_identity_sessions, iter_sessions
 from .export import ExportResult, export_identities, export_sessions
 from .frames import identities_frame, read_identities, read_identity_sessions, read_sessions, sessions_frame
-from .writeback import Plan, SessionPlan, plan_changes
-from .writeback import plan_session_changes as plan_revoke_sessions
-from .writeback import plan_session_updates as plan_session_actions
+from .writeback import Plan, SessionPlan, plan_changes, plan_revoke_sessions, plan_session_actions
 
 __version__ = "0.1.0"
 

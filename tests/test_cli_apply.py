@@ -89,10 +89,6 @@ def test_apply_reports_saves_progress_and_resumes(
     assert len(client.list_identities(credentials_identifier="new.user@example.org").items) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Plan.apply(ignore_conflicts=) replaces overwrite= in the write-back rewrite; drop this mark when merged",
-)
 def test_conflict_exits_3_and_ignore_conflicts_applies(
     client: Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

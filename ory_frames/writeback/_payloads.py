@@ -6,6 +6,8 @@ scalar, a pandas timestamp or a float where the schema wants an integer.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import uuid
 from collections.abc import Iterator, Sequence
@@ -19,7 +21,7 @@ import pandas as pd
 MAX_BATCH_ITEMS = 1000
 MAX_BATCH_ITEMS_WITH_PASSWORD = 200
 
-# The namespace of patch ids: uuid5(namespace, f"{plan_id}:{row}").
+# The namespace of plan ids (uuid5 of a content digest) and patch ids (uuid5 of f"{plan_id}:{row}").
 PATCH_ID_NAMESPACE = uuid.UUID("6f1c3f1e-5f0b-4b8e-9a53-7d0c1e0a2b44")
 PASSWORD_MASK = "***"
 # Our client's JSON encoder (orjson) and Ory's Go server both stop at 64-bit integers.
@@ -127,6 +129,12 @@ def json_equal(a: Any, b: Any) -> bool:
 def patch_id_for(plan_id: str, row: Any) -> str:
     """The deterministic ``patch_id`` of a new row: uuid5 of the plan id and the row label."""
     return str(uuid.uuid5(PATCH_ID_NAMESPACE, f"{plan_id}:{row!r}"))
+
+
+def content_id(content: Any) -> str:
+    """A deterministic id for planned content (plain JSON): equal content, equal id."""
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+    return str(uuid.uuid5(PATCH_ID_NAMESPACE, digest))
 
 
 def mask_create_body(body: dict[str, Any]) -> dict[str, Any]:

@@ -1,210 +1,166 @@
-"""Session changes from frames: revoke the sessions of the identities in a frame, or act per session.
+"""Session plans from frames: revoke every session of the identities in a frame, or act on each listed session.
 
-``plan_session_changes`` plans ``POST /admin/sessions`` calls (500 identity ids per call, repeated
-while Ory answers ``more``; wire notes §8). ``plan_session_updates`` plans one call per session:
+:func:`plan_revoke_sessions` plans ``POST /admin/sessions`` calls (500 identity ids per call, repeated
+while Ory answers ``more``; wire notes §8). :func:`plan_session_actions` plans one call per session:
 ``PATCH /admin/sessions/{id}/extend`` or ``DELETE /admin/sessions/{id}`` (disable). Both return a
-:class:`SessionPlan` that previews, serialises and applies like an identity :class:`Plan`.
+:class:`SessionPlan`, which reviews, saves and applies through the same plan engine as :class:`Plan`.
 """
 
 from __future__ import annotations
 
-import html
-import json
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from ory_frames._errors import ApiError, InvalidInputError, NotFoundError, OryFramesError, Problem
+from ory_frames._errors import InvalidInputError, NotFoundError, OryFramesError, Problem
 
-from ._apply import as_json
-from ._payloads import is_missing
+from ._engine import PlanEngine, PlannedOp, Result, Target, failed
+from ._payloads import content_id, is_missing
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ory_frames._client import Client
 
 MAX_IDS_PER_CALL = 500  # wire notes §8: at most 500 explicit ids
 _MAX_REPEATS = 1000
 SessionKind = Literal["manage", "extend", "disable"]
-SESSION_REPORT_COLUMNS = (
-    "row",
-    "session_id",
-    "identity_id",
-    "action",
-    "status",
-    "http_status",
-    "reason",
-    "message",
-    "request_id",
-)
 
 
 @dataclass
-class SessionOp:
-    """One planned request: a manage-sessions call for many identities, or one session's call."""
+class SessionOp(PlannedOp):
+    """One planned request: a manage-sessions call for many identities, or one session's extend or disable."""
 
-    key: str
     kind: SessionKind
-    action: str
     rows: list[Any]
     identity_ids: list[str | None]
     session_id: str | None = None
     body: dict[str, Any] | None = None
 
 
-@dataclass
-class _Outcome:
-    status: str
-    http_status: int | None = None
-    reason: str | None = None
-    message: str | None = None
-    request_id: str | None = None
+def _method_path(op: SessionOp) -> tuple[str, str]:
+    if op.kind == "manage":
+        return "POST", "/admin/sessions"
+    if op.kind == "extend":
+        return "PATCH", f"/admin/sessions/{op.session_id}/extend"
+    return "DELETE", f"/admin/sessions/{op.session_id}"
 
 
-@dataclass
-class SessionPlan:
-    """Planned session changes; review with :meth:`preview`, send with :meth:`apply`."""
+def _manage(client: Client, op: SessionOp) -> Result:
+    """Send one manage-sessions call, repeated while Ory answers ``more`` (wire notes §8)."""
+    processed, repeats, more = 0, 0, True
+    try:
+        while more and repeats < _MAX_REPEATS:
+            answer = client.manage_sessions(op.body or {})
+            processed += answer.processed
+            more = answer.more
+            repeats += 1
+    except OryFramesError as exc:
+        return failed(exc)
+    return Result("applied", http_status=200, message=f"processed {processed} session(s) in this call")
 
-    operations: list[SessionOp]
-    done: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _last: dict[str, _Outcome] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def _method_path(self, op: SessionOp) -> tuple[str, str]:
-        if op.kind == "manage":
-            return "POST", "/admin/sessions"
+def _send_batch(client: Client, ops: list[SessionOp], record: Callable[[SessionOp, Result], None]) -> None:
+    for op in ops:
+        record(op, _manage(client, op))
+
+
+def _send_one(client: Client, op: SessionOp) -> Result:
+    """Extend or disable one session."""
+    try:
         if op.kind == "extend":
-            return "PATCH", f"/admin/sessions/{op.session_id}/extend"
-        return "DELETE", f"/admin/sessions/{op.session_id}"
+            client.extend_session(op.session_id or "")
+            return Result("applied")
+        client.disable_session(op.session_id or "")
+    except NotFoundError as exc:
+        return failed(exc, exc.reason or "session not found")
+    except OryFramesError as exc:
+        return failed(exc)
+    return Result("applied", http_status=204)
 
-    def preview(self) -> pd.DataFrame:
-        """One row per identity or session: row, identity_id, action, path, old, new."""
-        rows = []
-        for op in self.operations:
-            method, path = self._method_path(op)
-            for row, identity_id in zip(op.rows, op.identity_ids, strict=True):
-                rows.append((row, identity_id, op.action, f"{method} {path}", None, op.session_id))
-        columns = ["row", "identity_id", "action", "path", "old", "new"]
-        return pd.DataFrame({c: pd.Series([r[i] for r in rows], dtype=object) for i, c in enumerate(columns)})
 
-    def summary(self) -> pd.Series:
-        """Number of identities (or sessions) per action, and the number of requests."""
-        counts: dict[str, int] = {}
-        for op in self.operations:
-            counts[op.action] = counts.get(op.action, 0) + len(op.rows)
-        counts["requests"] = len(self.operations)
-        return pd.Series(counts, name="count", dtype="int64")
+class SessionPlan(PlanEngine[SessionOp]):
+    """Planned session changes; review with :meth:`preview`, send with :meth:`apply`.
 
-    def payloads(self) -> list[dict[str, Any]]:
-        """The requests ``apply`` sends: ``[{method, path, body}]`` (a manage call may repeat)."""
-        out = []
-        for op in self.operations:
-            method, path = self._method_path(op)
-            out.append({"method": method, "path": path, "body": op.body})
-        return out
+    Build one with :func:`ory_frames.plan_revoke_sessions` or :func:`ory_frames.plan_session_actions`.
+    The report has one row per identity (revocations) or per session (extend, disable).
 
-    def __repr__(self) -> str:
-        counts = ", ".join(f"{k}={v}" for k, v in self.summary().items())
-        return f"<SessionPlan {counts}; {len(self.done)} applied earlier>"
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ory_frames import plan_revoke_sessions
+    >>> plan = plan_revoke_sessions(pd.DataFrame({"id": ["5ff66179-c240-4703-b0d8-494592cefff5"]}))
+    >>> plan.summary().to_dict()
+    {'disable sessions': 1, 'requests': 1}
+    """
 
-    def _repr_html_(self) -> str:
-        table = self.preview().head(50).to_html()
-        return f"<div><strong>ory_frames SessionPlan</strong><pre>{html.escape(repr(self))}</pre>{table}</div>"
+    _FORMAT = "ory_frames.session_plan"
+    _WHAT = "session plan"
 
-    def to_json(self) -> str:
-        """The plan and its progress as JSON text."""
-        ops = [asdict(op) for op in self.operations]
-        return json.dumps({"format": "ory_frames.session_plan", "version": 1, "operations": ops, "done": self.done})
+    def _targets(self, op: SessionOp) -> list[Target]:
+        pairs = zip(op.rows, op.identity_ids, strict=True)
+        return [Target(row, identity_id, op.session_id) for row, identity_id in pairs]
+
+    def _preview_rows(self, op: SessionOp) -> list[tuple[Any, ...]]:
+        request = " ".join(_method_path(op))
+        return [(t.row, t.identity_id, op.action, request, None, op.session_id) for t in self._targets(op)]
+
+    def _schedule(self, ops: list[SessionOp]) -> tuple[list[list[SessionOp]], list[SessionOp]]:
+        # Manage calls go one at a time (each may repeat while Ory answers more); per-session calls concurrently.
+        return [[op] for op in ops if op.kind == "manage"], [op for op in ops if op.kind != "manage"]
+
+    def _request(self, ops: list[SessionOp], *, reveal_passwords: bool) -> dict[str, Any]:
+        method, path = _method_path(ops[0])
+        return {"method": method, "path": path, "body": ops[0].body}
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> SessionPlan:
-        """Read a plan written by :meth:`to_json`."""
-        try:
-            data = json.loads(text)
-            if data.get("format") != "ory_frames.session_plan":
-                raise ValueError("not an ory_frames session plan")
-            return cls([SessionOp(**op) for op in data["operations"]], done=dict(data.get("done", {})))
-        except (ValueError, TypeError, KeyError) as exc:
-            raise InvalidInputError([Problem(None, None, f"cannot read session plan: {exc}")]) from exc
+    def _load_operation(cls, data: dict[str, Any]) -> SessionOp:
+        return SessionOp(**data)
 
-    def _run(self, client: Client, op: SessionOp) -> _Outcome:
-        try:
-            if op.kind == "extend":
-                client.extend_session(op.session_id or "")
-                return _Outcome("applied")
-            if op.kind == "disable":
-                client.disable_session(op.session_id or "")
-                return _Outcome("applied", http_status=204)
-            processed, repeats, more = 0, 0, True
-            while more and repeats < _MAX_REPEATS:
-                answer = as_json(client.manage_sessions(op.body or {}))
-                processed += int(answer.get("processed", 0))
-                more = bool(answer.get("more", False))
-                repeats += 1
-            return _Outcome("applied", http_status=200, message=f"processed {processed} session(s) in this call")
-        except NotFoundError as exc:
-            return _Outcome("failed", exc.status, exc.reason or "session not found", exc.message, exc.request_id)
-        except ApiError as exc:
-            return _Outcome("failed", exc.status, exc.reason, exc.message, exc.request_id)
-        except OryFramesError as exc:
-            return _Outcome("failed", reason=type(exc).__name__, message=str(exc))
+    def summary(self) -> pd.Series:
+        """How many identities (or sessions) each action has, and the number of requests planned."""
+        counts = super().summary()
+        counts["requests"] = len(self.operations)
+        return counts
 
     def apply(self, client: Client, *, workers: int = 8, progress: bool = False) -> pd.DataFrame:
-        """Send the plan; one report row per identity (manage) or session (extend, disable).
+        """Send the plan; return the report frame (one row per identity revoked, or per session).
 
-        Manage calls go one at a time; per-session calls run on ``workers`` threads. Applied
-        operations are remembered, so applying again skips them. An interrupted run re-raises with
-        the report so far as ``exc.report``.
+        Manage calls (``POST /admin/sessions``) go one at a time; per-session calls run on
+        ``workers`` threads. Operations an earlier ``apply`` finished are skipped, so applying again
+        resumes.
+
+        Parameters
+        ----------
+        client : Client
+            Where to send.
+        workers : int
+            Concurrent per-session requests.
+        progress : bool
+            Draw a tqdm progress bar.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns of :meth:`Plan.apply`'s report: ``row, identity_id, session_id, action,
+            status, http_status, reason, message, request_id, patch_id`` (``patch_id`` is empty).
+
+        Raises
+        ------
+        ValueError
+            ``workers`` is less than 1.
+        KeyboardInterrupt, Exception
+            An interrupted run re-raises with the report so far attached as ``exc.report``.
         """
-        self._last = {}
-        bar: Any = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(self.operations), desc="sessions", unit="request")
-
-        def run(op: SessionOp) -> None:
-            if op.key in self.done:
-                outcome = _Outcome("skipped", reason="applied by an earlier run")
-            else:
-                outcome = self._run(client, op)
-            with self._lock:
-                self._last[op.key] = outcome
-                if outcome.status == "applied":
-                    self.done[op.key] = asdict(outcome)
-            if bar is not None:
-                bar.update(1)
-
-        try:
-            for op in self.operations:
-                if op.kind == "manage":
-                    run(op)
-            singles = [op for op in self.operations if op.kind != "manage"]
-            if singles:
-                with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-                    for future in [pool.submit(run, op) for op in singles]:
-                        future.result()
-        except BaseException as exc:
-            exc.report = self.report()  # type: ignore[attr-defined]
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
-        return self.report()
-
-    def report(self) -> pd.DataFrame:
-        """The report of the latest ``apply`` so far."""
-        rows = []
-        for op in self.operations:
-            outcome = self._last.get(op.key) or _Outcome("skipped", reason="not run")
-            for row, identity_id in zip(op.rows, op.identity_ids, strict=True):
-                rows.append((row, op.session_id, identity_id, op.action, *asdict(outcome).values()))
-        frame = pd.DataFrame(rows, columns=list(SESSION_REPORT_COLUMNS))
-        frame["http_status"] = frame["http_status"].astype("Int64")
-        return frame
+        return self._apply(
+            workers=workers,
+            progress=progress,
+            send_batch=partial(_send_batch, client),
+            send_one=partial(_send_one, client),
+        )
 
 
 def _ids(frame: pd.DataFrame, column: str, what: str) -> tuple[list[Any], list[str], list[Problem]]:
@@ -227,16 +183,40 @@ def _ids(frame: pd.DataFrame, column: str, what: str) -> tuple[list[Any], list[s
     return rows, ids, problems
 
 
-def plan_session_changes(frame: pd.DataFrame, action: Literal["disable", "delete"] = "disable") -> SessionPlan:
-    """Plan disabling or deleting every session of the identities in ``frame``; no I/O.
+def _session_plan(ops: list[SessionOp]) -> SessionPlan:
+    return SessionPlan(content_id([op.key for op in ops]), ops)
 
-    The identity ids come from ``identity_id`` if the frame has it (a sessions frame), else ``id``.
-    Ids go 500 per ``POST /admin/sessions`` call (wire notes §8).
+
+def plan_revoke_sessions(frame: pd.DataFrame, action: Literal["disable", "delete"] = "disable") -> SessionPlan:
+    """Plan revoking every session of the identities in ``frame``; no I/O.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Identities (their ``id`` column) or sessions (their ``identity_id`` column, used when the
+        frame has one). Missing ids are left out, repeated ids planned once.
+    action : {"disable", "delete"}
+        ``disable`` marks the sessions inactive; ``delete`` removes them. Ids go 500 per
+        ``POST /admin/sessions`` call, repeated while Ory answers ``more`` (wire notes §8).
+
+    Returns
+    -------
+    SessionPlan
+        Its report has one row per identity.
 
     Raises
     ------
     InvalidInputError
-        An unknown action or an id that is not a UUID.
+        An unknown action, no id column, or an id that is not a UUID.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ory_frames import plan_revoke_sessions
+    >>> identities = pd.DataFrame({"id": ["5ff66179-c240-4703-b0d8-494592cefff5"]})
+    >>> plan = plan_revoke_sessions(identities, "delete")
+    >>> plan.payloads()[0]["body"]
+    {'action': 'delete', 'identities': ['5ff66179-c240-4703-b0d8-494592cefff5']}
     """
     if action not in ("disable", "delete"):
         raise InvalidInputError([Problem(None, None, f"action must be 'disable' or 'delete', not {action!r}")])
@@ -247,23 +227,42 @@ def plan_session_changes(frame: pd.DataFrame, action: Literal["disable", "delete
     ops = []
     for start in range(0, len(ids), MAX_IDS_PER_CALL):
         chunk = ids[start : start + MAX_IDS_PER_CALL]
-        body = {"action": action, "identities": chunk}
         key = f"sessions:{action}:{uuid.uuid5(uuid.NAMESPACE_URL, ','.join(chunk))}"
-        ops.append(
-            SessionOp(
-                key, "manage", f"{action} sessions", rows[start : start + MAX_IDS_PER_CALL], list(chunk), None, body
-            )
-        )
-    return SessionPlan(ops)
+        body: dict[str, Any] = {"action": action, "identities": chunk}
+        chunk_rows = rows[start : start + MAX_IDS_PER_CALL]
+        ops.append(SessionOp(key, f"{action} sessions", "manage", chunk_rows, list(chunk), body=body))
+    return _session_plan(ops)
 
 
-def plan_session_updates(sessions: pd.DataFrame, action: Literal["extend", "disable"] = "extend") -> SessionPlan:
-    """Plan extending or disabling each session in a sessions frame (its ``id`` column); no I/O.
+def plan_session_actions(sessions: pd.DataFrame, action: Literal["extend", "disable"] = "extend") -> SessionPlan:
+    """Plan extending or disabling each session listed in a sessions frame; no I/O.
+
+    Parameters
+    ----------
+    sessions : pandas.DataFrame
+        Sessions (``read_sessions``): the ``id`` column names them; ``identity_id``, if present,
+        is carried into the report. Missing ids are left out, repeated ids planned once.
+    action : {"extend", "disable"}
+        ``extend`` is ``PATCH /admin/sessions/{id}/extend``; ``disable`` is
+        ``DELETE /admin/sessions/{id}`` (wire notes §8). One request per session.
+
+    Returns
+    -------
+    SessionPlan
+        Its report has one row per session.
 
     Raises
     ------
     InvalidInputError
-        An unknown action or a session id that is not a UUID.
+        An unknown action, no ``id`` column, or a session id that is not a UUID.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ory_frames import plan_session_actions
+    >>> sessions = pd.DataFrame({"id": ["0b3e2f4c-9a51-4c7e-8d0a-2f6b1c9e7a10"]})
+    >>> [(p["method"], p["path"]) for p in plan_session_actions(sessions, "disable").payloads()]
+    [('DELETE', '/admin/sessions/0b3e2f4c-9a51-4c7e-8d0a-2f6b1c9e7a10')]
     """
     if action not in ("extend", "disable"):
         raise InvalidInputError([Problem(None, None, f"action must be 'extend' or 'disable', not {action!r}")])
@@ -275,7 +274,7 @@ def plan_session_updates(sessions: pd.DataFrame, action: Literal["extend", "disa
         for sid, owner in zip(sessions["id"].astype(str), sessions["identity_id"], strict=True):
             owners[sid] = None if is_missing(owner) else str(owner)
     ops = [
-        SessionOp(f"session:{action}:{sid}", action, action, [row], [owners.get(sid)], sid, None)
+        SessionOp(f"session:{action}:{sid}", action, action, [row], [owners.get(sid)], sid)
         for row, sid in zip(rows, ids, strict=True)
     ]
-    return SessionPlan(ops)
+    return _session_plan(ops)

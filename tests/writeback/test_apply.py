@@ -30,7 +30,8 @@ def test_apply_everything(original: pd.DataFrame, schemas: dict[str, Any], fake:
     plan = plan_changes(original, _edited(original), schemas=schemas, allow_delete=True)
     report = plan.apply(client_for(fake), workers=4)
     assert list(report.columns) == [
-        "row", "identity_id", "action", "status", "http_status", "reason", "message", "request_id", "patch_id"
+        "row", "identity_id", "session_id", "action", "status", "http_status", "reason", "message", "request_id",
+        "patch_id",
     ]  # fmt: skip
     assert len(report) == len(plan.operations) == 6
     assert set(report["status"]) == {"applied"}, report
@@ -62,7 +63,7 @@ def test_concurrent_change_is_a_conflict(
     assert "updated_at" in report.loc[0, "reason"]
     assert fake.identities[target]["traits"]["name"]["first"] == "First0"
     assert fake.count("PATCH") == 0
-    report = plan.apply(client_for(fake), overwrite=True)
+    report = plan.apply(client_for(fake), ignore_conflicts=True)
     assert report.loc[0, "status"] == "applied"
     assert fake.identities[target]["traits"]["name"]["first"] == "Mine"
 

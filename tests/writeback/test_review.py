@@ -74,4 +74,4 @@ def test_accessor_forwards(original: pd.DataFrame, schemas: dict[str, Any]) -> N
     edited.loc[1, "traits.name.last"] = "Hopper"
     plan = edited.ory.plan(original, schemas=schemas)
     assert plan.payloads() == plan_changes(original, edited, schemas=schemas).payloads()
-    assert edited.ory.plan_sessions("delete").payloads()[0]["body"]["action"] == "delete"
+    assert edited.ory.plan_revoke_sessions("delete").payloads()[0]["body"]["action"] == "delete"

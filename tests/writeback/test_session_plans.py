@@ -10,7 +10,7 @@ import pytest
 from writeback_fakes import FakeOry
 
 from ory_frames._errors import InvalidInputError
-from ory_frames.writeback import SessionPlan, plan_session_changes, plan_session_updates
+from ory_frames.writeback import SessionPlan, plan_revoke_sessions, plan_session_actions
 
 
 def _ids(n: int) -> list[str]:
@@ -19,7 +19,7 @@ def _ids(n: int) -> list[str]:
 
 def test_manage_sessions_chunks_of_500(fake: FakeOry, client_for: Any) -> None:
     frame = pd.DataFrame({"id": [*_ids(1201), None, _ids(1)[0]]})  # a missing id and a duplicate
-    plan = plan_session_changes(frame, "delete")
+    plan = plan_revoke_sessions(frame, "delete")
     payloads = plan.payloads()
     assert [len(p["body"]["identities"]) for p in payloads] == [500, 500, 201]
     assert {p["method"] + " " + p["path"] for p in payloads} == {"POST /admin/sessions"}
@@ -33,21 +33,21 @@ def test_manage_sessions_chunks_of_500(fake: FakeOry, client_for: Any) -> None:
 
 def test_session_updates(fake: FakeOry, client_for: Any) -> None:
     sessions = pd.DataFrame({"id": _ids(3), "identity_id": ["a", "b", None]})
-    plan = plan_session_updates(sessions, "extend")
+    plan = plan_session_actions(sessions, "extend")
     assert [p["path"] for p in plan.payloads()] == [f"/admin/sessions/{s}/extend" for s in _ids(3)]
     fake.fail("PATCH", f"/admin/sessions/{_ids(3)[1]}/extend", "404")
     report = plan.apply(client_for(fake), workers=2)
     assert report["status"].tolist() == ["applied", "failed", "applied"]
     assert report["identity_id"].tolist()[:2] == ["a", "b"]
-    disable = plan_session_updates(sessions, "disable")
+    disable = plan_session_actions(sessions, "disable")
     assert {p["method"] for p in disable.payloads()} == {"DELETE"}
     assert set(disable.apply(client_for(fake))["status"]) == {"applied"}
 
 
 def test_session_plan_validation() -> None:
     with pytest.raises(InvalidInputError, match="not a identity id"):
-        plan_session_changes(pd.DataFrame({"id": ["*"]}))
+        plan_revoke_sessions(pd.DataFrame({"id": ["*"]}))
     with pytest.raises(InvalidInputError, match="action must be"):
-        plan_session_changes(pd.DataFrame({"id": _ids(1)}), "revoke")  # type: ignore[arg-type]
+        plan_revoke_sessions(pd.DataFrame({"id": _ids(1)}), "revoke")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="no 'id' column"):
-        plan_session_updates(pd.DataFrame({"x": [1]}))
+        plan_session_actions(pd.DataFrame({"x": [1]}))

@@ -1,0 +1,390 @@
+"""The operation builder: a frame diff becomes JSON Patch operations, batch-create bodies and deletes.
+
+:class:`_Builder` visits only the cells :func:`~._diff.diff_frames` found changed, types each value for
+the wire, validates the resulting traits and collects every problem; :func:`build_operations` runs
+the diff and the builder for ``plan_changes`` and names the plan and its new rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ory_frames._convert import DERIVED_COLUMNS
+from ory_frames._errors import InvalidInputError, Problem
+
+from ._diff import INPUT_COLUMNS, PASSWORD, FrameDiff, diff_frames, dtype_json_type
+from ._engine import PlannedOp
+from ._match import ID, frame_problems
+from ._payloads import ValueProblem, content_id, is_missing, mask_create_body, patch_id_for, to_json_value
+from ._pointers import (
+    TRAITS_PREFIX,
+    column_to_pointer,
+    column_tokens,
+    is_denied,
+    is_trait_column,
+    pointer_to_column,
+    unflatten,
+)
+from ._validate import SchemaInfo, identifier_columns, load_schemas, normalise_identifier, state_problem
+
+Action = Literal["create", "patch", "delete", "skip"]
+SKIP_MISSING = "skipped: missing from edited, allow_delete=False"
+
+
+@dataclass
+class Operation(PlannedOp):
+    """One planned change to one identity (or one new row); plain JSON fields only."""
+
+    action: Action
+    row: Any
+    identity_id: str | None = None
+    patch: list[dict[str, Any]] = field(default_factory=list)
+    old: dict[str, Any] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+    patch_id: str | None = None
+    identifiers: list[str] = field(default_factory=list)
+    updated_at: str | None = None
+    note: str | None = None
+
+
+# -- from differences to operations -------------------------------------------------------------------------------
+# Columns Ory fills in itself; a value in a new row (say, one copied from another row) is ignored.
+_ORY_SET_COLUMNS = frozenset(
+    {
+        "created_at",
+        "updated_at",
+        "state_changed_at",
+        "schema_url",
+        "credentials",
+        *DERIVED_COLUMNS,
+        "verifiable_addresses",
+        "recovery_addresses",
+    }
+)
+_CREATE_FIELDS = ("state", "metadata_public", "metadata_admin", "external_id", "organization_id")
+
+
+def _label(value: Any) -> Any:
+    """A row label as plain JSON (numpy scalars unwrapped, tuples as lists, others as text)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, tuple):
+        return [_label(v) for v in value]
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def _timestamp_text(value: Any) -> str | None:
+    if is_missing(value):
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        return pd.Timestamp(value).isoformat()
+    return str(value)
+
+
+class _Builder:
+    """Turns a FrameDiff into operations, collecting every problem on the way."""
+
+    def __init__(
+        self,
+        original: pd.DataFrame,
+        edited: pd.DataFrame,
+        infos: dict[str, SchemaInfo] | None,
+        problems: list[Problem],
+    ) -> None:
+        self.original, self.edited, self.infos, self.problems = original, edited, infos, problems
+        self._cache: dict[tuple[str, str], Any] = {}
+        trait_cols = [c for c in edited.columns if isinstance(c, str) and is_trait_column(c)]
+        trait_cols += [c for c in original.columns if isinstance(c, str) and is_trait_column(c) and c not in trait_cols]
+        self.trait_cols = trait_cols
+
+    # -- cell access ------------------------------------------------------------------------------
+    def _values(self, which: str, column: str) -> Any:
+        key = (which, column)
+        if key not in self._cache:
+            frame = self.original if which == "o" else self.edited
+            values = frame[column]
+            # Datetime arrays give Timestamps per element cheaply; converting them all is slow.
+            is_time = isinstance(values.dtype, pd.DatetimeTZDtype) or values.dtype.kind == "M"
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                # Category values as they are (to_numpy makes integer categories with NaN floats).
+                self._cache[key] = values.astype(object).to_numpy()
+            else:
+                self._cache[key] = values.array if is_time else values.to_numpy(dtype=object)
+        return self._cache[key]
+
+    def _cell(self, column: str, epos: int | None, opos: int | None) -> Any:
+        """The edited cell if the edited frame has the column, else the original cell, else None."""
+        if epos is not None and column in self.edited.columns:
+            return self._values("e", column)[epos]
+        if opos is not None and column in self.original.columns:
+            return self._values("o", column)[opos]
+        return None
+
+    def _problem(self, row: Any, column: str | None, reason: str) -> None:
+        self.problems.append(Problem(row, column, reason))
+
+    def _info(self, row: Any, schema_id: Any) -> SchemaInfo | None:
+        if self.infos is None or not isinstance(schema_id, str):
+            return None
+        info = self.infos.get(schema_id)
+        if info is None:
+            known = ", ".join(sorted(self.infos)) or "none"
+            self._problem(row, "schema_id", f"unknown schema {schema_id!r} (known: {known})")
+        return info
+
+    def _json_type(self, info: SchemaInfo | None, column: str) -> Any:
+        if column == "external_id" or column == "schema_id" or column == "organization_id":
+            return "string"
+        if info is not None:
+            return info.column_types.get(column)
+        if not is_trait_column(column):
+            return None
+        return dtype_json_type((self.original, self.edited), column)
+
+    def _convert(self, row: Any, column: str, value: Any, info: SchemaInfo | None) -> tuple[bool, Any]:
+        try:
+            return True, to_json_value(value, self._json_type(info, column))
+        except ValueProblem as exc:
+            where = f" (schema {info.schema_id!r})" if info is not None else ""
+            self._problem(row, column, f"{exc}{where}")
+            return False, None
+
+    def _traits(self, row: Any, epos: int | None, opos: int | None, info: SchemaInfo | None, report: bool) -> Any:
+        """The row's resulting traits document, nested from the flattened columns."""
+        base = self._cell("traits", epos, opos)
+        flat: dict[str, Any] = {}
+        for column in self.trait_cols:
+            value = self._cell(column, epos, opos)
+            if is_missing(value):
+                continue
+            if report:
+                ok, value = self._convert(row, column, value, info)
+                if not ok:
+                    continue
+            else:
+                try:
+                    value = to_json_value(value, self._json_type(info, column))
+                except ValueProblem:
+                    try:
+                        value = to_json_value(value)
+                    except ValueProblem:
+                        continue
+            flat[column[len(TRAITS_PREFIX) :]] = value
+        traits = to_json_value(base) if isinstance(base, dict) else {}
+        for key, value in unflatten(flat).items():
+            traits[key] = value
+        return traits
+
+    def _validate(self, row: Any, traits: Any, info: SchemaInfo | None, reported: set[str]) -> None:
+        if info is None:
+            return
+        known = set(self.trait_cols)
+        for column, reason in info.validate_traits(traits, known):
+            if column not in reported:
+                self._problem(row, column, reason)
+
+    # -- operations -------------------------------------------------------------------------------
+    def _cell_op(
+        self, row: Any, column: str, old: Any, new: Any, info: SchemaInfo | None
+    ) -> tuple[dict[str, Any], Any] | None:
+        ptr = column_to_pointer(column)
+        if ptr is None or is_denied(ptr):
+            self._problem(row, column, f"{column!r} maps to no path Ory lets us patch")
+            return None
+        if column in ("state", "schema_id") and is_missing(new):
+            self._problem(row, column, f"{column!r} cannot be removed")
+            return None
+        if column == "state":
+            problem = state_problem(row, new.item() if isinstance(new, np.generic) else new)
+            if problem is not None:
+                self.problems.append(problem)
+                return None
+        ok, value = self._convert(row, column, new, info)
+        if not ok:
+            return None
+        try:
+            old_value = to_json_value(old)
+        except ValueProblem:
+            old_value = repr(old)
+        if value is None:
+            return {"op": "remove", "path": ptr}, old_value
+        verb = "add" if is_missing(old) else "replace"
+        return {"op": verb, "path": ptr, "value": value}, old_value
+
+    def patches(self, diff: FrameDiff) -> list[Operation]:
+        by_row: dict[int, list[str]] = defaultdict(list)
+        for column, where in diff.changed.items():
+            for i in where.tolist():
+                by_row[i].append(column)
+        ops: list[Operation] = []
+        for i in sorted(by_row):
+            epos, opos = int(diff.edited_pos[i]), int(diff.original_pos[i])
+            row = _label(self.edited.index[epos])
+            identity_id = str(self._values("e", ID)[epos])
+            schema_id = self._cell("schema_id", epos, opos)
+            if is_missing(schema_id):
+                schema_id = self._cell("schema_id", None, opos)
+            info = self._info(row, schema_id)
+            patch: list[dict[str, Any]] = []
+            old: dict[str, Any] = {}
+            count = len(self.problems)
+            for column in by_row[i]:
+                made = self._cell_op(row, column, self._cell(column, None, opos), self._cell(column, epos, None), info)
+                if made is not None:
+                    patch.append(made[0])
+                    old[made[0]["path"]] = made[1]
+            reported = {p.column for p in self.problems[count:] if p.column}
+            if info is not None and _leaf_only(info, patch):
+                # The stored traits passed Kratos's validation; replacing known leaves of a schema
+                # without cross-property keywords can only break those leaves' own subschemas.
+                for item in patch:
+                    column = pointer_to_column(item["path"])
+                    if column in info.column_types and column not in reported:
+                        for col, reason in info.validate_leaf(column, item["value"]):
+                            self._problem(row, col, reason)
+            else:
+                self._validate(row, self._traits(row, epos, opos, info, report=False), info, reported)
+            updated_at = _timestamp_text(self._cell("updated_at", None, opos))
+            ops.append(Operation(f"patch:{identity_id}", "patch", row, identity_id, patch, old, updated_at=updated_at))
+        return ops
+
+    def creates(self, new_pos: np.ndarray) -> list[Operation]:
+        ops: list[Operation] = []
+        for epos in new_pos.tolist():
+            row = _label(self.edited.index[epos])
+            count = len(self.problems)
+            schema_id = self._cell("schema_id", epos, None)
+            schema_id = "default" if is_missing(schema_id) else schema_id
+            if not isinstance(schema_id, str):
+                self._problem(row, "schema_id", f"{schema_id!r} is not a schema id")
+            info = self._info(row, schema_id)
+            traits = self._traits(row, epos, None, info, report=True)
+            body: dict[str, Any] = {"schema_id": schema_id, "traits": traits}
+            for column in _CREATE_FIELDS:
+                value = self._cell(column, epos, None)
+                if is_missing(value):
+                    continue
+                if column == "state" and (problem := state_problem(row, value)) is not None:
+                    self.problems.append(problem)
+                    continue
+                ok, value = self._convert(row, column, value, info)
+                if ok:
+                    body[column] = value
+            password = self._cell(PASSWORD, epos, None)
+            if not is_missing(password):
+                if isinstance(password, str) and password:
+                    body["credentials"] = {"password": {"config": {"password": password}}}
+                else:
+                    self._problem(row, PASSWORD, "a password must be a non-empty string")
+            for column in self.edited.columns:
+                if (
+                    isinstance(column, str)
+                    and column not in INPUT_COLUMNS
+                    and column not in _ORY_SET_COLUMNS
+                    and column_tokens(column) is None
+                    and column not in _CREATE_FIELDS
+                    and not is_missing(self._cell(column, epos, None))
+                ):
+                    self._problem(row, column, "not an identity field a new row can set; leave it empty")
+            reported = {p.column for p in self.problems[count:] if p.column}
+            self._validate(row, traits, info, reported)
+            identifiers = [
+                normalise_identifier(str(traits_value))
+                for column in identifier_columns(info, self.trait_cols)
+                if isinstance(traits_value := self._cell(column, epos, None), str) and traits_value.strip()
+            ]
+            ops.append(Operation("", "create", row, body=body, identifiers=identifiers))
+        return ops
+
+    def deletes(self, missing_pos: np.ndarray, allow_delete: bool) -> list[Operation]:
+        ops: list[Operation] = []
+        for opos in missing_pos.tolist():
+            identity_id = str(self._values("o", ID)[opos])
+            row = _label(self.original.index[opos])
+            updated_at = _timestamp_text(self._cell("updated_at", None, opos))
+            if allow_delete:
+                ops.append(Operation(f"delete:{identity_id}", "delete", row, identity_id, updated_at=updated_at))
+            else:
+                ops.append(Operation(f"skip:{identity_id}", "skip", row, identity_id, note=SKIP_MISSING))
+        return ops
+
+
+_LEAF_TYPES = frozenset({"string", "integer", "number", "boolean"})
+
+
+def _leaf_only(info: SchemaInfo, patch: list[dict[str, Any]]) -> bool:
+    """True when a patch only adds or replaces scalar trait leaves the schema knows (or non-traits)."""
+    if info.cross_property:
+        return False
+    for item in patch:
+        path = item["path"]
+        if path == "/schema_id" or path == "/traits":
+            return False
+        if path.startswith("/traits/"):
+            json_type = info.column_types.get(pointer_to_column(path))
+            if item["op"] == "remove" or not isinstance(json_type, str) or json_type not in _LEAF_TYPES:
+                return False
+    return True
+
+
+def _frame_schemas(frame: pd.DataFrame) -> Any:
+    """The schemas a frame was read with (``frames.py`` stores them in ``attrs``), if authoritative."""
+    meta = frame.attrs.get("ory_frames") if isinstance(frame.attrs, dict) else None
+    if not isinstance(meta, dict) or meta.get("schemas_inferred") or not isinstance(meta.get("schemas"), dict):
+        return None
+    return meta["schemas"]
+
+
+def _plan_id(operations: list[Operation]) -> str:
+    """A plan id derived from the planned content (passwords masked), so equal plans get equal ids."""
+    content = [
+        [op.action, op.row, op.identity_id, op.patch, mask_create_body(op.body) if op.body else None]
+        for op in operations
+    ]
+    return content_id(content)
+
+
+def build_operations(
+    original: pd.DataFrame,
+    edited: pd.DataFrame,
+    *,
+    schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None,
+    allow_delete: bool,
+) -> tuple[str, list[Operation]]:
+    """The plan id and the operations that take ``original`` to ``edited``; see ``plan_changes``.
+
+    Raises :class:`InvalidInputError` with every problem found.
+    """
+    if problems := frame_problems(original, edited):
+        raise InvalidInputError(problems)
+    if schemas is None:
+        schemas = _frame_schemas(original)
+    infos = load_schemas(schemas)
+    diff = diff_frames(original, edited)
+    problems = list(diff.problems)
+    builder = _Builder(original, edited, infos, problems)
+    creates = builder.creates(diff.new_pos)
+    patches = builder.patches(diff)
+    deletes = builder.deletes(diff.missing_pos, allow_delete)
+    if problems:
+        raise InvalidInputError(problems)
+    operations = [*creates, *patches, *deletes]
+    plan_id = _plan_id(operations)
+    for op in creates:
+        op.patch_id = patch_id_for(plan_id, op.row)
+        op.key = f"create:{op.patch_id}"
+    return plan_id, operations
