@@ -324,8 +324,8 @@ def export_identities(
     Examples
     --------
     >>> from ory_frames import Client, export_identities, sandbox
-    >>> with sandbox.running(seed_identities=50) as url:  # doctest: +SKIP
-    ...     export_identities(Client(url), "identities.parquet").rows
+    >>> with sandbox.running(seed_identities=50) as url, Client(url) as client:
+    ...     export_identities(client, "identities.parquet").rows
     50
     """
     from ._paging import iter_identities

@@ -161,8 +161,8 @@ def read_identities(
     Examples
     --------
     >>> from ory_frames import Client, read_identities, sandbox
-    >>> with sandbox.running(seed_identities=20) as url:
-    ...     df = read_identities(Client(url))
+    >>> with sandbox.running(seed_identities=20) as url, Client(url) as client:
+    ...     df = read_identities(client)
     >>> len(df)
     20
     """
@@ -304,9 +304,9 @@ def read_sessions(
     Examples
     --------
     >>> from ory_frames import Client, read_sessions, sandbox
-    >>> with sandbox.running(seed_identities=5) as url:
-    ...     df = read_sessions(Client(url))
-    >>> "identity.traits.email" in df.columns and df["identity_id"].notna().all()
+    >>> with sandbox.running(seed_identities=5) as url, Client(url) as client:
+    ...     df = read_sessions(client)
+    >>> "identity.traits.email" in df.columns and bool(df["identity_id"].notna().all())
     True
     """
     from ._paging import iter_sessions

@@ -519,8 +519,12 @@ def plan_changes(
 
     Examples
     --------
-    >>> plan = plan_changes(original, edited, schemas={"default": schema})  # doctest: +SKIP
-    >>> plan.summary()  # doctest: +SKIP
+    >>> from ory_frames import plan_changes, read_identities
+    >>> original = read_identities(client)
+    >>> edited = original.copy()
+    >>> edited.at[0, "metadata_public"] = {"reviewed": True}
+    >>> plan_changes(original, edited).summary().to_dict()
+    {'create': 0, 'patch': 1, 'delete': 0, 'skip': 0}
     """
     if problems := frame_problems(original, edited):
         raise InvalidInputError(problems)

@@ -93,9 +93,17 @@ class Plan:
 
     Examples
     --------
-    >>> plan = plan_changes(original, edited, schemas=schemas)  # doctest: +SKIP
-    >>> plan.preview()  # doctest: +SKIP
-    >>> report = plan.apply(client)  # doctest: +SKIP
+    >>> from ory_frames import Client, plan_changes, read_identities, sandbox
+    >>> with sandbox.running(seed_identities=3) as url, Client(url) as client:
+    ...     original = read_identities(client)
+    ...     edited = original.copy()
+    ...     edited.at[0, "metadata_public"] = {"reviewed": True}
+    ...     plan = plan_changes(original, edited)
+    ...     report = plan.apply(client)
+    >>> plan.preview()["path"].tolist()
+    ['/metadata_public']
+    >>> report["status"].tolist()
+    ['applied']
     """
 
     def __init__(self, plan_id: str, operations: list[Operation], *, done: dict[str, Result] | None = None) -> None:

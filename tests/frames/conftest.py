@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
-SCHEMA_DIR = REFERENCE / "identity-schemas"
+from ory_frames import Client, sandbox
+
+# Ory's example identity schemas, copied under tests/data (tests/data/PROVENANCE.md says from where).
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "data" / "identity-schemas"
 
 SECRET_HASH = "$argon2id$v=19$m=131072,t=2,p=1$lQFPaKxXqPL56/mU7vRi4w$6aldHyBnURt8sP8+xu41Ng"
 SECRET_TOKEN = "ya29.secret-access-token"
@@ -43,10 +45,10 @@ def uid(n: int) -> str:
 
 @pytest.fixture(scope="session")
 def reference_schemas() -> dict[str, dict[str, Any]]:
-    """The four reference identity schemas, keyed by file stem; skips when the reference is absent."""
-    if not SCHEMA_DIR.is_dir():
-        pytest.skip("shared reference schemas are not available")
-    return {p.name.split(".")[0]: json.loads(p.read_text()) for p in sorted(SCHEMA_DIR.glob("*.schema.json"))}
+    """Ory's four example identity schemas (tests/data/identity-schemas), keyed by file stem."""
+    schemas = {p.name.split(".")[0]: json.loads(p.read_text()) for p in sorted(SCHEMA_DIR.glob("*.schema.json"))}
+    assert len(schemas) == 4, f"expected Ory's four example schemas in {SCHEMA_DIR}, found {sorted(schemas)}"
+    return schemas
 
 
 def build_identity(n: int, *, schema_id: str = "default", with_secrets: bool = False, **extra: Any) -> dict[str, Any]:
@@ -137,20 +139,15 @@ def build_session(n: int, *, identity: dict[str, Any] | None = None, devices: bo
 
 @pytest.fixture(scope="module")
 def sandbox_url() -> Iterator[str]:
-    """The base URL of a sandbox seeded with 120 identities; skips when the sandbox is not available."""
-    sandbox = pytest.importorskip("ory_frames.sandbox")
-    running = getattr(sandbox, "running", None)
-    if running is None:
-        pytest.skip("ory_frames.sandbox.running is not available yet")
-    with running(seed_identities=120) as url:
+    """The base URL of a sandbox seeded with 120 identities."""
+    with sandbox.running(seed_identities=120) as url:
         yield url
 
 
 @pytest.fixture
-def client(sandbox_url: str) -> Any:
+def client(sandbox_url: str) -> Client:
     """A Client bound to the seeded sandbox."""
-    client_mod = pytest.importorskip("ory_frames._client")
-    return client_mod.Client(sandbox_url)
+    return Client(sandbox_url)
 
 
 class Factory:

@@ -94,8 +94,7 @@ def test_filter_preview_similar(client: Any, everyone: pd.DataFrame) -> None:
 
 def test_filter_organization(client: Any, everyone: pd.DataFrame) -> None:
     orgs = everyone["organization_id"].dropna()
-    if orgs.empty:
-        pytest.skip("the sandbox seeded no organization members")
+    assert not orgs.empty, "the seeded sandbox should hold organization members"
     org = orgs.iloc[0]
     df = read_identities(client, organization_id=org)
     assert set(df["id"]) == set(everyone.loc[everyone["organization_id"] == org, "id"])
