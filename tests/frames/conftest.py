@@ -145,9 +145,10 @@ def sandbox_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def client(sandbox_url: str) -> Client:
-    """A Client bound to the seeded sandbox."""
-    return Client(sandbox_url)
+def client(sandbox_url: str) -> Iterator[Client]:
+    """A Client bound to the seeded sandbox, closed after the test."""
+    with Client(sandbox_url) as bound:
+        yield bound
 
 
 class Factory:

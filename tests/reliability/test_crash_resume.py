@@ -33,8 +33,7 @@ SINCE: list[Any] = [None]  # when the reference was read (sessions that expired 
 # The child process: one export, with many flushes (parts) so that kills fall between and inside them.
 CHILD = """
 import sys
-from ory_frames import Client
-from ory_frames import export_identities, export_sessions
+from ory_frames import Client, export_identities, export_sessions
 url, kind, path = sys.argv[1:4]
 with Client(url) as client:
     if kind == "identities":

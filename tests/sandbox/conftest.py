@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from starlette.testclient import TestClient
 
 from ory_frames.sandbox import create_app

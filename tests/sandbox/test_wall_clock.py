@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-
 from starlette.testclient import TestClient
 
 from ory_frames.cli import _instant
