@@ -124,8 +124,8 @@ def voila(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 def test_recovery_code_in_the_browser(voila: tuple[str, str], tmp_path: Path) -> None:
     url, sandbox_url = voila
-    client = Client(sandbox_url, api_key=API_KEY)
-    identity = next(i for i in client.list_identities() if (i.get("traits") or {}).get("email"))
+    with Client(sandbox_url, api_key=API_KEY) as client:
+        identity = next(i for i in client.list_identities() if (i.get("traits") or {}).get("email"))
     email = identity["traits"]["email"]
 
     with sync_playwright() as pw:
