@@ -291,10 +291,9 @@ def export_identities(
 
     Examples
     --------
-    >>> import os, tempfile
     >>> from ory_frames import Client, export_identities, sandbox
-    >>> with sandbox.running(seed_identities=50) as url, tempfile.TemporaryDirectory() as folder:
-    ...     export_identities(Client(url), os.path.join(folder, "identities.parquet")).rows
+    >>> with sandbox.running(seed_identities=50) as url, Client(url) as client:
+    ...     export_identities(client, "identities.parquet").rows
     50
     """
     target = target_for(path, filesystem, output_format(path, format, partition_by), partition_by)

@@ -169,8 +169,8 @@ def read_identities(
     Examples
     --------
     >>> from ory_frames import Client, read_identities, sandbox
-    >>> with sandbox.running(seed_identities=20) as url:
-    ...     df = read_identities(Client(url))
+    >>> with sandbox.running(seed_identities=20) as url, Client(url) as client:
+    ...     df = read_identities(client)
     >>> len(df)
     20
     """
@@ -306,8 +306,8 @@ def read_sessions(
     Examples
     --------
     >>> from ory_frames import Client, read_sessions, sandbox
-    >>> with sandbox.running(seed_identities=5) as url:
-    ...     df = read_sessions(Client(url))
+    >>> with sandbox.running(seed_identities=5) as url, Client(url) as client:
+    ...     df = read_sessions(client)
     >>> "identity.traits.email" in df.columns and bool(df["identity_id"].notna().all())
     True
     """

@@ -74,11 +74,11 @@ class RecoveryForm(w.VBox):  # type: ignore[misc]
 
     Examples
     --------
-    >>> from ory_frames import Client, sandbox
     >>> from ory_frames.widgets import RecoveryForm
-    >>> with sandbox.running(seed_identities=3) as url:  # doctest: +SKIP
-    ...     form = RecoveryForm(Client(url), identity="someone@example.com")
-    ...     form.send_button.click()
+    >>> form = RecoveryForm(client, identity=client.list_identities(page_size=1).items[0]["id"])
+    >>> form.send_button.click()
+    >>> sorted(form.result)
+    ['expires_at', 'recovery_code', 'recovery_link']
     """
 
     def __init__(self, client: Client, *, identity: str | Any = None) -> None:

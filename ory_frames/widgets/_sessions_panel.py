@@ -66,11 +66,11 @@ class SessionsPanel(w.VBox):  # type: ignore[misc]
 
     Examples
     --------
-    >>> from ory_frames import Client, sandbox
     >>> from ory_frames.widgets import SessionsPanel
-    >>> with sandbox.running(seed_identities=3) as url:  # doctest: +SKIP
-    ...     client = Client(url)
-    ...     panel = SessionsPanel(client, next(iter(client.list_identities()))["id"])
+    >>> identity_id = client.list_identities(page_size=1).items[0]["id"]
+    >>> panel = SessionsPanel(client, identity_id)
+    >>> len(panel.sessions) == len(client.list_identity_sessions(identity_id).items)
+    True
     """
 
     def __init__(self, client: Client, identity_id: str) -> None:

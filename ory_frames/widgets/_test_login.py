@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .._client import Client
 
 # Ory's IdentityApi has no call that re-reads a login flow. The real one is the public
-# `GET /self-service/login/flows?id=` (getLoginFlow in ory-openapi.json); the sandbox also serves
+# `GET /self-service/login/flows?id=` (getLoginFlow in ory-client's OpenAPI spec); the sandbox also serves
 # `GET /__sandbox/test-login-flows/{id}`, which is tried when the public route is not there.
 PUBLIC_LOGIN_FLOW_PATH = "/self-service/login/flows"
 SANDBOX_TEST_FLOW_PATH = "/__sandbox/test-login-flows/{id}"
@@ -87,12 +87,12 @@ class TestLoginFlowForm(w.VBox):  # type: ignore[misc]
 
     Examples
     --------
-    >>> from ory_frames import Client, sandbox
     >>> from ory_frames.widgets import TestLoginFlowForm
-    >>> with sandbox.running() as url:  # doctest: +SKIP
-    ...     form = TestLoginFlowForm(Client(url))
-    ...     form.provider_id.value = "google"
-    ...     form.create_button.click()
+    >>> form = TestLoginFlowForm(client)
+    >>> form.provider_id.value = "google"
+    >>> form.create_button.click()
+    >>> form.flow["test_context"]
+    {'provider_id': 'google'}
     """
 
     __test__ = False  # not a pytest test class despite its name

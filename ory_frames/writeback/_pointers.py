@@ -11,7 +11,7 @@ from typing import Any
 
 TRAITS_PREFIX = "traits."
 
-# Top-level identity fields that write-back may change with JSON Patch (the brief; wire notes §6).
+# Top-level identity fields that write-back may change with JSON Patch (our choice; Ory's rules: wire notes §6).
 # The value is the JSON key, which is also the column name.
 PATCHABLE_FIELDS: frozenset[str] = frozenset({"state", "schema_id", "external_id", "metadata_public", "metadata_admin"})
 

@@ -36,7 +36,7 @@ CHROMIUM_FLAGS = [
 ]
 API_KEY = "ory_pat_browser_test_0123456789"
 NOTEBOOK_CODE = """\
-from ory_frames._client import Client
+from ory_frames import Client
 from ory_frames.widgets import RecoveryForm
 
 # ORY_SDK_URL and ORY_API_KEY come from the environment (the test's sandbox).
@@ -45,12 +45,10 @@ RecoveryForm(Client())
 
 if CHROMIUM is None:
     pytest.skip("chromium is not installed; run scripts/install-browser.sh", allow_module_level=True)
-pytest.importorskip("playwright.sync_api", reason="playwright is not installed; run scripts/install-browser.sh")
-pytest.importorskip("voila", reason="voila is not installed; run scripts/install-browser.sh")
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from ory_frames._client import Client  # noqa: E402
+from ory_frames import Client  # noqa: E402
 from ory_frames.sandbox import running  # noqa: E402
 
 
@@ -126,8 +124,8 @@ def voila(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 def test_recovery_code_in_the_browser(voila: tuple[str, str], tmp_path: Path) -> None:
     url, sandbox_url = voila
-    client = Client(sandbox_url, api_key=API_KEY)
-    identity = next(i for i in client.list_identities() if (i.get("traits") or {}).get("email"))
+    with Client(sandbox_url, api_key=API_KEY) as client:
+        identity = next(i for i in client.list_identities() if (i.get("traits") or {}).get("email"))
     email = identity["traits"]["email"]
 
     with sync_playwright() as pw:

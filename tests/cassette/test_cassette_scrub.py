@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from cassette_scrub import REPLAY_BASE_URL, SCRUBBED, SCRUBBED_IN_URL, request_hook, response_hook, scrub_json
 from secret_scan import find_secrets
 from vcr.request import Request
+
+from ory_frames.sandbox._seed import iter_seed_docs
 
 KEY = "ory_apikey_recording_00112233445566778899aabbccddeeff"
 
@@ -22,8 +23,7 @@ def _response(body: Any, **headers: str) -> dict[str, Any]:
 
 def _seeded_identities() -> list[dict[str, Any]]:
     """The sandbox's seeded identities with every credential config (as ``include_credential`` returns them)."""
-    seed = pytest.importorskip("ory_frames.sandbox._seed")
-    return [doc for doc, _sessions in seed.iter_seed_docs(30, seed=5)]
+    return [doc for doc, _sessions in iter_seed_docs(30, seed=5)]
 
 
 def test_seeded_credentials_are_scrubbed_and_json_keeps_its_shape() -> None:

@@ -8,9 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-sandbox = pytest.importorskip("ory_frames.sandbox")
-
-from ory_frames import (  # noqa: E402
+from ory_frames import (
     AuthError,
     BadRequestError,
     Client,
@@ -20,10 +18,11 @@ from ory_frames import (  # noqa: E402
     iter_identity_schemas,
     iter_identity_sessions,
     iter_sessions,
+    sandbox,
 )
-from ory_frames._models import CreateIdentityBody, Identity, JsonPatch, Session  # noqa: E402
-from ory_frames._retry import RetryPolicy  # noqa: E402
-from ory_frames._transport import RetryTransport  # noqa: E402
+from ory_frames._models import CreateIdentityBody, Identity, JsonPatch, Session
+from ory_frames._retry import RetryPolicy
+from ory_frames._transport import RetryTransport
 
 KEY = "sandbox-secret-key-123"
 SEEDED = 40
@@ -31,11 +30,8 @@ SEEDED = 40
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
-    try:
-        with sandbox.running(seed_identities=SEEDED, api_key=KEY) as base:
-            yield base
-    except ImportError as exc:  # the sandbox extra is missing
-        pytest.skip(str(exc))
+    with sandbox.running(seed_identities=SEEDED, api_key=KEY) as base:
+        yield base
 
 
 @pytest.fixture
@@ -238,7 +234,7 @@ def test_rate_limited_answers_become_rate_limit_errors_and_teach_the_budget():
     # A clock that jumps 100 s per reading: the budget learns but never holds a request back.
     ticks = itertools.count()
     budget = RateBudget(clock=lambda: next(ticks) * 100.0, sleep=lambda s: None)
-    with sandbox.running(seed_identities=1, rate_limits="developer") as base:
+    with sandbox.running(seed_identities=1, rate_limits="developer", clock=lambda: 1000.0) as base:  # one second
         transport = RetryTransport(
             httpx.HTTPTransport(), policy=RetryPolicy(retries=0), budget=budget, sleep=lambda s: None
         )

@@ -12,8 +12,8 @@ import pytest
 
 from ory_frames import Client, sandbox
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
-SCHEMA_DIR = REFERENCE / "identity-schemas"
+# Ory's example identity schemas, copied under tests/data (tests/data/PROVENANCE.md says from where).
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "data" / "identity-schemas"
 
 SECRET_HASH = "$argon2id$v=19$m=131072,t=2,p=1$lQFPaKxXqPL56/mU7vRi4w$6aldHyBnURt8sP8+xu41Ng"
 SECRET_TOKEN = "ya29.secret-access-token"
@@ -45,10 +45,10 @@ def uid(n: int) -> str:
 
 @pytest.fixture(scope="session")
 def reference_schemas() -> dict[str, dict[str, Any]]:
-    """The four reference identity schemas, keyed by file stem; skips when the reference is absent."""
-    if not SCHEMA_DIR.is_dir():
-        pytest.skip("shared reference schemas are not available")
-    return {p.name.split(".")[0]: json.loads(p.read_text()) for p in sorted(SCHEMA_DIR.glob("*.schema.json"))}
+    """Ory's four example identity schemas (tests/data/identity-schemas), keyed by file stem."""
+    schemas = {p.name.split(".")[0]: json.loads(p.read_text()) for p in sorted(SCHEMA_DIR.glob("*.schema.json"))}
+    assert len(schemas) == 4, f"expected Ory's four example schemas in {SCHEMA_DIR}, found {sorted(schemas)}"
+    return schemas
 
 
 def build_identity(n: int, *, schema_id: str = "default", with_secrets: bool = False, **extra: Any) -> dict[str, Any]:
@@ -145,9 +145,10 @@ def sandbox_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def client(sandbox_url: str) -> Client:
-    """A Client bound to the seeded sandbox."""
-    return Client(sandbox_url)
+def client(sandbox_url: str) -> Iterator[Client]:
+    """A Client bound to the seeded sandbox, closed after the test."""
+    with Client(sandbox_url) as bound:
+        yield bound
 
 
 class Factory:

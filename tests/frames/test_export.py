@@ -45,11 +45,15 @@ class FailAfter(httpx.BaseTransport):
             self.left -= 1
         return self.inner.handle_request(request)
 
+    def close(self) -> None:
+        self.inner.close()
+
 
 @pytest.fixture(scope="module")
 def everyone(sandbox_url: str) -> pd.DataFrame:
     """Every identity, with credential identifiers (include_credential expands `credentials`)."""
-    return read_identities(Client(sandbox_url), include_credential=["password"])
+    with Client(sandbox_url) as client:
+        return read_identities(client, include_credential=["password"])
 
 
 def test_read_identities_every_identity_once(client: Any, everyone: pd.DataFrame) -> None:
@@ -100,7 +104,7 @@ def test_filter_preview_similar(client: Any, everyone: pd.DataFrame) -> None:
 
 def test_filter_organization(client: Any, everyone: pd.DataFrame) -> None:
     orgs = everyone["organization_id"].dropna()
-    assert not orgs.empty, "the sandbox seeds members of organizations"
+    assert not orgs.empty, "the seeded sandbox should hold organization members"
     org = orgs.iloc[0]
     df = read_identities(client, organization_id=org)
     assert set(df["id"]) == set(everyone.loc[everyone["organization_id"] == org, "id"])
@@ -186,7 +190,7 @@ def test_resume_after_an_exception(sandbox_url: str, client: Any, tmp_path: Path
     export_identities(client, reference, page_size=10, batch_rows=10)
     path = tmp_path / "ids.parquet"
     broken = Client(sandbox_url, transport=FailAfter(4), retries=0)
-    with pytest.raises(Exception, match="simulated crash"):
+    with broken, pytest.raises(Exception, match="simulated crash"):
         export_identities(broken, path, page_size=10, batch_rows=10)
     assert not path.exists()
     state = json.loads(Path(str(path) + STATE_SUFFIX).read_text())
@@ -199,8 +203,8 @@ def test_resume_after_an_exception(sandbox_url: str, client: Any, tmp_path: Path
 
 def test_resume_refuses_other_parameters(sandbox_url: str, client: Any, tmp_path: Path) -> None:
     path = tmp_path / "ids.parquet"
-    with pytest.raises(Exception, match="simulated crash"):
-        export_identities(Client(sandbox_url, transport=FailAfter(2), retries=0), path, page_size=10, batch_rows=10)
+    with Client(sandbox_url, transport=FailAfter(2), retries=0) as broken, pytest.raises(Exception, match="crash"):
+        export_identities(broken, path, page_size=10, batch_rows=10)
     with pytest.raises(InvalidInputError):
         export_identities(client, path, page_size=20, batch_rows=10, resume=True)
 
@@ -293,8 +297,8 @@ def test_export_leaves_the_garbage_collector_as_it_was(sandbox_url: str, client:
 
     export_identities(client, tmp_path / "ok.parquet", page_size=50, batch_rows=50)
     assert gc.isenabled() and gc.get_freeze_count() == 0
-    with pytest.raises(Exception, match="simulated crash"):
-        export_identities(Client(sandbox_url, transport=FailAfter(2), retries=0), tmp_path / "x.parquet", page_size=10)
+    with Client(sandbox_url, transport=FailAfter(2), retries=0) as broken, pytest.raises(Exception, match="crash"):
+        export_identities(broken, tmp_path / "x.parquet", page_size=10)
     assert gc.isenabled() and gc.get_freeze_count() == 0
     gc.disable()
     try:
@@ -306,8 +310,8 @@ def test_export_leaves_the_garbage_collector_as_it_was(sandbox_url: str, client:
 
 def test_resume_rebuilds_the_parquet_file_from_earlier_parts(sandbox_url: str, client: Any, tmp_path: Path) -> None:
     path = tmp_path / "ids.parquet"
-    with pytest.raises(Exception, match="simulated crash"):
-        export_identities(Client(sandbox_url, transport=FailAfter(5), retries=0), path, page_size=10, batch_rows=20)
+    with Client(sandbox_url, transport=FailAfter(5), retries=0) as broken, pytest.raises(Exception, match="crash"):
+        export_identities(broken, path, page_size=10, batch_rows=20)
     partial = Path(str(path) + PARTIAL_SUFFIX)
     assert len(list(partial.glob("part-*.arrow"))) == 2 and not (partial / "combined.parquet").exists()
     result = export_identities(client, path, page_size=10, batch_rows=20, resume=True)

@@ -13,11 +13,8 @@ from itertools import islice, pairwise
 import pandas as pd
 import pytest
 
-from ory_frames._client import Client
-from ory_frames._errors import NotFoundError
+from ory_frames import Client, NotFoundError, iter_identities, iter_identity_schemas, iter_sessions, read_identities
 from ory_frames._models import Identity
-from ory_frames._paging import iter_identities, iter_identity_schemas, iter_sessions
-from ory_frames.frames import read_identities
 
 pytestmark = [
     pytest.mark.live,

@@ -26,16 +26,11 @@ def _load(path: Path, name: str) -> ModuleType:
 @pytest.fixture(scope="session")
 def execute_module() -> ModuleType:
     """``notebooks/execute.py``: ``execute``, ``sanitise``, ``error_outputs``."""
-    pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
     return _load(NOTEBOOKS / "execute.py", "ory_frames_notebooks_execute")
 
 
 @pytest.fixture(scope="session")
 def find_secrets() -> Callable[[str], list[str]]:
     """The project's secret scanner (``tests/secret_scan.py``)."""
-    path = REPO / "tests" / "secret_scan.py"
-    if not path.exists():
-        pytest.skip("tests/secret_scan.py is absent")
-    scanner: Any = _load(path, "ory_frames_tests_secret_scan").find_secrets
+    scanner: Any = _load(REPO / "tests" / "secret_scan.py", "ory_frames_tests_secret_scan").find_secrets
     return scanner  # type: ignore[no-any-return]

@@ -13,12 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 from reliability_support import fast_client
 
-from ory_frames.export import export_identities, export_sessions
+from ory_frames import export_identities, export_sessions
 from ory_frames.sandbox import running
 from ory_frames.sandbox._seed import seed_store
 from ory_frames.sandbox._store import Store
-
-pytest.importorskip("uvicorn")
 
 IDENTITIES = 5_000
 SEED = 11

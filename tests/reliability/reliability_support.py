@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pyarrow as pa
 
-from ory_frames._budget import TIER_LIMITS, RateBudget, bucket_for
-from ory_frames._client import Client
+from ory_frames import Client, RateBudget
+from ory_frames._budget import TIER_LIMITS, bucket_for
 from ory_frames._retry import RetryPolicy
 from ory_frames._transport import RetryTransport
 

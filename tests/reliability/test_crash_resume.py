@@ -21,9 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 from reliability_support import assert_same_rows
 
-from ory_frames import Client
+from ory_frames import Client, export_identities, export_sessions
 from ory_frames._parts import PARTIAL_SUFFIX, STATE_SUFFIX
-from ory_frames.export import export_identities, export_sessions
 from ory_frames.sandbox import running
 
 if sys.platform == "win32":  # pragma: no cover
@@ -34,8 +33,7 @@ SINCE: list[Any] = [None]  # when the reference was read (sessions that expired 
 # The child process: one export, with many flushes (parts) so that kills fall between and inside them.
 CHILD = """
 import sys
-from ory_frames import Client
-from ory_frames.export import export_identities, export_sessions
+from ory_frames import Client, export_identities, export_sessions
 url, kind, path = sys.argv[1:4]
 with Client(url) as client:
     if kind == "identities":

@@ -12,12 +12,18 @@ import httpx
 import orjson
 import pytest
 
-from ory_frames import Client
-from ory_frames._errors import OryFramesError, TransportError, UnexpectedResponseError
-from ory_frames._paging import iter_identities, iter_sessions
+from ory_frames import (
+    Client,
+    OryFramesError,
+    TransportError,
+    UnexpectedResponseError,
+    iter_identities,
+    iter_sessions,
+    read_identities,
+    read_sessions,
+)
 from ory_frames._retry import RetryPolicy
 from ory_frames._transport import RetryTransport
-from ory_frames.frames import read_identities, read_sessions
 
 BASE = "https://acme.projects.oryapis.com"
 KEY = "ory_apikey_malformed_0123456789abcdef"
@@ -154,8 +160,9 @@ def test_mistyped_values_are_never_silently_wrong(case: str, doc: dict[str, Any]
     # _convert's contract: a value that does not fit its column is read as null and reported in a warning
     # naming the row and column (ConversionProblems), so the frame is never silently wrong.
     client, _ = client_for(one_page([identity(0), doc]))
-    with client, pytest.warns(Warning, match="did not fit their column"):
+    with client, pytest.warns(UserWarning, match="did not fit their column") as caught:
         frame = read_identities(client)
+    assert {w.category.__name__ for w in caught} == {"ConversionWarning"}  # ory_frames' own warning, nothing else
     assert len(frame) == 2
     assert frame.iloc[0]["id"] == identity(0)["id"]
 

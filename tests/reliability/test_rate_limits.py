@@ -25,8 +25,7 @@ from reliability_support import (
 )
 from test_writeback_faults import build_plan, check_report, check_server
 
-from ory_frames.export import export_identities
-from ory_frames.frames import read_identities
+from ory_frames import export_identities, read_identities
 from ory_frames.sandbox import running
 from ory_frames.sandbox._ratelimit import RateLimitConfig
 

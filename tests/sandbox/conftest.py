@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-pytest.importorskip("starlette")
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
+from starlette.testclient import TestClient
 
 from ory_frames.sandbox import create_app
 
@@ -24,7 +18,5 @@ def app() -> Any:
 
 @pytest.fixture
 def client(app: Any) -> Iterator[TestClient]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with TestClient(app, raise_server_exceptions=True) as tc:
-            yield tc
+    with TestClient(app, raise_server_exceptions=True) as tc:
+        yield tc

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections import Counter
 from datetime import datetime, timezone
@@ -163,16 +162,14 @@ def test_sessions_shape_and_mix(docs: list[tuple[dict[str, Any], list[dict[str, 
     assert len({s["id"] for s in sessions}) == len(sessions)
 
 
-def test_seed_store_fills_a_real_store_quickly() -> None:
+def test_seed_store_fills_a_real_store() -> None:
+    # How long seeding takes is a figure of benchmarks/timings.py, not asserted here.
     from ory_frames.sandbox._store import Store
 
     store = Store()
-    started = time.perf_counter()
     seed_store(store, identities=10_000, seed=3, now=NOW)
-    elapsed = time.perf_counter() - started
     assert store.count_identities() == 10_000
     assert 10_000 < store.count_sessions() < 25_000  # 0-5 per identity, about 1.6 on average
-    assert elapsed < 10, f"seeding 10 000 identities took {elapsed:.1f} s"
 
 
 def test_negative_count_is_rejected() -> None:

@@ -1,14 +1,16 @@
-"""`running()` over real HTTP, and paging throughput at 100 000 identities."""
+"""`running()` over real HTTP, and paging a large bulk-inserted store over it."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 from sandbox_helpers import link_parts, make_identity
 
 from ory_frames.sandbox import create_app, running
+from ory_frames.sandbox._server import run_in_thread
+
+COUNT = 10_000
 
 
 def test_running_serves_and_stops() -> None:
@@ -26,10 +28,12 @@ def test_running_serves_and_stops() -> None:
         raise AssertionError("the server is still answering after exit")
 
 
-def test_paging_100k_identities_is_fast() -> None:
+def test_paging_many_identities_sees_each_once_in_id_order() -> None:
+    # Bulk-inserted docs paged at the maximum page size over real HTTP. How fast that goes (the former
+    # 100 000-identity threshold) is a figure printed by benchmarks/timings.py, not asserted here.
     template = make_identity("template@example.com")
     docs = []
-    for i in range(100_000):
+    for i in range(COUNT):
         doc = dict(template)
         doc["id"] = f"{i:08x}-0000-4000-8000-{i:012x}"
         email = f"u{i}@example.com"
@@ -39,20 +43,14 @@ def test_paging_100k_identities_is_fast() -> None:
         doc["recovery_addresses"] = [{**template["recovery_addresses"][0], "value": email}]
         docs.append(doc)
     app: Any = create_app()
-    started = time.perf_counter()
     app.state.store.insert_identities(docs)
-    inserted = time.perf_counter() - started
-    assert inserted < 30, f"insert took {inserted:.1f}s"
-    from ory_frames.sandbox._server import run_in_thread
-
     with run_in_thread(app) as url, httpx.Client(base_url=url) as http:
-        count, next_url = 0, "/admin/identities?page_size=500"
-        started = time.perf_counter()
+        seen: list[str] = []
+        pages, next_url = 0, "/admin/identities?page_size=500"
         while next_url:
             resp = http.get(next_url)
-            count += len(resp.json())
+            seen.extend(item["id"] for item in resp.json())
+            pages += 1
             next_url = link_parts(resp.headers["link"]).get("next", "")
-        elapsed = time.perf_counter() - started
-    assert count == 100_000
-    print(f"insert {inserted:.1f}s, paging {count / elapsed:.0f} identities/s")
-    assert count / elapsed > 10_000, f"{count / elapsed:.0f} identities/s"
+    assert seen == sorted(d["id"] for d in docs)  # each once, id ascending (wire notes §1)
+    assert pages == COUNT // 500  # an exact multiple: the last full page has no next link

@@ -104,7 +104,7 @@ def test_extend_returns_session_with_identity(client: Any, world: dict[str, Any]
 
 
 def test_extend_204_mode() -> None:
-    import warnings
+    from starlette.testclient import TestClient
 
     from ory_frames.sandbox import create_app
 
@@ -113,11 +113,8 @@ def test_extend_204_mode() -> None:
     session = make_session(ident["id"], created_at="2024-01-01T00:00:00Z")
     app.state.store.insert_identities([ident])
     app.state.store.insert_sessions([session])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from starlette.testclient import TestClient
-
-        resp = TestClient(app).patch(f"/admin/sessions/{session['id']}/extend")
+    with TestClient(app) as tc:
+        resp = tc.patch(f"/admin/sessions/{session['id']}/extend")
     assert resp.status_code == 204 and resp.content == b""
 
 

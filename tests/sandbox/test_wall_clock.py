@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
+from starlette.testclient import TestClient
 
 from ory_frames.cli import _instant
 from ory_frames.sandbox import create_app
@@ -25,10 +21,8 @@ SLACK = timedelta(seconds=30)
 
 @contextmanager
 def _client(**kwargs: Any) -> Iterator[TestClient]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with TestClient(create_app(public_url="https://sandbox.example", **kwargs)) as tc:
-            yield tc
+    with TestClient(create_app(public_url="https://sandbox.example", **kwargs)) as tc:
+        yield tc
 
 
 def _when(stamp: str) -> datetime:

@@ -12,7 +12,7 @@ import pytest
 if importlib.util.find_spec("ipywidgets") is None:  # the widgets extra is not installed
     collect_ignore_glob = ["test_*.py"]
 
-from ory_frames._client import Client
+from ory_frames import Client
 from ory_frames.sandbox import running
 
 API_KEY = "ory_pat_widgets_test_0123456789"

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ory_frames._errors import BadRequestError, InvalidInputError, NotFoundError, TransportError
+from ory_frames import BadRequestError, InvalidInputError, NotFoundError, TransportError
 from ory_frames.widgets._common import (
     check_expires_in,
     describe_error,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from ory_frames._client import Client
+from ory_frames import Client
 from ory_frames.widgets import RecoveryForm
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def test_code_by_external_id(client: Client, first_identity: FindIdentity) -> No
 
 
 def test_from_row_of_read_identities(client: Client, first_identity: FindIdentity) -> None:
-    from ory_frames.frames import read_identities
+    from ory_frames import read_identities
 
     frame = read_identities(client)
     row = frame.iloc[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ory_frames._client import Client
+from ory_frames import Client
 from ory_frames.widgets import SessionsPanel
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def test_nothing_selected_is_said(client: Client, first_identity: FindIdentity) 
 
 
 def test_log_out_everywhere_from_a_frame_row(client: Client, first_identity: FindIdentity) -> None:
-    from ory_frames.frames import read_identities
+    from ory_frames import read_identities
 
     identity_id = _with_sessions(client, first_identity, 1)
     frame = read_identities(client)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ory_frames._client import Client
-from ory_frames._errors import NotFoundError
+from ory_frames import Client, NotFoundError
 from ory_frames.widgets import TestLoginFlowForm, read_login_flow
 
 CLAIMS = {"sub": "g-123", "email": "flow.tester@example.com", "email_verified": True, "name": "Flow Tester"}

@@ -8,8 +8,6 @@ import httpx
 import pandas as pd
 import pytest
 
-pytest.importorskip("uvicorn")
-
 from ory_frames._client import Client
 from ory_frames._errors import InvalidInputError
 from ory_frames.frames import read_identities
