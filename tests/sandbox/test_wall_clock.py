@@ -15,7 +15,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from ory_frames.cli import _instant
+from ory_frames._cli_sandbox import _instant
 from ory_frames.sandbox import create_app
 from ory_frames.sandbox._context import wall_clock
 
