@@ -86,7 +86,7 @@ class SandboxMiddleware:
     app
         The ASGI app to protect.
     api_key
-        When set, every request except `GET /health/alive` and `/health/ready` needs `Authorization: Bearer
+        When set, every request except to `/health/alive` and `/health/ready` needs `Authorization: Bearer
         <api_key>`, else it gets 401 in Ory's error envelope; `/__sandbox/*` included, as it lists recovery codes.
     rate_limits
         A tier name (`developer`, `production`, `growth`, `enterprise`) or a `RateLimitConfig`: per-bucket
