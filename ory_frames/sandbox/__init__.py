@@ -1,119 +1,79 @@
 """A local server faithful to Ory's Identity admin API, wire for wire.
 
-Use :func:`create_app` for an ASGI app (in-process tests) and :func:`running` for a real
-loopback server in a background thread. Needs the ``ory-frames[sandbox]`` extra.
+Use :func:`create_app` for an ASGI app (in-process tests), :func:`running` for a real server in a background
+thread and :func:`serve` for one in the foreground (the ``ory-frames sandbox`` command). Needs the
+``ory-frames[sandbox]`` extra; ``create_app`` is loaded on first use, so that a missing extra fails there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from starlette.applications import Starlette
+from ._binding import UnsafeBindingError, check_binding, describe_interface
 
-__all__ = ["create_app", "running", "serve"]
+if TYPE_CHECKING:
+    from ._app import create_app
+
+__all__ = ["UnsafeBindingError", "create_app", "running", "serve"]
 
 _EXTRA_HINT = "the sandbox needs starlette and uvicorn: pip install 'ory-frames[sandbox]'"
 
 
-def create_app(
-    *,
-    db: str = ":memory:",
-    api_key: str | None = None,
-    rate_limits: Any = None,
-    faults: Any = None,
-    fault_seed: int = 0,
-    oidc_providers: Sequence[str] = ("google", "github"),
-    seed_identities: int = 0,
-    seed: int = 0,
-    public_url: str | None = None,
-    extend_returns_204: bool = False,
-    clock: Callable[[], float] | None = None,
-    now: datetime | None = None,
-) -> Starlette:
-    """Build the sandbox as a Starlette app.
-
-    Parameters
-    ----------
-    db
-        SQLite database path, or ``":memory:"``.
-    api_key
-        If set, requests must carry ``Authorization: Bearer <key>`` (checked by the sandbox middleware).
-    rate_limits, faults, fault_seed
-        Rate-limit emulation and fault injection, passed to the sandbox middleware.
-    oidc_providers
-        OIDC provider ids that test login flows accept.
-    seed_identities, seed
-        Number of generated identities (with sessions) and the generator's seed.
-    public_url
-        Base of ``schema_url`` and recovery links; defaults to ``http://127.0.0.1:4433``.
-    extend_returns_204
-        Answer ``PATCH /admin/sessions/{id}/extend`` with 204 as the Network does, instead of OSS's 200.
-    clock
-        Monotonic seconds for the rate-limit windows (default ``time.monotonic``); tests share a fake one
-        with the client's ``RateBudget`` so that only virtual time passes.
-    now
-        Where the sandbox's wall clock starts (timezone-aware); it then advances in real time, so expiries and
-        ``active`` still behave. Seeded data is generated relative to it, so the same ``now`` and ``seed`` give
-        the same documents. Default: the real time.
-
-    Returns
-    -------
-    starlette.applications.Starlette
-        The app; its store is ``app.state.store``.
-
-    Raises
-    ------
-    ImportError
-        If the ``sandbox`` extra is not installed.
-    ValueError
-        If ``now`` is a naive datetime.
-
-    Examples
-    --------
-    >>> from starlette.testclient import TestClient
-    >>> client = TestClient(create_app())
-    >>> client.get("/admin/identities").json()
-    []
-    """
+def _app_module() -> ModuleType:
+    """`_app` (starlette), or an ImportError naming the extra."""
     try:
-        from ._app import build_app
-    except ImportError as exc:  # pragma: no cover - depends on the environment
+        from . import _app
+    except ImportError as exc:
         raise ImportError(_EXTRA_HINT) from exc
-    return build_app(
-        db=db,
-        api_key=api_key,
-        rate_limits=rate_limits,
-        faults=faults,
-        fault_seed=fault_seed,
-        oidc_providers=oidc_providers,
-        seed_identities=seed_identities,
-        seed=seed,
-        public_url=public_url,
-        extend_returns_204=extend_returns_204,
-        clock=clock,
-        now=now,
-    )
+    return _app
+
+
+def _server_module() -> ModuleType:
+    """`_server`, once uvicorn (imported there where used) is known to be installed; else an ImportError."""
+    try:
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(_EXTRA_HINT) from exc
+    from . import _server
+
+    return _server
+
+
+def __getattr__(name: str) -> Any:
+    """`create_app` lives in `_app`, which imports starlette; it is looked up on first use."""
+    if name == "create_app":
+        return _app_module().create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @contextmanager
-def running(*, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> Iterator[str]:
-    """Run the sandbox on a loopback port in a background thread and yield its base URL.
+def running(
+    *, host: str = "127.0.0.1", port: int = 0, insecure_no_api_key: bool = False, **kwargs: Any
+) -> Iterator[str]:
+    """Run the sandbox in a background thread and yield its base URL; stop it on exit.
 
     Parameters
     ----------
     host, port
-        Where to listen; port 0 picks a free port.
+        Where to listen; port 0 picks a free port. Any host but a loopback one needs ``api_key``.
+    insecure_no_api_key
+        Allow a non-loopback ``host`` without ``api_key``: the admin API is then open to the network.
     **kwargs
-        Passed to :func:`create_app`.
+        Passed to :func:`create_app` (``api_key``, ``seed_identities``, ``latency_ms``, ...).
 
     Yields
     ------
     str
         The base URL, for example ``"http://127.0.0.1:53817"``.
+
+    Raises
+    ------
+    UnsafeBindingError
+        If ``host`` is not a loopback interface and neither ``api_key`` nor ``insecure_no_api_key`` is given.
 
     Examples
     --------
@@ -122,20 +82,57 @@ def running(*, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> Iterato
     ...     httpx.get(url + "/health/ready").json()
     {'status': 'ok'}
     """
-    app = create_app(**kwargs)
-    try:
-        from ._server import run_in_thread
-    except ImportError as exc:  # pragma: no cover
-        raise ImportError(_EXTRA_HINT) from exc
-    with run_in_thread(app, host=host, port=port) as url:
+    check_binding(host, api_key=kwargs.get("api_key"), insecure_no_api_key=insecure_no_api_key)
+    server = _server_module()
+    app = _app_module().create_app(**kwargs)
+    with server.run_in_thread(app, host=host, port=port) as url:
         yield url
 
 
-def serve(*, host: str = "127.0.0.1", port: int = 4434, **kwargs: Any) -> None:
-    """Serve the sandbox in the foreground (the ``ory-frames sandbox`` command)."""
-    app = create_app(**kwargs)
-    try:
-        from ._server import serve as _serve
-    except ImportError as exc:  # pragma: no cover
-        raise ImportError(_EXTRA_HINT) from exc
-    _serve(app, host=host, port=port)
+def serve(*, host: str = "127.0.0.1", port: int = 4434, insecure_no_api_key: bool = False, **kwargs: Any) -> None:
+    """Serve the sandbox in the foreground until Ctrl-C (the ``ory-frames sandbox`` command).
+
+    Prints one banner line on stdout: the URL, the interface, whether an API key is required (never the key) and
+    the options in effect. Parameters are those of :func:`running`; ``public_url`` defaults to the served URL.
+
+    Raises
+    ------
+    UnsafeBindingError
+        As :func:`running`, before anything is built or bound.
+    OSError
+        If the database cannot be opened or the port cannot be bound.
+    """
+    check_binding(host, api_key=kwargs.get("api_key"), insecure_no_api_key=insecure_no_api_key)
+    server = _server_module()
+    port = port or server.free_port(host)
+    url = server.base_url(host, port)
+    kwargs.setdefault("public_url", url)
+    if kwargs.get("seed_identities"):
+        print(f"seeding {kwargs['seed_identities']} identities (seed {kwargs.get('seed', 0)}) ...", file=sys.stderr)
+    app = _app_module().create_app(**kwargs)
+    print(_banner(url, host, kwargs), flush=True)
+    server.serve_forever(app, host=host, port=port)
+
+
+def _banner(url: str, host: str, options: dict[str, Any]) -> str:
+    """`Ory sandbox on URL (interface …; API key required|NO API KEY; db …; …); Ctrl-C to stop` — never the key."""
+    details = [f"interface {describe_interface(host)}"]
+    if options.get("api_key"):
+        details.append("API key required")
+    elif "(loopback only)" in details[0]:
+        details.append("no API key")
+    else:
+        details.append("NO API KEY: anyone who can reach it can read and change every identity")
+    details.append(f"db {options.get('db', ':memory:')}")
+    if options.get("rate_limits"):
+        details.append(f"{options['rate_limits']} rate limits")
+    if options.get("faults"):
+        details.append(f"faults {options['faults']}")
+    if options.get("now"):
+        details.append(f"clock from {options['now'].isoformat()}")
+    if options.get("latency_ms"):
+        details.append(f"latency {options['latency_ms']:g} ms")
+    if "max_body_bytes" in options:
+        limit = options["max_body_bytes"]
+        details.append("no body limit" if limit is None else f"bodies up to {limit} bytes")
+    return f"Ory sandbox on {url} ({'; '.join(details)}); Ctrl-C to stop"

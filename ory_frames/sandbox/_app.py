@@ -1,4 +1,4 @@
-"""The Starlette app: routes of the 21 IdentityApi operations, schemas, health and sandbox extras."""
+"""create_app: the Starlette app with routes for the 21 IdentityApi operations, schemas, health and sandbox extras."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import _flows, _identities, _sessions
+from . import _flows, _identities, _identity_reads, _sessions
 from . import _wire as w
 from ._context import Context, ctx, wall_clock
+from ._limits import DEFAULT_MAX_BODY_BYTES
 from ._middleware import SandboxMiddleware
 from ._schemas import SchemaRegistry
 from ._seed import seed_store
@@ -74,13 +75,13 @@ async def get_schema(request: Request) -> Response:
 
 
 def _routes() -> list[Route]:
-    i, s, f = _identities, _sessions, _flows
+    i, r, s, f = _identities, _identity_reads, _sessions, _flows
     table: Sequence[tuple[str, Any, list[str]]] = [
-        ("/admin/identities", i.list_identities, ["GET"]),
+        ("/admin/identities", r.list_identities, ["GET"]),
         ("/admin/identities", i.create_identity, ["POST"]),
         ("/admin/identities", i.batch_patch_identities, ["PATCH"]),
-        ("/admin/identities/by/external/{external_id:path}", i.get_identity_by_external_id, ["GET"]),
-        ("/admin/identities/{id}", i.get_identity, ["GET"]),
+        ("/admin/identities/by/external/{external_id:path}", r.get_identity_by_external_id, ["GET"]),
+        ("/admin/identities/{id}", r.get_identity, ["GET"]),
         ("/admin/identities/{id}", i.update_identity, ["PUT"]),
         ("/admin/identities/{id}", i.patch_identity, ["PATCH"]),
         ("/admin/identities/{id}", i.delete_identity, ["DELETE"]),
@@ -123,7 +124,7 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return w.error_response(w.WireError(500), request.headers.get("x-request-id"))
 
 
-def build_app(
+def create_app(
     *,
     db: str = ":memory:",
     api_key: str | None = None,
@@ -137,9 +138,68 @@ def build_app(
     extend_returns_204: bool = False,
     clock: Callable[[], float] | None = None,
     now: datetime | None = None,
+    max_body_bytes: int | None = DEFAULT_MAX_BODY_BYTES,
+    latency_ms: float = 0,
 ) -> Starlette:
-    """Build the Starlette app; `create_app` in `__init__` is the public face of this."""
+    """Build the sandbox as a Starlette app.
+
+    Parameters
+    ----------
+    db
+        SQLite database path, or ``":memory:"``. A new file is created readable and writable by its owner only
+        (0600), and an existing one is narrowed to that: a sandbox of copied users holds their password hashes.
+    api_key
+        If set, every request except ``/health/alive`` and ``/health/ready`` must carry
+        ``Authorization: Bearer <key>``, the sandbox's own ``/__sandbox/*`` routes included; else 401.
+    rate_limits, faults, fault_seed
+        Rate-limit emulation (a tier name) and fault injection (e.g. ``"503=0.02,reset=0.01"``) and its seed.
+    oidc_providers
+        OIDC provider ids that test login flows accept.
+    seed_identities, seed
+        Number of generated identities (with sessions) and the generator's seed.
+    public_url
+        Base of ``schema_url`` and recovery links; defaults to ``http://127.0.0.1:4433``.
+    extend_returns_204
+        Answer ``PATCH /admin/sessions/{id}/extend`` with 204 as the Network does, instead of OSS's 200.
+    clock
+        Monotonic seconds for the rate-limit windows (default ``time.monotonic``); tests share a fake one
+        with the client's ``RateBudget`` so that only virtual time passes.
+    now
+        Where the sandbox's wall clock starts (timezone-aware); it then advances in real time, so expiries and
+        ``active`` still behave. Seeded data is generated relative to it, so the same ``now`` and ``seed`` give
+        the same documents. Default: the real time.
+    max_body_bytes
+        Largest request body accepted, 8 MiB by default (``None``: no limit). A larger body is answered 413 in
+        Ory's error envelope before it is read in full.
+    latency_ms
+        Hold every answer back by this many milliseconds, like a server across a network; requests wait
+        concurrently, so throughput behaves as it would against a remote Kratos.
+
+    Returns
+    -------
+    starlette.applications.Starlette
+        The app; its store is ``app.state.store``.
+
+    Raises
+    ------
+    ImportError
+        If the ``sandbox`` extra is not installed (raised when ``create_app`` is first looked up).
+    ValueError
+        If ``now`` is a naive datetime, or ``max_body_bytes`` or ``latency_ms`` is negative.
+
+    Examples
+    --------
+    >>> from starlette.testclient import TestClient
+    >>> client = TestClient(create_app())
+    >>> client.get("/admin/identities").json()
+    []
+    """
+    if max_body_bytes is not None and max_body_bytes < 0:
+        raise ValueError(f"max_body_bytes must not be negative, got {max_body_bytes}")
+    if latency_ms < 0:
+        raise ValueError(f"latency_ms must not be negative, got {latency_ms}")
     url = (public_url or "http://127.0.0.1:4433").rstrip("/")
+    clock_start = wall_clock(now)
     store = Store(db, public_url=url)
     app = Starlette(
         routes=_routes(),
@@ -151,7 +211,7 @@ def build_app(
         public_url=url,
         oidc_providers=tuple(oidc_providers),
         extend_returns_204=extend_returns_204,
-        now=wall_clock(now),
+        now=clock_start,
     )
     app.state.store = store
     if seed_identities:
@@ -162,6 +222,8 @@ def build_app(
         rate_limits=rate_limits,
         faults=faults,
         fault_seed=fault_seed,
+        max_body_bytes=max_body_bytes,
+        latency_ms=latency_ms,
         **({"clock": clock} if clock is not None else {}),
     )
     app.add_middleware(_PrefixMiddleware)  # outermost: everything inside sees `/admin/...` paths

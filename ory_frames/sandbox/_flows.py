@@ -21,7 +21,7 @@ def _iso(ts: datetime) -> str:
 
 def _body(raw: bytes) -> dict[str, Any]:
     try:
-        body = orjson.loads(raw) if raw.strip() else None
+        body = w.loads_body(raw) if raw.strip() else None
     except orjson.JSONDecodeError:
         body = None
     if not isinstance(body, dict):
@@ -156,7 +156,7 @@ async def create_test_login_flow(request: Request) -> Response:
     """POST /admin/test-login-flows: 201 loginFlow for a configured OIDC provider (wire notes §10)."""
     c = ctx(request)
     try:
-        body = orjson.loads(await request.body())
+        body = w.loads_body(await request.body())
     except orjson.JSONDecodeError:
         raise w.bad_request("could not parse request body") from None
     if not isinstance(body, dict):
@@ -213,7 +213,7 @@ async def sandbox_complete_test_login_flow(request: Request) -> Response:
     if flow is None:
         raise w.not_found()
     try:
-        claims = orjson.loads(await request.body())
+        claims = w.loads_body(await request.body())
     except orjson.JSONDecodeError:
         raise w.bad_request("could not parse request body") from None
     if not isinstance(claims, dict):

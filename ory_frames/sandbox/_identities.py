@@ -1,8 +1,7 @@
-"""Identity routes: list, get, create, batch create, update, patch, delete (wire notes §1-§7)."""
+"""Identity writes: create, batch create, update, patch, delete and credential deletion (wire notes §4-§7)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import orjson
@@ -10,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import _wire as w
-from ._context import Context, ctx, query_keys
+from ._context import Context, ctx
 from ._identity_doc import (
     CREDENTIAL_TYPES,
     STATES,
@@ -21,6 +20,7 @@ from ._identity_doc import (
     render_identity,
     strict_decode_error,
 )
+from ._identity_reads import path_identity_id
 from ._patch import apply_patch, check_ops, decode_patch
 from ._store import UniqueViolation
 
@@ -47,168 +47,12 @@ def decode_body(body: bytes) -> Any:
     if not body.strip():
         raise strict_decode_error("EOF")
     try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
+        return w.loads_body(body)
+    except orjson.JSONDecodeError as exc:
+        if exc.msg == w.EXCEEDED_MAX_DEPTH:
+            raise strict_decode_error(exc.msg) from None
         first = body.strip()[:1].decode(errors="replace")
         raise strict_decode_error(f"invalid character '{first}' looking for beginning of value") from None
-
-
-def _declassify(request: Request, *, list_style: bool) -> list[str]:
-    """Parse `include_credential`, with Kratos' two error wordings (wire notes §2, §12)."""
-    parsed: list[str] = []
-    for value in request.query_params.getlist("include_credential"):
-        if value not in CREDENTIAL_TYPES:
-            shown = value if list_style else "[" + " ".join(parsed) + "]"
-            raise w.bad_request(f"Invalid value `{shown}` for parameter `include_credential`.")
-        parsed.append(value)
-    return parsed
-
-
-def _identity_bytes(c: Context, identity_id: str, declassify: list[str]) -> bytes | None:
-    if not declassify:
-        return c.store.identity_view(identity_id, "creds")
-    doc = c.store.identity_doc(identity_id)
-    if doc is None:
-        return None
-    url = c.store.schema_url(doc["schema_id"])
-    return orjson.dumps(render_identity(doc, url, credentials=True, declassify=declassify))
-
-
-def _page_join(blobs: list[bytes]) -> bytes:
-    return b"[" + b",".join(blobs) + b"]"
-
-
-def _list_filters(request: Request) -> dict[str, Any]:
-    q = request.query_params
-    filters: dict[str, Any] = {}
-    ids = q.getlist("ids")
-    if ids:
-        if len(ids) > w.MAX_IDS_FILTER:
-            raise w.bad_request("The number of ids to filter must not exceed 500.")
-        parsed = []
-        for value in ids:
-            try:
-                parsed.append(w.parse_uuid(value))
-            except ValueError:
-                raise w.bad_request(f"Invalid UUID value `{value}` for parameter `ids`.") from None
-        filters["ids"] = sorted(set(parsed))
-    if q.get("credentials_identifier"):
-        filters["identifier"] = q["credentials_identifier"]
-    if q.get("preview_credentials_identifier_similar"):
-        filters["identifier_prefix"] = q["preview_credentials_identifier_similar"]
-    if q.get("organization_id"):
-        try:
-            filters["organization_id"] = w.parse_uuid(q["organization_id"])
-        except ValueError:
-            raise w.bad_request(
-                f"Invalid UUID value `{q['organization_id']}` for parameter `organization_id`."
-            ) from None
-    if len(filters) > 1:
-        raise w.bad_request("You cannot combine multiple filters in this API")
-    return filters
-
-
-async def list_identities(request: Request) -> Response:
-    """GET /admin/identities: keyset or legacy paging with one filter (wire notes §1, §2)."""
-    c = ctx(request)
-    q = request.query_params
-    keys = query_keys(request)
-    query = list(q.multi_items())
-    filters = _list_filters(request)
-    declassify = _declassify(request, list_style=True)
-    view: Any = "full" if declassify else ("creds" if {"identifier", "identifier_prefix"} & filters.keys() else "list")
-
-    def render(rows: list[tuple[str, bytes]]) -> list[bytes]:
-        if view != "full":
-            return [blob for _, blob in rows]
-        out = []
-        for _, blob in rows:
-            doc = orjson.loads(blob)
-            url = c.store.schema_url(doc["schema_id"])
-            out.append(orjson.dumps(render_identity(doc, url, credentials=True, declassify=declassify)))
-        return out
-
-    if "page" in keys and not {"page_token", "page_size"} & keys:
-        return _legacy_page(request, c, query, filters, view, render)
-    if "per_page" in keys and not {"page_token", "page_size"} & keys:
-        # per_page alone is renamed to page_size; links carry page_size (wire notes §1, mode rule 3)
-        query = [("page_size", v) if k == "per_page" else (k, v) for k, v in query]
-    raw_size = next((v for k, v in query if k == "page_size"), "")
-    size = w.IDENTITIES_DEFAULT_PAGE_SIZE
-    if raw_size:
-        try:
-            size = w.go_atoi(raw_size)
-        except ValueError as exc:
-            raise w.bad_request(str(exc)) from None
-    if size <= 0:
-        size = w.IDENTITIES_DEFAULT_PAGE_SIZE
-    size = min(size, w.IDENTITIES_MAX_PAGE_SIZE)
-    token = q.get("page_token") or w.NIL_UUID
-    try:
-        after = w.parse_uuid(token)
-    except ValueError:
-        raise w.bad_request(w.PAGE_TOKEN_INVALID) from None
-    rows = c.store.list_identities(view=view, limit=size + 1, after=after, **filters)
-    next_token = rows[size - 1][0] if len(rows) > size else None
-    rows = rows[:size]
-    link = w.keyset_link(request.url.path, query, page_size=size, first_token=w.NIL_UUID, next_token=next_token)
-    return w.json_response(None, raw=_page_join(render(rows)), headers={"link": link})
-
-
-def _legacy_page(
-    request: Request, c: Context, query: list[tuple[str, str]], filters: dict[str, Any], view: Any, render: Any
-) -> Response:
-    q = request.query_params
-    try:
-        page = max(w.go_atoi(q.get("page", "")), 0)
-    except ValueError:
-        page = 0
-    try:
-        per_page = w.go_atoi(q.get("per_page", "")) if q.get("per_page") else w.IDENTITIES_DEFAULT_PAGE_SIZE
-    except ValueError:
-        per_page = w.IDENTITIES_DEFAULT_PAGE_SIZE
-    per_page = min(max(per_page, 1), w.IDENTITIES_MAX_PAGE_SIZE)
-    if page * per_page > w.LEGACY_MAX_ITEMS:
-        raise w.bad_request(
-            "Legacy pagination is not supported for enumerating over 1000 items. "
-            "Please switch to using page_token and page_size."
-        )
-    rows = c.store.list_identities(view=view, limit=per_page, offset=page * per_page, **filters)
-    # X-Total-Count ignores filters except credentials_identifier (wire notes §1, legacy mode)
-    total = len(rows) if "identifier" in filters else c.store.count_identities()
-    link = w.offset_link(
-        request.url.path, query, page=page, per_page=per_page, total=total, params=("page", "per_page")
-    )
-    return w.json_response(None, raw=_page_join(render(rows)), headers={"link": link, "x-total-count": str(total)})
-
-
-def _path_identity_id(request: Request) -> str:
-    """A path id; a non-UUID becomes the nil UUID and so a 404 later, as x.ParseUUID does (wire notes §7)."""
-    try:
-        return w.parse_uuid(request.path_params["id"])
-    except ValueError:
-        return w.NIL_UUID
-
-
-async def get_identity(request: Request) -> Response:
-    """GET /admin/identities/{id} (wire notes §3)."""
-    c = ctx(request)
-    declassify = _declassify(request, list_style=False)
-    blob = _identity_bytes(c, _path_identity_id(request), declassify)
-    if blob is None:
-        raise w.not_found()
-    return w.json_response(None, raw=blob)
-
-
-async def get_identity_by_external_id(request: Request) -> Response:
-    """GET /admin/identities/by/external/{externalID} (wire notes §12)."""
-    c = ctx(request)
-    declassify = _declassify(request, list_style=False)
-    ident = c.store.id_by_external_id(request.path_params["external_id"])
-    blob = _identity_bytes(c, ident, declassify) if ident else None
-    if blob is None:
-        raise w.not_found()
-    return w.json_response(None, raw=blob)
 
 
 def _created(c: Context, doc: dict[str, Any]) -> dict[str, Any]:
@@ -352,7 +196,7 @@ async def update_identity(request: Request) -> Response:
     if ctype not in ("application/json", "application/x-www-form-urlencoded", "multipart/form-data"):
         raise w.bad_request(f'Unable to decode body because HTTP Request Header "Content-Type: {ctype}" is unknown.')
     body = identity_from_body(decode_body(raw), strict=False, go_type="UpdateIdentityBody")
-    doc = c.store.identity_doc(_path_identity_id(request))
+    doc = c.store.identity_doc(path_identity_id(request))
     if doc is None:
         raise w.not_found()
     if body.get("schema_id"):
@@ -377,13 +221,15 @@ async def patch_identity(request: Request) -> Response:
     c = ctx(request)
     ops = decode_patch(await request.body())
     check_ops(ops)
-    doc = c.store.identity_doc(_path_identity_id(request))
+    doc = c.store.identity_doc(path_identity_id(request))
     if doc is None:
         raise w.not_found()
     full = render_identity(doc, c.store.schema_url(doc["schema_id"]), credentials=True, declassify=CREDENTIAL_TYPES)
     patched = apply_patch(full, ops)
     if not isinstance(patched, dict):
         raise w.bad_request("failed to apply JSON patch", message="json: cannot unmarshal into identity.Identity")
+    if w.json_depth(patched) > w.MAX_JSON_DEPTH:  # each patch may nest deeper; the sandbox stops at its limit
+        raise w.bad_request("failed to apply JSON patch", message=w.EXCEEDED_MAX_DEPTH)
     for kind, cred in (patched.get("credentials") or {}).items():
         if not isinstance(cred, dict) or cred.get("type") != kind:
             got = cred.get("type", "") if isinstance(cred, dict) else ""
@@ -407,7 +253,7 @@ async def patch_identity(request: Request) -> Response:
 
 async def delete_identity(request: Request) -> Response:
     """DELETE /admin/identities/{id}: 204, or 404 for unknown and non-UUID ids (wire notes §7)."""
-    if not ctx(request).store.delete_identity(_path_identity_id(request)):
+    if not ctx(request).store.delete_identity(path_identity_id(request)):
         raise w.not_found()
     return Response(status_code=204)
 
@@ -435,7 +281,7 @@ async def delete_identity_credentials(request: Request) -> Response:
     c = ctx(request)
     kind = request.path_params["type"]
     identifier = request.query_params.get("identifier", "")
-    doc = c.store.identity_doc(_path_identity_id(request))
+    doc = c.store.identity_doc(path_identity_id(request))
     if doc is None:
         raise w.not_found()
     creds: dict[str, Any] = doc.get("credentials") or {}
@@ -478,8 +324,3 @@ async def delete_identity_credentials(request: Request) -> Response:
     doc["updated_at"] = c.now_rfc3339()
     c.store.replace_identity(doc)
     return Response(status_code=204)
-
-
-def new_uuid() -> str:
-    """A random v4 UUID string."""
-    return str(uuid.uuid4())

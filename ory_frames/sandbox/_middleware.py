@@ -1,4 +1,4 @@
-"""SandboxMiddleware: the sandbox's front door (API key, rate limits, in-flight limits, faults, request stats).
+"""SandboxMiddleware: the sandbox's front door (latency, API key, size limits, rate limits, faults, request stats).
 
 It is a pure ASGI wrapper that knows no route handler and no store; it recognises operations by method and path.
 """
@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from ._faults import FAULTS, Fault, FaultDice, FaultSpec
+from ._limits import DEFAULT_MAX_BODY_BYTES, BodyTooLarge, check_declared_size, counting_receive
 from ._ratelimit import InFlight, RateLimitConfig, RateLimiter, Route, classify, limit_header, normalize_path
 from ._wire import WireError, error_response, json_response
 
@@ -24,7 +25,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 STATS_PATH = "/__sandbox/stats"
 STATS_RESET_PATH = "/__sandbox/stats/reset"
-_EXEMPT_PREFIXES = ("/health/", "/__sandbox/")
+_SANDBOX_PREFIXES = ("/health/", "/__sandbox/")  # not Ory operations: never faulted, named by path in the stats
+_OPEN_PATHS = frozenset({"/health/alive", "/health/ready"})  # the only paths served without the key when one is set
 
 # Ory Network's body for a missing or wrong key is not documented (wire notes §13 covers herodot only); this is
 # herodot's ErrUnauthorized with a reason of our own.
@@ -84,8 +86,8 @@ class SandboxMiddleware:
     app
         The ASGI app to protect.
     api_key
-        When set, every request except `/health/*` and `/__sandbox/*` needs `Authorization: Bearer <api_key>`,
-        else it gets 401 in Ory's error envelope.
+        When set, every request except to `/health/alive` and `/health/ready` needs `Authorization: Bearer
+        <api_key>`, else it gets 401 in Ory's error envelope; `/__sandbox/*` included, as it lists recovery codes.
     rate_limits
         A tier name (`developer`, `production`, `growth`, `enterprise`) or a `RateLimitConfig`: per-bucket
         per-second and per-minute limits on fixed windows aligned on `clock`, with `x-ratelimit-*` headers on
@@ -96,6 +98,11 @@ class SandboxMiddleware:
         Seed of the dice: the same seed and the same request order give the same faults.
     clock
         Seconds, monotonic; tests pass a fake one.
+    max_body_bytes
+        Largest request body accepted (None: no limit). A larger declared Content-Length is answered 413 before any
+        of the body is read; a chunked body is counted as it streams and refused as soon as it passes the limit.
+    latency_ms
+        Milliseconds every answer is held back (an awaited sleep, so concurrent requests wait side by side).
 
     Notes
     -----
@@ -111,8 +118,16 @@ class SandboxMiddleware:
         faults: str | FaultSpec | None = None,
         fault_seed: int = 0,
         clock: Callable[[], float] = time.monotonic,
+        max_body_bytes: int | None = DEFAULT_MAX_BODY_BYTES,
+        latency_ms: float = 0,
     ) -> None:
+        if max_body_bytes is not None and max_body_bytes < 0:
+            raise ValueError(f"max_body_bytes must not be negative, got {max_body_bytes}")
+        if latency_ms < 0:
+            raise ValueError(f"latency_ms must not be negative, got {latency_ms}")
         self.app = app
+        self._max_body = max_body_bytes
+        self._latency = latency_ms / 1000
         self._key = f"Bearer {api_key}".encode() if api_key else None
         config = RateLimitConfig.coerce(rate_limits) if rate_limits is not None else None
         self._limiter = RateLimiter(config, clock=clock) if config is not None else None
@@ -125,23 +140,29 @@ class SandboxMiddleware:
         key = "***" if self._key else None
         limits = self._limiter.config if self._limiter else None
         faults = str(self._dice.spec) if self._dice else None
-        return f"SandboxMiddleware(api_key={key}, rate_limits={limits!r}, faults={faults!r})"
+        return (
+            f"SandboxMiddleware(api_key={key}, rate_limits={limits!r}, faults={faults!r}, "
+            f"max_body_bytes={self._max_body}, latency_ms={self._latency * 1000:g})"
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self._latency:
+            await asyncio.sleep(self._latency)
         method, path = scope["method"], scope["path"]
-        if path == STATS_PATH and method == "GET":
+        refusal = self._key_refusal(scope)
+        if refusal is None and path == STATS_PATH and method == "GET":
             await json_response(self.stats.snapshot())(scope, receive, send)
             return
-        if path == STATS_RESET_PATH and method == "POST":
+        if refusal is None and path == STATS_RESET_PATH and method == "POST":
             self.stats.reset()
             await json_response(self.stats.snapshot())(scope, receive, send)
             return
 
         route = classify(method, path)
-        exempt = path.startswith(_EXEMPT_PREFIXES)
+        exempt = path.startswith(_SANDBOX_PREFIXES)
         name = route.template if route else (f"{method} {path}" if exempt else f"{method} (unknown path)")
         status: list[int] = []
         fault: list[Fault] = []
@@ -152,21 +173,40 @@ class SandboxMiddleware:
             await send(message)
 
         try:
-            await self._handle(scope, receive, counting_send, route, exempt, fault)
+            if refusal is not None:
+                await error_response(refusal, _header(scope, b"x-request-id"))(scope, receive, counting_send)
+            else:
+                await self._handle(scope, receive, counting_send, route, exempt, fault, lambda: bool(status))
         finally:
             self.stats.record(name, status[0] if status else None, fault[0] if fault else None)
 
+    def _key_refusal(self, scope: Scope) -> WireError | None:
+        """The 401 for a request without the right key (when a key is set), else None; health checks need none."""
+        if self._key is None or scope["path"] in _OPEN_PATHS:
+            return None
+        given = _header(scope, b"authorization")
+        if given and hmac.compare_digest(given.encode(), self._key):
+            return None
+        return WireError(401, reason=_WRONG_KEY if given else _MISSING_KEY)
+
     async def _handle(
-        self, scope: Scope, receive: Receive, send: Send, route: Route | None, exempt: bool, fault: list[Fault]
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        route: Route | None,
+        exempt: bool,
+        fault: list[Fault],
+        started: Callable[[], bool],
     ) -> None:
-        """Apply the checks in Ory Network's order: key, rate limit, in-flight limit, then faults and the app."""
+        """After the key: size limits, then Ory Network's rate limit and in-flight limit, then faults and the app."""
         request_id = _header(scope, b"x-request-id")
-        if self._key is not None and not exempt:
-            given = _header(scope, b"authorization")
-            if not given or not hmac.compare_digest(given.encode(), self._key):
-                err = WireError(401, reason=_WRONG_KEY if given else _MISSING_KEY)
-                await error_response(err, request_id)(scope, receive, send)
-                return
+        too_large = check_declared_size(scope.get("headers", []), scope.get("query_string", b""), self._max_body)
+        if too_large is not None:
+            await error_response(too_large, request_id)(scope, receive, send)
+            return
+        if self._max_body is not None:
+            receive = counting_receive(receive, self._max_body)
 
         extra: dict[str, str] = {}
         if self._limiter is not None and route is not None:
@@ -189,6 +229,9 @@ class SandboxMiddleware:
             if kind is not None:
                 fault.append(kind)
             await self._serve(scope, receive, send, route, kind, extra, request_id)
+        except BodyTooLarge as exc:  # raised by the counting receive where no route handler turned it into a 413
+            if not started():
+                await error_response(exc, request_id)(scope, receive, send)
         finally:
             if busy is not None and self._in_flight is not None:
                 self._in_flight.leave(busy)

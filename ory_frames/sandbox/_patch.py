@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from ._wire import WireError, bad_request
+from ._wire import WireError, bad_request, loads_body
 
 # identity/handler.go deny list; note `/stateChangedAt` (not `/state_changed_at`) is what Kratos blocks.
 DENIED_PATHS = (
@@ -48,7 +48,7 @@ _DENIED = tuple(_glob_to_regex(p.lower()) for p in DENIED_PATHS)
 def decode_patch(body: bytes) -> list[dict[str, Any]]:
     """Parse the body as a JSON Patch document, raising Kratos' 400 (wire notes §6)."""
     try:
-        ops = orjson.loads(body) if body else None
+        ops = loads_body(body) if body else None
     except orjson.JSONDecodeError:
         raise bad_request("failed to unmarshal JSON patch", message="invalid character in JSON patch") from None
     if ops is None and not body:

@@ -249,7 +249,7 @@ async def manage_sessions(request: Request) -> Response:
     """POST /admin/sessions: disable or delete sessions in bulk (wire notes §8)."""
     raw = await request.body()
     try:
-        body = orjson.loads(raw)
+        body = w.loads_body(raw)
         if not isinstance(body, dict):
             raise ValueError("json: cannot unmarshal value into Go value of type session.manageSessionsBody")
     except (orjson.JSONDecodeError, ValueError) as exc:

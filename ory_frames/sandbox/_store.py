@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -63,17 +64,36 @@ def _index_rows(doc: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return [(k, v, i) for (k, v), i in rows.items()]
 
 
+OWNER_ONLY = 0o600
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def owner_only(path: str) -> None:
+    """Create the file with mode 0600, or narrow an existing one to it: it will hold password hashes."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, OWNER_ONLY)  # the umask can only take bits away
+    os.close(fd)
+    os.chmod(path, OWNER_ONLY)
+
+
 class Store:
     """Identities and sessions in one SQLite database, guarded by a lock."""
 
     def __init__(self, db: str = ":memory:", *, public_url: str = "http://127.0.0.1:4433") -> None:
         self.public_url = public_url.rstrip("/")
         self._lock = threading.RLock()
+        on_disk = db not in ("", ":memory:")
+        if on_disk:
+            owner_only(db)
         self._conn = sqlite3.connect(db, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL" if db != ":memory:" else "PRAGMA journal_mode=MEMORY")
+        self._conn.execute("PRAGMA journal_mode=WAL" if on_disk else "PRAGMA journal_mode=MEMORY")
         self._conn.execute("PRAGMA synchronous=OFF")
+        self._conn.execute("PRAGMA busy_timeout=10000")  # another process holding the file waits, not a 500
         self._conn.execute("PRAGMA case_sensitive_like=ON")
         self._conn.executescript(_SCHEMA)
+        if on_disk:  # SQLite gives new side files the database's mode; narrow ones left by an earlier run
+            for suffix in SQLITE_SIDE_FILES:
+                if os.path.exists(db + suffix):
+                    os.chmod(db + suffix, OWNER_ONLY)
         self.test_login_flows: dict[str, dict[str, Any]] = {}
         self.recoveries: list[dict[str, Any]] = []  # issued recovery codes and links, for /__sandbox/recoveries
 

@@ -43,6 +43,7 @@ STATUS_TEXT = {
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
+    413: "Request Entity Too Large",
     429: "Too Many Requests",
     500: "Internal Server Error",
     502: "Bad Gateway",
@@ -138,6 +139,43 @@ def json_response(
     if headers:
         out.update(headers)
     return Response(body, status_code=status, media_type=None, headers=out)
+
+
+# ---- JSON bodies -----------------------------------------------------------------------------------------------
+
+MAX_JSON_DEPTH = 128
+"""Deepest nesting of arrays and objects accepted in a body or a patched identity. Go's decoder allows 10000; the
+sandbox stops lower because orjson serialises at most 254 levels (README "Security")."""
+EXCEEDED_MAX_DEPTH = "exceeded max depth"  # the text of Go's encoding/json for nesting past its limit
+
+
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def loads_body(raw: bytes) -> Any:
+    """`orjson.loads`, also raising `orjson.JSONDecodeError` for nesting deeper than MAX_JSON_DEPTH.
+
+    Each route turns the decode error into its own 400, so a too-deep body fails exactly like malformed JSON does.
+    """
+    value = orjson.loads(raw)
+    if isinstance(value, (dict, list)) and json_depth(value) > MAX_JSON_DEPTH:
+        raise orjson.JSONDecodeError(EXCEEDED_MAX_DEPTH, raw[:64].decode("utf-8", "replace"), 0)
+    return value
 
 
 # ---- Go-compatible parsing --------------------------------------------------------------------------------------

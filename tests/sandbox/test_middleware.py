@@ -18,6 +18,7 @@ from ory_frames.sandbox._middleware import SandboxConnectionDropped, SandboxMidd
 from ory_frames.sandbox._ratelimit import RateLimitConfig, classify, normalize_path
 
 KEY = "ory_pat_s3cr3t-value"
+AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
 class FakeClock:
@@ -73,7 +74,7 @@ def test_classify_buckets_and_prefixless_paths() -> None:
     assert normalize_path("/sessions/x") == "/admin/sessions/x"
 
 
-def test_api_key_required_except_health_and_sandbox() -> None:
+def test_api_key_required_everywhere_but_health() -> None:
     mw = SandboxMiddleware(make_app(), api_key=KEY)
     missing = call(mw, [("GET", "/admin/identities")])[0]
     assert missing.status_code == 401
@@ -85,19 +86,21 @@ def test_api_key_required_except_health_and_sandbox() -> None:
     good = call(mw, [("GET", "/admin/identities")], headers={"Authorization": f"Bearer {KEY}"})[0]
     assert good.status_code == 200
     health, stats = call(mw, [("GET", "/health/alive"), ("GET", "/__sandbox/stats")])
-    assert health.status_code == 200 and stats.status_code == 200
+    assert health.status_code == 200 and stats.status_code == 401  # the sandbox's own routes need the key too
+    stats = call(mw, [("GET", "/__sandbox/stats")], headers={"Authorization": f"Bearer {KEY}"})[0]
+    assert stats.status_code == 200 and stats.json()["by_status"]["401"] == 3
     assert KEY not in repr(mw)
 
 
 def test_stats_count_by_status_route_and_reset() -> None:
     mw = SandboxMiddleware(make_app(), api_key=KEY)
     call(mw, [("GET", "/admin/identities"), ("GET", "/admin/identities/abc"), ("GET", "/nowhere")])
-    stats = call(mw, [("GET", "/__sandbox/stats")])[0].json()
+    stats = call(mw, [("GET", "/__sandbox/stats")], headers=AUTH)[0].json()
     assert stats["total"] == 3
     assert stats["by_status"] == {"401": 3}
     assert stats["by_route"]["GET /admin/identities/{id}"] == {"401": 1}
     assert "GET (unknown path)" in stats["by_route"]
-    reset = call(mw, [("POST", "/__sandbox/stats/reset")])[0].json()
+    reset = call(mw, [("POST", "/__sandbox/stats/reset")], headers=AUTH)[0].json()
     assert reset["total"] == 0 and reset["by_status"] == {}
 
 

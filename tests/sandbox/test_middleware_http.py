@@ -79,6 +79,6 @@ def test_api_key_and_rate_limit_over_http() -> None:
         limited = answers[codes.index(429)]
         assert int(limited.headers["x-ratelimit-reset"]) >= 1
         assert limited.json()["error"]["code"] == 429
-        stats = httpx.get(f"{url}/__sandbox/stats").json()
+        stats = httpx.get(f"{url}/__sandbox/stats", headers={"Authorization": f"Bearer {key}"}).json()
         assert stats["by_status"]["401"] == 1 and stats["by_status"]["429"] >= 1
         assert stats["by_route"]["GET /admin/identities"]["200"] == codes.count(200)

@@ -28,7 +28,9 @@ def test_codes_and_links_are_recorded_per_identity() -> None:
     assert bob_only == [{"method": "link", "identity_id": bob, **link}]
 
 
-def test_recoveries_need_no_api_key_but_issuing_does() -> None:
+def test_listing_recoveries_needs_the_api_key_like_issuing_them() -> None:
     client = TestClient(create_app(api_key="k-123"))
     assert client.post("/admin/recovery/code", json={"identity_id": "x"}).status_code == 401
-    assert client.get("/__sandbox/recoveries").json() == []
+    assert client.get("/__sandbox/recoveries").status_code == 401  # it lists every code issued
+    listed = client.get("/__sandbox/recoveries", headers={"Authorization": "Bearer k-123"})
+    assert listed.status_code == 200 and listed.json() == []

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from datetime import datetime, timezone
@@ -61,6 +64,34 @@ def test_same_seed_same_documents() -> None:
     first = list(iter_seed_docs(300, seed=9, now=NOW))
     assert first == list(iter_seed_docs(300, seed=9, now=NOW))
     assert first != list(iter_seed_docs(300, seed=10, now=NOW))
+
+
+_DIGEST_SCRIPT = """
+import hashlib, orjson
+from datetime import datetime, timezone
+from ory_frames.sandbox._seed import iter_seed_docs
+now = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+digest = hashlib.sha256()
+for doc, sessions in iter_seed_docs(200, seed=11, now=now):
+    digest.update(orjson.dumps([doc, sessions], option=orjson.OPT_SORT_KEYS))
+print(digest.hexdigest())
+"""
+
+
+def test_same_seed_same_documents_in_every_process() -> None:
+    # Set iteration order changes with PYTHONHASHSEED; nothing the seeder draws may depend on it (Faker's it_IT
+    # cities come from a set, faker/providers/address/it_IT).
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _DIGEST_SCRIPT],
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for hash_seed in ("1", "2")
+    }
+    assert len(digests) == 1, digests
 
 
 def test_traits_validate_against_the_bundled_schemas(docs: list[tuple[dict[str, Any], list[Any]]]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from ory_frames.cli import _instant
+from ory_frames._cli_sandbox import _instant
 from ory_frames.sandbox import create_app
 from ory_frames.sandbox._context import wall_clock
 
