@@ -15,9 +15,20 @@ from ory_frames._schema import (
     JSON_TYPE,
     MAX_DEPTH,
     KratosExtension,
+    column_of_pointer,
+    column_of_tokens,
+    escape_token,
     iter_nodes,
     kratos_extension,
+    pointer,
+    pointer_of_column,
+    representable,
+    split_pointer,
+    trait_column,
     trait_columns,
+    trait_path,
+    trait_pointer,
+    unescape_token,
     walk_traits,
 )
 from ory_frames.writeback._validate import load_schemas
@@ -230,6 +241,13 @@ CASES: list[tuple[str, dict[str, Any], dict[str, tuple[pa.DataType, Any, str | N
         },
     ),
     (
+        # docs/architecture.md: a key holding "." cannot be told from nesting in a column name, so an
+        # object with such a key stays one JSON column, and a top-level one is left out of the columns.
+        "keys-with-dots",
+        identity_schema(obj(x=obj(**{"a.b": STRING}), **{"c.d": STRING}, e=STRING)),
+        {"traits.x": (JSON_TYPE, "object", "a property name contains '.'"), "traits.e": (pa.string(), "string", None)},
+    ),
+    (
         "array-of-objects",
         identity_schema(obj(addresses={"type": "array", "items": obj(city=STRING)})),
         {"traits.addresses": (JSON_TYPE, "array", None)},
@@ -308,6 +326,9 @@ def test_columns_and_write_back_types(schema: dict[str, Any], expected: dict[str
     info = load_schemas({"s": schema})
     assert info is not None
     assert list(columns) == list(expected)
+    # Write-back also types the objects holding the columns, and nothing else.
+    for extra in set(info["s"].column_types) - set(columns):
+        assert any(c.startswith(extra + ".") for c in columns), extra
     for column, (arrow_type, write_type, note) in expected.items():
         assert columns[column].arrow_type == arrow_type, column
         assert info["s"].column_types.get(column) == write_type, column
@@ -447,3 +468,66 @@ def test_array_item_nodes_carry_their_extension() -> None:
     emails = walk_traits(schema).properties["emails"]  # type: ignore[union-attr]
     assert emails.item is not None and emails.item.kratos.identifier_credentials == ("password",)
     assert emails.item.format == "email"
+
+
+# --- column names <-> JSON Pointers (RFC 6901) ---------------------------------------------------------
+POINTERS = [
+    (("email",), "traits.email", "/traits/email"),
+    (("name", "first"), "traits.name.first", "/traits/name/first"),
+    (("a/b",), "traits.a/b", "/traits/a~1b"),  # RFC 6901: "/" -> "~1"
+    (("a~b",), "traits.a~b", "/traits/a~0b"),  # RFC 6901: "~" -> "~0"
+    (("~1",), "traits.~1", "/traits/~01"),  # "~" is escaped first, so a literal "~1" stays two characters
+    (("~/",), "traits.~/", "/traits/~0~1"),
+    (("x", "ünïcødé"), "traits.x.ünïcødé", "/traits/x/ünïcødé"),
+    (("",), None, "/traits/"),  # an empty key is a valid JSON key but no column name
+    (("a.b",), None, "/traits/a.b"),  # docs/architecture.md: a key holding "." is never a column of its own
+]
+
+
+@pytest.mark.parametrize(("path", "column", "ptr"), POINTERS)
+def test_trait_paths_columns_and_pointers(path: tuple[str, ...], column: str | None, ptr: str) -> None:
+    assert trait_pointer(path) == ptr
+    assert split_pointer(ptr) == ["traits", *path]
+    assert representable(path) == (column is not None)
+    if column is not None:
+        assert trait_column(path) == column
+        assert trait_path(column) == path
+        assert pointer_of_column(column) == ptr
+        assert column_of_pointer(ptr) == column
+
+
+@pytest.mark.parametrize("token", ["plain", "a/b", "a~b", "~1", "~0/~1", "/", "~", ""])
+def test_escape_round_trip(token: str) -> None:
+    assert unescape_token(escape_token(token)) == token
+    assert "/" not in escape_token(token)
+    assert split_pointer(pointer(token, token)) == [token, token]
+
+
+@pytest.mark.parametrize(
+    ("column", "ptr"),
+    [
+        ("state", "/state"),
+        ("metadata_public", "/metadata_public"),
+        ("traits", "/traits"),
+        ("traits.", None),
+        ("traits.a..b", None),
+        ("", None),
+    ],
+)
+def test_pointer_of_column(column: str, ptr: str | None) -> None:
+    assert pointer_of_column(column) == ptr
+
+
+def test_pointer_edges() -> None:
+    assert split_pointer("") == []
+    with pytest.raises(ValueError, match="starts with"):
+        split_pointer("traits/email")
+    with pytest.raises(ValueError, match="whole identity"):
+        column_of_pointer("")
+    with pytest.raises(ValueError, match="does not name a column"):
+        column_of_pointer("/metadata_public/plan")
+    assert trait_path("traitsx") is None and trait_path("traits") is None
+    # A validation error's path: array indices stay keys, the root is no column.
+    assert column_of_tokens(["traits", "emails", 0]) == "traits.emails.0"
+    assert column_of_tokens(["traits"]) == "traits"
+    assert column_of_tokens([]) is None

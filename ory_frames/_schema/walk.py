@@ -25,7 +25,7 @@ checks traits with ``jsonschema`` before sending; the rules below follow them (w
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
@@ -51,7 +51,6 @@ IDENTIFIER_CREDENTIALS: tuple[str, ...] = ("password", "webauthn", "code")
 _SIBLINGS_APPLY = frozenset(
     {"https://json-schema.org/draft/2019-09/schema", "https://json-schema.org/draft/2020-12/schema"}
 )
-_ALTERNATIVES = ("oneOf", "anyOf")
 _TOO_DEEP = f"more than {MAX_DEPTH} levels and references deep: kept as JSON"
 
 
@@ -68,6 +67,9 @@ class KratosExtension:
     def is_identifier(self) -> bool:
         """Whether the value is a login identifier of some credential (password, webauthn or code)."""
         return bool(self.identifier_credentials)
+
+
+_NO_EXTENSION = KratosExtension()
 
 
 def _text(raw: Any, *keys: str) -> str | None:
@@ -116,7 +118,7 @@ class SchemaNode:
     alternatives: bool = False
     boolean: bool = False
     keywords: frozenset[str] = frozenset()
-    kratos: KratosExtension = KratosExtension()
+    kratos: KratosExtension = _NO_EXTENSION
     properties: Mapping[str, SchemaNode] = field(default_factory=dict)
     item: SchemaNode | None = None
     note: str | None = None
@@ -126,7 +128,7 @@ class SchemaNode:
 class _Flat:
     """A node's keywords with its references and ``allOf`` merged away, and how it got there."""
 
-    keywords: dict[str, Any]
+    keywords: Mapping[str, Any]
     seen: frozenset[str]
     refs: tuple[str, ...]  # references expanded on the way down: a cycle shows up here
     depth: int
@@ -195,7 +197,7 @@ def _flatten(raw: Any, doc: _Document, refs: tuple[str, ...], depth: int) -> _Fl
                 return part  # a conjunction with an unknown part is unknown
             flat = _conjoin(flat, part)
         return flat
-    return _Flat(dict(raw), frozenset(raw), refs, depth)
+    return _Flat(raw, frozenset(raw), refs, depth)
 
 
 def _types(value: Any) -> list[str] | None:
@@ -282,27 +284,32 @@ def _node(raw: Any, path: tuple[str, ...], doc: _Document, refs: tuple[str, ...]
         return SchemaNode(path, raw, keywords=flat.seen, note=flat.note)
     keywords = flat.keywords
     json_type = _json_type_of(keywords)
+    props, items = keywords.get("properties"), keywords.get("items")
+    children: dict[str, SchemaNode] = {}
+    item: SchemaNode | None = None
+    note: str | None = None
+    if json_type == "object" and isinstance(props, Mapping) and props:
+        if flat.depth >= MAX_DEPTH:  # the object stays one JSON value rather than splitting into unknowns
+            note = _TOO_DEEP
+        else:
+            children = {str(k): _node(v, (*path, str(k)), doc, flat.refs, flat.depth + 1) for k, v in props.items()}
+    elif json_type == "array" and isinstance(items, Mapping | bool):
+        item = _node(items, path, doc, flat.refs, flat.depth + 1)
     raw_type, fmt = keywords.get("type"), keywords.get("format")
-    node = SchemaNode(
+    return SchemaNode(
         path=path,
         schema=raw,
         declared_type=raw_type if isinstance(raw_type, str | list) else None,
         json_type=json_type,
         format=fmt if isinstance(fmt, str) else None,
-        alternatives=any(k in keywords for k in _ALTERNATIVES),
+        alternatives="oneOf" in keywords or "anyOf" in keywords,
         boolean=flat.boolean,
         keywords=flat.seen,
-        kratos=kratos_extension(keywords.get(KRATOS_EXTENSION)),
+        kratos=kratos_extension(keywords[KRATOS_EXTENSION]) if KRATOS_EXTENSION in keywords else _NO_EXTENSION,
+        properties=children,
+        item=item,
+        note=note,
     )
-    props, items = keywords.get("properties"), keywords.get("items")
-    if json_type == "object" and isinstance(props, Mapping) and props:
-        if flat.depth >= MAX_DEPTH:  # the object stays one JSON value rather than splitting into unknowns
-            return replace(node, note=_TOO_DEEP)
-        children = {str(k): _node(v, (*path, str(k)), doc, flat.refs, flat.depth + 1) for k, v in props.items()}
-        return replace(node, properties=children)
-    if json_type == "array" and isinstance(items, Mapping | bool):
-        return replace(node, item=_node(items, path, doc, flat.refs, flat.depth + 1))
-    return node
 
 
 def walk_traits(document: Mapping[str, Any]) -> SchemaNode | None:
