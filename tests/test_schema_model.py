@@ -211,6 +211,18 @@ CASES: list[tuple[str, dict[str, Any], dict[str, tuple[pa.DataType, Any, str | N
         {"traits.email": (pa.string(), "string", None), "traits.age": (pa.int64(), "integer", None)},
     ),
     (
+        # Both enums hold at once: only ["", "gold"] is left, all strings (1 and true are not "").
+        "allOf-intersects-enums",
+        identity_schema(obj(x={"allOf": [{"enum": ["", "gold", 1, True]}, {"enum": ["", "gold", "silver"]}]})),
+        {"traits.x": (pa.string(), None, None)},
+    ),
+    (
+        # No value is both a string and an integer: nothing to type, any JSON kept as it is.
+        "allOf-with-no-common-type",
+        identity_schema(obj(x={"allOf": [STRING, {"type": "integer"}]})),
+        {"traits.x": (JSON_TYPE, [], None)},
+    ),
+    (
         "allOf-with-an-unknown-branch",
         identity_schema(obj(x={"allOf": [STRING, {"$ref": "other.json"}]})),
         {"traits.x": (JSON_TYPE, None, "remote reference 'other.json'")},

@@ -1,7 +1,8 @@
 """The one model of identity JSON Schemas: the traits walk, every type mapping, and column <-> JSON Pointer names.
 
 Reads, frames, export and write-back all see a schema through this package, so a frame column and
-the write-back check cannot disagree about a trait. Pure: no I/O, no httpx, no pandas import.
+the write-back check cannot disagree about a trait. Pure: no I/O and no httpx; pandas is imported
+only when :func:`pandas_types_mapper` is asked for real dtypes.
 
 - :mod:`.walk`: the traits tree of one schema (references, ``allOf``, the ``ory.sh/kratos``
   extension, the depth limit) as :class:`SchemaNode` objects;

@@ -7,8 +7,8 @@ checks traits with ``jsonschema`` before sending; the rules below follow them (w
 - **Local references only**: ``#`` (the whole document) and ``#/<JSON Pointer>`` (percent-decoded, then
   ``~1``/``~0`` unescaped). A remote reference (``other.json#/x``, ``https://…``, ``base64://…``) is
   not fetched, because this model does no I/O: its node is unknown, i.e. any JSON value, kept as one
-  JSON text column with no write-back type, and a note says so. Kratos loads it; the jsonschema check
-  of write-back then fails on it instead of guessing.
+  JSON text column with no write-back type, and a note says so. Kratos loads it; write-back, which
+  cannot, reports the schema as not checkable offline instead of guessing.
 - **Keywords beside** ``$ref`` **are ignored**, as ory/jsonschema's ``compiler.go`` does for every draft
   it accepts ("All other properties in a "$ref" object MUST be ignored") and as jsonschema's draft 4-7
   validators do. Only a document declaring draft 2019-09 or 2020-12 gets them merged with the target
@@ -241,7 +241,9 @@ _MERGERS: dict[str, Callable[[Any, Any], Any]] = {
     "properties": _unite_properties,
     "items": lambda a, b: {"allOf": [a, b]} if isinstance(a, Mapping) and isinstance(b, Mapping) else a,
     "required": lambda a, b: list(dict.fromkeys([*a, *b])) if isinstance(a, list) and isinstance(b, list) else a,
-    "enum": lambda a, b: [v for v in a if any(_same_json(v, w) for w in b)] if isinstance(b, list) else a,
+    "enum": lambda a, b: (
+        [v for v in a if any(_same_json(v, w) for w in b)] if isinstance(a, list) and isinstance(b, list) else a
+    ),
     KRATOS_EXTENSION: _deep_merge,
 }
 
