@@ -1,7 +1,8 @@
-"""Frame columns <-> JSON Pointers (RFC 6901), and which pointers a PATCH may touch.
+"""Which columns and JSON Pointers a write-back PATCH may touch, and get/set helpers on JSON documents.
 
-This is the one place where a flattened column name such as ``traits.name.first`` becomes the JSON
-Patch path ``/traits/name/first`` and back; it also does the ``~0``/``~1`` escaping.
+Column names, pointers and their ``~0``/``~1`` escaping belong to the schema model
+(:mod:`ory_frames._schema.pointers`); this module only adds what write-back decides: the patchable
+fields and the paths Ory denies (wire notes §6).
 """
 
 from __future__ import annotations
@@ -9,9 +10,36 @@ from __future__ import annotations
 import re
 from typing import Any
 
-TRAITS_PREFIX = "traits."
+from ory_frames._schema import (
+    TRAITS,
+    TRAITS_PREFIX,
+    column_of_pointer,
+    is_trait_column,
+    pointer,
+    split_pointer,
+    trait_path,
+)
 
-# Top-level identity fields that write-back may change with JSON Patch (our choice; Ory's rules: wire notes §6).
+__all__ = [
+    "DENIED_POINTER_GLOBS",
+    "JSON_FIELDS",
+    "PATCHABLE_FIELDS",
+    "TRAITS_PREFIX",
+    "column_to_pointer",
+    "column_tokens",
+    "get_at",
+    "is_denied",
+    "is_trait_column",
+    "pointer_to_column",
+    "set_at",
+    "split_pointer",
+    "unflatten",
+]
+
+# Re-exported until writeback/_diff.py and writeback/_apply.py import them from ory_frames._schema.
+pointer_to_column = column_of_pointer
+
+# Top-level identity fields that write-back may change with JSON Patch (wire notes §6).
 # The value is the JSON key, which is also the column name.
 PATCHABLE_FIELDS: frozenset[str] = frozenset({"state", "schema_id", "external_id", "metadata_public", "metadata_admin"})
 
@@ -32,68 +60,23 @@ DENIED_POINTER_GLOBS: tuple[str, ...] = (
 )
 
 
-def escape_token(token: str) -> str:
-    """Escape one reference token: ``~`` -> ``~0`` first, then ``/`` -> ``~1`` (RFC 6901 section 3)."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def unescape_token(token: str) -> str:
-    """Undo :func:`escape_token`: ``~1`` -> ``/`` first, then ``~0`` -> ``~`` (RFC 6901 section 4)."""
-    return token.replace("~1", "/").replace("~0", "~")
-
-
-def pointer(*tokens: str) -> str:
-    """Join raw (unescaped) reference tokens into a JSON Pointer."""
-    return "".join("/" + escape_token(t) for t in tokens)
-
-
-def split_pointer(ptr: str) -> list[str]:
-    """The raw (unescaped) reference tokens of a JSON Pointer; ``""`` is the whole document."""
-    if ptr == "":
-        return []
-    if not ptr.startswith("/"):
-        raise ValueError(f"a JSON Pointer starts with '/': {ptr!r}")
-    return [unescape_token(t) for t in ptr[1:].split("/")]
-
-
-def is_trait_column(column: str) -> bool:
-    """True for a flattened trait column such as ``traits.email`` or ``traits.name.first``."""
-    return column.startswith(TRAITS_PREFIX) and len(column) > len(TRAITS_PREFIX)
-
-
 def column_tokens(column: str) -> list[str] | None:
-    """The raw JSON path of a patchable column, or None when the column maps to no patchable path.
+    """The raw JSON path a column may be patched at, or None when write-back may not patch it.
 
     ``traits.name.first`` -> ``["traits", "name", "first"]``; ``traits`` and the fields in
     :data:`PATCHABLE_FIELDS` map to themselves. Trait keys holding a literal ``.`` cannot be written
     as flattened columns (docs/architecture.md); they stay inside a JSON value.
     """
-    if column in PATCHABLE_FIELDS or column == "traits":
+    if column in PATCHABLE_FIELDS or column == TRAITS:
         return [column]
-    if is_trait_column(column):
-        keys = column[len(TRAITS_PREFIX) :].split(".")
-        if any(k == "" for k in keys):
-            return None
-        return ["traits", *keys]
-    return None
+    path = trait_path(column)
+    return None if path is None else [TRAITS, *path]
 
 
 def column_to_pointer(column: str) -> str | None:
-    """The JSON Pointer a column writes to (``traits.a/b`` -> ``/traits/a~1b``), or None."""
+    """The JSON Pointer a PATCH writes a column to (``traits.a/b`` -> ``/traits/a~1b``), or None."""
     tokens = column_tokens(column)
     return None if tokens is None else pointer(*tokens)
-
-
-def pointer_to_column(ptr: str) -> str:
-    """The column name of a pointer produced by :func:`column_to_pointer` (its inverse)."""
-    tokens = split_pointer(ptr)
-    if not tokens:
-        raise ValueError("the empty pointer names the whole identity, not a column")
-    if tokens[0] == "traits" and len(tokens) > 1:
-        return TRAITS_PREFIX + ".".join(tokens[1:])
-    if len(tokens) == 1:
-        return tokens[0]
-    raise ValueError(f"pointer {ptr!r} does not name a column")
 
 
 _DENIED = re.compile(

@@ -1,8 +1,8 @@
 """Local checks of a planned change against the identity JSON schemas, before any request is sent.
 
-Column types come from the schemas themselves (walked here, so write-back does not depend on the
-Arrow mapping in ``_schema.py``); resulting traits are validated with ``jsonschema`` as Kratos does on
-create and on PATCH (wire notes §§5 and 6).
+Column types and login identifiers come from the schema model (:mod:`ory_frames._schema`), the same
+walk that types the frame's columns; resulting traits are validated with ``jsonschema`` as Kratos
+does on create and on PATCH (wire notes §§5 and 6).
 """
 
 from __future__ import annotations
@@ -12,21 +12,35 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
+from referencing.exceptions import Unresolvable
 
 from ory_frames._errors import Problem
+from ory_frames._schema import (
+    TRAITS_PREFIX,
+    SchemaNode,
+    column_of_tokens,
+    iter_nodes,
+    normalize_schemas,
+    representable,
+    trait_column,
+    walk_traits,
+)
 
 from ._payloads import short_repr
-from ._pointers import TRAITS_PREFIX
 
 VALID_STATES: frozenset[str] = frozenset({"active", "inactive"})
-_KRATOS_EXTENSION = "ory.sh/kratos"
 # Trait names tried as lookup identifiers when a schema marks none (or no schema is given).
 _FALLBACK_IDENTIFIER_TRAITS: tuple[str, ...] = ("email", "username", "phone")
 
 
 @dataclass
 class SchemaInfo:
-    """What write-back needs from one identity schema: column types, identifiers and a validator."""
+    """What write-back needs from one identity schema: column types, identifiers and a validator.
+
+    ``column_types`` maps each trait column the schema describes to its JSON Schema ``type`` as the
+    schema model resolved it (a string, a list, or None when the schema sets none); ``nodes`` holds
+    the model's node of each of those columns.
+    """
 
     schema_id: str
     document: dict[str, Any]
@@ -35,18 +49,33 @@ class SchemaInfo:
     validator: Any = None
     # True when the traits schema has keywords relating several properties (oneOf, dependencies...).
     cross_property: bool = True
+    nodes: dict[str, SchemaNode] = field(default_factory=dict, repr=False)
     _leaves: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def leaf_validator(self, column: str) -> Any:
+        """A ``jsonschema`` validator of one trait column's values against the column's own subschema."""
+        validator = self._leaves.get(column)
+        if validator is None:
+            node = self.nodes.get(column)
+            validator = self.validator.evolve(schema=node.schema if node is not None else {})
+            self._leaves[column] = validator
+        return validator
+
+    def _errors(self, validator: Any, instance: Any) -> tuple[list[Any], str | None]:
+        """The validation errors of an instance, or why the schema cannot check it here."""
+        try:
+            return list(validator.iter_errors(instance)), None
+        except RecursionError:  # references that only lead to each other (the schema model notes them)
+            return [], f"schema {self.schema_id!r} cannot be checked: its references loop without reaching a type"
+        except Unresolvable as exc:  # a remote reference: nothing is fetched while planning
+            return [], f"schema {self.schema_id!r} cannot be checked offline: {exc}"
 
     def validate_leaf(self, column: str, value: Any) -> list[tuple[str | None, str]]:
         """``(column, reason)`` for each violation of one trait value against its own subschema."""
-        validator = self._leaves.get(column)
-        if validator is None:
-            node: Any = (self.document.get("properties") or {}).get("traits", {})
-            for key in column[len(TRAITS_PREFIX) :].split("."):
-                node = (_resolve(self.document, node).get("properties") or {}).get(key, {})
-            validator = self.validator.evolve(schema=_resolve(self.document, node))
-            self._leaves[column] = validator
-        return [(column, f"{_reason(e)} (schema {self.schema_id!r})") for e in validator.iter_errors(value)]
+        errors, unchecked = self._errors(self.leaf_validator(column), value)
+        if unchecked is not None:
+            return [(column, unchecked)]
+        return [(column, f"{_reason(e)} (schema {self.schema_id!r})") for e in errors]
 
     def validate_traits(self, traits: dict[str, Any], known_columns: set[str]) -> list[tuple[str | None, str]]:
         """``(column, reason)`` for each schema violation of ``{"traits": traits}``.
@@ -54,15 +83,18 @@ class SchemaInfo:
         A missing required trait whose column is in neither frame is not reported: the frame simply
         does not carry it, and Kratos keeps the stored value on PATCH.
         """
+        errors, unchecked = self._errors(self.validator, {"traits": traits})
+        if unchecked is not None:
+            return [("traits", unchecked)]
         out: list[tuple[str | None, str]] = []
-        for error in sorted(self.validator.iter_errors({"traits": traits}), key=lambda e: list(e.absolute_path)):
+        for error in sorted(errors, key=lambda e: list(e.absolute_path)):
             path = [str(p) for p in error.absolute_path]
-            column = _column_of(path)
+            column = column_of_tokens(path)
             if error.validator == "required" and isinstance(error.instance, dict):
                 for name in error.validator_value:
                     if name in error.instance:
                         continue
-                    missing = _column_of([*path, name])
+                    missing = column_of_tokens([*path, name])
                     if missing is not None and missing.startswith(TRAITS_PREFIX) and missing not in known_columns:
                         continue
                     out.append((missing, f"is required (schema {self.schema_id!r})"))
@@ -88,85 +120,40 @@ _MAX_MESSAGE = 300
 
 
 # Keywords that tie several trait properties together: with any of them, changing one value needs the
-# whole traits document validated, not just the changed value's own subschema.
+# whole traits document validated, not just the changed value's own subschema. (References are no
+# reason: the schema model follows them, and a leaf's subschema is validated with its references.)
 _CROSS_PROPERTY_KEYWORDS = frozenset(
     {"allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependencies", "dependentRequired",
      "dependentSchemas", "minProperties", "maxProperties", "patternProperties", "propertyNames",
-     "unevaluatedProperties", "$ref"}
+     "unevaluatedProperties"}
 )  # fmt: skip
 
 
-def _has_cross_property(node: Any) -> bool:
-    """True when an object node (or one nested in it) has a keyword tying its properties together."""
-    if not isinstance(node, dict):
-        return False
-    if (node.get("type") == "object" or "properties" in node) and _CROSS_PROPERTY_KEYWORDS & node.keys():
+def _has_cross_property(node: SchemaNode) -> bool:
+    """True when an object node (or one nested in it, array items included) ties its properties together."""
+    if (node.json_type == "object" or "properties" in node.keywords) and _CROSS_PROPERTY_KEYWORDS & node.keywords:
         return True
-    children = list((node.get("properties") or {}).values())
-    items = node.get("items")
-    children += items if isinstance(items, list) else [items]
+    children = [*node.properties.values(), *([node.item] if node.item is not None else [])]
     return any(_has_cross_property(child) for child in children)
-
-
-def _column_of(path: list[str]) -> str | None:
-    if not path:
-        return None
-    if path[0] == "traits":
-        return TRAITS_PREFIX + ".".join(path[1:]) if len(path) > 1 else "traits"
-    return ".".join(path)
-
-
-def _resolve(schema: dict[str, Any], node: Any) -> Any:
-    """Follow a local ``$ref`` (``#/definitions/...``) once; other nodes come back unchanged."""
-    seen = 0
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/") and seen < 16:
-        target: Any = schema
-        for part in node["$ref"][2:].split("/"):
-            key = part.replace("~1", "/").replace("~0", "~")
-            target = target.get(key, {}) if isinstance(target, dict) else {}
-        node = target
-        seen += 1
-    return node
-
-
-def _walk_traits(schema: dict[str, Any], node: Any, prefix: str, types: dict[str, Any], identifiers: list[str]) -> None:
-    node = _resolve(schema, node)
-    if not isinstance(node, dict):
-        return
-    for key, child in (node.get("properties") or {}).items():
-        child = _resolve(schema, child)
-        if not isinstance(child, dict):
-            continue
-        column = f"{prefix}.{key}"
-        types[column] = child.get("type")
-        extension = child.get(_KRATOS_EXTENSION) or {}
-        credentials = extension.get("credentials") or {}
-        if any(isinstance(c, dict) and c.get("identifier") for c in credentials.values()):
-            identifiers.append(column)
-        if child.get("type") == "object" and "." not in key:
-            _walk_traits(schema, child, column, types, identifiers)
 
 
 def schema_info(schema_id: str, document: dict[str, Any]) -> SchemaInfo:
     """Column types, identifier columns and a compiled validator for one identity schema."""
-    types: dict[str, Any] = {}
-    identifiers: list[str] = []
-    traits = _resolve(document, (document.get("properties") or {}).get("traits", {}))
-    _walk_traits(document, traits, "traits", types, identifiers)
+    root = walk_traits(document)
+    nodes = {trait_column(n.path): n for n in iter_nodes(root) if n.path and representable(n.path)}
+    types = {column: node.declared_type for column, node in nodes.items()}
+    identifiers = [column for column, node in nodes.items() if node.kratos.is_identifier]
     cls = jsonschema.validators.validator_for(document, default=jsonschema.Draft7Validator)
     validator = cls(document, format_checker=cls.FORMAT_CHECKER)
-    cross = _has_cross_property((document.get("properties") or {}).get("traits", {}))
-    return SchemaInfo(schema_id, document, types, identifiers, validator, cross_property=cross)
+    cross = root is not None and _has_cross_property(root)
+    return SchemaInfo(schema_id, document, types, identifiers, validator, cross_property=cross, nodes=nodes)
 
 
 def load_schemas(schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None) -> dict[str, SchemaInfo] | None:
     """Normalise ``{id: schema}`` or the ``GET /schemas`` list ``[{"id", "schema"}]`` into SchemaInfo."""
     if schemas is None:
         return None
-    pairs: Iterable[tuple[str, Any]] = (
-        schemas.items() if isinstance(schemas, Mapping) else ((item["id"], item["schema"]) for item in schemas)
-    )
-    return {str(sid): schema_info(str(sid), dict(doc)) for sid, doc in pairs}
+    return {sid: schema_info(sid, doc) for sid, doc in normalize_schemas(schemas).items()}
 
 
 def identifier_columns(info: SchemaInfo | None, columns: Iterable[str]) -> list[str]:

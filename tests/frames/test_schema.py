@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -20,6 +22,8 @@ def obj(**props: Any) -> dict[str, Any]:
 
 
 TS = pa.timestamp("us", tz="UTC")
+# Kratos' example identity schemas, copied from ory/kratos (tests/data/PROVENANCE.md).
+KRATOS_SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "identity-schemas"
 
 MAPPING = [
     # (trait schema, column, json_type, arrow type)
@@ -138,8 +142,10 @@ def test_object_in_one_schema_and_leaf_in_another_collapse() -> None:
     assert cols["traits.name"].schema_ids == ("b", "a")
 
 
-def test_reference_schemas(reference_schemas: dict[str, dict[str, Any]]) -> None:
-    cols = trait_columns(reference_schemas)
+def test_kratos_example_schemas() -> None:
+    schemas = {p.name.split(".")[0]: json.loads(p.read_text()) for p in sorted(KRATOS_SCHEMAS.glob("*.schema.json"))}
+    assert len(schemas) == 4
+    cols = trait_columns(schemas)
     assert cols["traits.emails"].arrow_type == pa.list_(pa.string())  # multiple-emails-username
     assert cols["traits.name.first"].arrow_type == pa.string()
     assert set(cols["traits.email"].schema_ids) == {"email-password-name", "email-phone-password", "username-email"}

@@ -1,17 +1,11 @@
-"""Column names <-> JSON Pointers, escaping, and Ory's denied paths."""
+"""Which columns write-back may patch, at which JSON Pointer, and Ory's denied paths."""
 
 from __future__ import annotations
 
 import pytest
 
-from ory_frames.writeback._pointers import (
-    column_to_pointer,
-    escape_token,
-    is_denied,
-    pointer_to_column,
-    split_pointer,
-    unescape_token,
-)
+from ory_frames._schema import column_of_pointer
+from ory_frames.writeback._pointers import column_to_pointer, get_at, is_denied, set_at, unflatten
 
 
 @pytest.mark.parametrize(
@@ -33,7 +27,7 @@ from ory_frames.writeback._pointers import (
 )
 def test_column_to_pointer_and_back(column: str, pointer: str) -> None:
     assert column_to_pointer(column) == pointer
-    assert pointer_to_column(pointer) == column
+    assert column_of_pointer(pointer) == column
 
 
 @pytest.mark.parametrize(
@@ -42,19 +36,6 @@ def test_column_to_pointer_and_back(column: str, pointer: str) -> None:
 )
 def test_columns_without_patchable_path(column: str) -> None:
     assert column_to_pointer(column) is None
-
-
-@pytest.mark.parametrize("token", ["plain", "a/b", "a~b", "~1", "~0/~1", "/", "~"])
-def test_escape_round_trip(token: str) -> None:
-    assert unescape_token(escape_token(token)) == token
-    assert "/" not in escape_token(token)
-
-
-def test_split_pointer() -> None:
-    assert split_pointer("") == []
-    assert split_pointer("/traits/a~1b/c~0d") == ["traits", "a/b", "c~d"]
-    with pytest.raises(ValueError, match="starts with"):
-        split_pointer("traits/email")
 
 
 @pytest.mark.parametrize(
@@ -79,3 +60,17 @@ def test_split_pointer() -> None:
 )
 def test_denied_paths(pointer: str, denied: bool) -> None:
     assert is_denied(pointer) is denied
+
+
+def test_get_and_set_follow_raw_tokens() -> None:
+    doc: dict[str, object] = {"traits": {"a/b": [{"x": 1}]}}
+    assert get_at(doc, ["traits", "a/b", "0", "x"]) == (True, 1)
+    assert get_at(doc, ["traits", "a/b", "1"]) == (False, None)
+    assert get_at(doc, ["traits", "missing"]) == (False, None)
+    set_at(doc, ["traits", "name", "first"], "Ada")  # missing parents are created, like Ory's add
+    assert doc["traits"] == {"a/b": [{"x": 1}], "name": {"first": "Ada"}}
+
+
+def test_unflatten_nests_dotted_keys() -> None:
+    nested = unflatten({"name.first": "Ada", "name.last": "L", "age": 3})
+    assert nested == {"name": {"first": "Ada", "last": "L"}, "age": 3}

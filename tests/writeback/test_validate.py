@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pandas as pd
@@ -100,3 +101,83 @@ def test_schemas_as_list_items(original: pd.DataFrame, schemas: dict[str, Any]) 
     edited.at[0, "traits.age"] = 200
     problems = _problems(original, edited, items)
     assert problems == ["row 0, column 'traits.age': 200 is greater than the maximum of 130 (schema 'default')"]
+
+
+# One customer schema spelt four ways: Kratos validates them alike, so write-back must plan alike.
+_PROFILE = {"type": "object", "properties": {"age": {"type": "integer", "minimum": 13}, "nick": {"type": "string"}}}
+_EMAIL = {
+    "type": "string",
+    "format": "email",
+    "ory.sh/kratos": {"credentials": {"password": {"identifier": True}}},
+}
+SPELLINGS = {
+    "plain": {"properties": {"traits": {"type": "object", "properties": {"email": _EMAIL, "profile": _PROFILE}}}},
+    "refs": {
+        "definitions": {"email": _EMAIL, "profile": _PROFILE},
+        "properties": {
+            "traits": {
+                "type": "object",
+                "properties": {"email": {"$ref": "#/definitions/email"}, "profile": {"$ref": "#/definitions/profile"}},
+            }
+        },
+    },
+    "allOf": {
+        "properties": {
+            "traits": {
+                "allOf": [
+                    {"type": "object", "properties": {"email": _EMAIL}},
+                    {"properties": {"profile": {"allOf": [{"type": "object"}, _PROFILE]}}},
+                ]
+            }
+        }
+    },
+    # wire notes §3: a nullable object ("type": ["object", "null"]) still holds typed traits.
+    "nullable": {
+        "properties": {
+            "traits": {
+                "type": "object",
+                "properties": {"email": _EMAIL, "profile": {**_PROFILE, "type": ["object", "null"]}},
+            }
+        }
+    },
+}
+
+
+def _customers() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": pd.array([str(uuid.UUID(int=n + 1)) for n in range(2)], dtype="string"),
+            "schema_id": pd.array(["customer"] * 2, dtype="string"),
+            "traits.email": pd.array(["a@example.com", "b@example.com"], dtype="string"),
+            "traits.profile.age": pd.array([20, 30], dtype="Int64"),
+            "traits.profile.nick": pd.array(["a", "b"], dtype="string"),
+        }
+    )
+
+
+@pytest.mark.parametrize("spelling", list(SPELLINGS))
+def test_schema_spellings_plan_alike(spelling: str) -> None:
+    schemas = {
+        "customer": {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", **SPELLINGS[spelling]}
+    }
+    original = _customers()
+    edited = original.copy()
+    edited["traits.profile.age"] = edited["traits.profile.age"].astype(object)
+    edited.at[0, "traits.profile.age"] = 7
+    edited.at[1, "traits.profile.age"] = 3.5
+    assert _problems(original, edited, schemas) == [
+        "row 0, column 'traits.profile.age': 7 is less than the minimum of 13 (schema 'customer')",
+        "row 1, column 'traits.profile.age': 3.5 is not an integer (schema 'customer')",
+    ]
+    edited.at[0, "traits.profile.age"] = 14.0  # a whole float in an integer trait is sent as an integer
+    edited.at[1, "traits.profile.age"] = 31
+    plan = plan_changes(original, edited, schemas=schemas)
+    assert [op.patch for op in plan.operations] == [
+        [{"op": "replace", "path": "/traits/profile/age", "value": 14}],
+        [{"op": "replace", "path": "/traits/profile/age", "value": 31}],
+    ]
+    assert type(plan.operations[0].patch[0]["value"]) is int
+    new = pd.DataFrame([{"schema_id": "customer", "traits.email": " New@Example.com ", "traits.profile.age": 40}])
+    created = plan_changes(original, pd.concat([original, new], ignore_index=True), schemas=schemas).operations
+    # The identifier comes from the ory.sh/kratos marker, however the schema reaches it (wire notes §2).
+    assert [op.identifiers for op in created if op.action == "create"] == [["new@example.com"]]

@@ -1,10 +1,10 @@
-"""Identity JSON Schema -> Arrow fields for the ``traits.<path>`` columns (pure: no I/O, no httpx).
+"""Identity JSON Schemas -> the ``traits.<path>`` columns of a frame: names, pointers and Arrow fields (pure).
 
-A schema's ``properties.traits`` is walked after resolving local ``$ref``s. Nested objects are
-flattened with dots (``traits.name.first``); what has no single Arrow type (``oneOf``/``anyOf``,
-untyped values, objects without properties, arrays of objects) becomes one JSON text column.
-Several schemas are merged into one set of columns; a path whose types disagree is widened to JSON
-text and the reason is kept in :attr:`TraitInfo.notes`.
+Each schema's traits tree comes from :mod:`.walk` (references and ``allOf`` resolved there). Nested
+objects are flattened with dots (``traits.name.first``); what has no single Arrow type (``oneOf``/
+``anyOf``, untyped values, objects without properties, arrays of objects, nodes the walk could not
+resolve) becomes one JSON text column. Several schemas are merged into one set of columns; a path
+whose types disagree is widened to JSON text and the reason is kept in :attr:`TraitInfo.notes`.
 """
 
 from __future__ import annotations
@@ -15,40 +15,19 @@ from typing import Any
 
 import pyarrow as pa
 
-from ._types import JSONObject
+from ory_frames._types import JSONObject
+
+from .mappings import JSON_FIELD_METADATA, JSON_TYPE, SCALAR_ARROW_TYPES, STRING_FORMAT_ARROW_TYPES
+from .pointers import representable, trait_column, trait_pointer
+from .walk import SchemaNode, walk_traits
 
 __all__ = [
-    "JSON_FIELD_METADATA",
-    "JSON_TYPE",
     "TraitInfo",
     "infer_schemas",
     "normalize_schemas",
     "trait_arrow_fields",
     "trait_columns",
 ]
-
-# JSON text columns use Arrow's canonical JSON extension type where pyarrow has it (>= 19); the field
-# metadata marks them either way, so readers of older files still know the string holds JSON.
-JSON_TYPE: pa.DataType = pa.json_() if hasattr(pa, "json_") else pa.string()
-JSON_FIELD_METADATA: dict[bytes, bytes] = {b"ory_frames.json": b"1"}
-
-# JSON Schema scalar "type" -> Arrow type. Must match the `traits.<path>` row of the column table in
-# docs/architecture.md ("Frames and Arrow"): integer is int64 (nullable), number float64.
-SCALAR_ARROW_TYPES: dict[str, pa.DataType] = {
-    "string": pa.string(),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "boolean": pa.bool_(),
-}
-
-# String "format" -> Arrow type, where it differs from plain string. Formats not listed (email, tel,
-# uri, date, ...) stay strings. date-time becomes a UTC timestamp; write-back turns it back into an
-# RFC 3339 string (TraitInfo.format tells it to).
-STRING_FORMAT_ARROW_TYPES: dict[str, pa.DataType] = {
-    "date-time": pa.timestamp("us", tz="UTC"),
-}
-
-_MAX_REF_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -91,15 +70,6 @@ class _Leaf:
     notes: list[str] = field(default_factory=list)
 
 
-def _pointer(path: tuple[str, ...]) -> str:
-    """The JSON pointer of a trait path (RFC 6901 escaping of ``~`` and ``/``)."""
-    return "/traits" + "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
-
-
-def _column(path: tuple[str, ...]) -> str:
-    return ".".join(("traits", *path))
-
-
 def normalize_schemas(schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> dict[str, JSONObject]:
     """Schemas as ``{schema_id: raw JSON Schema}`` from a mapping or from ``GET /schemas`` items.
 
@@ -113,106 +83,63 @@ def normalize_schemas(schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]]) 
     return out
 
 
-def _resolve(node: Any, root: Mapping[str, Any], depth: int = 0) -> Any:
-    """Follow local ``$ref`` (``#/...``) chains; remote refs are left as they are."""
-    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#"):
-        if depth > _MAX_REF_DEPTH:
-            return {}
-        target: Any = root
-        for raw in node["$ref"][1:].split("/")[1:]:
-            key = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(target, Mapping) and key in target:
-                target = target[key]
-            elif isinstance(target, list) and key.isdigit() and int(key) < len(target):
-                target = target[int(key)]
-            else:
-                return {}
-        # Sibling keywords next to $ref (allowed from draft 2019-09) are merged in, the ref losing.
-        siblings = {k: v for k, v in node.items() if k != "$ref"}
-        node = {**target, **siblings} if isinstance(target, Mapping) and siblings else target
-        depth += 1
-    return node
-
-
-def _json_type_of(node: Mapping[str, Any]) -> str | None:
-    """The single non-null JSON type a node declares or implies, else None."""
-    raw = node.get("type")
-    types = [raw] if isinstance(raw, str) else list(raw) if isinstance(raw, list) else []
-    types = [t for t in types if t != "null"]
-    if len(types) == 1:
-        return str(types[0])
-    if types:
-        return None
-    values = node["enum"] if isinstance(node.get("enum"), list) else [node["const"]] if "const" in node else None
-    if values:
-        kinds = {type(v) for v in values if v is not None}
-        if kinds == {str}:
-            return "string"
-        if kinds == {bool}:
-            return "boolean"
-        if kinds == {int}:
-            return "integer"
-    if isinstance(node.get("properties"), Mapping):
-        return "object"
-    return None
-
-
-def _scalar(node: Mapping[str, Any], json_type: str | None) -> tuple[pa.DataType, str | None] | None:
+def _scalar(node: SchemaNode) -> tuple[pa.DataType, str | None] | None:
     """Arrow type and format of a scalar node, or None when it is not a plain scalar."""
-    if json_type not in SCALAR_ARROW_TYPES or any(k in node for k in ("oneOf", "anyOf")):
+    if node.note is not None or node.json_type not in SCALAR_ARROW_TYPES or node.alternatives:
         return None
-    fmt = node.get("format") if json_type == "string" else None
-    if isinstance(fmt, str) and fmt in STRING_FORMAT_ARROW_TYPES:
-        return STRING_FORMAT_ARROW_TYPES[fmt], fmt
-    return SCALAR_ARROW_TYPES[json_type], None
+    if node.json_type == "string" and node.format in STRING_FORMAT_ARROW_TYPES:
+        return STRING_FORMAT_ARROW_TYPES[node.format], node.format
+    return SCALAR_ARROW_TYPES[node.json_type], None
 
 
-def _walk(node: Any, root: Mapping[str, Any], path: tuple[str, ...], out: list[_Leaf], depth: int = 0) -> None:
-    node = _resolve(node, root)
-    if not isinstance(node, Mapping):
-        # `true` / missing schema: anything goes.
-        out.append(_Leaf(path, "json", JSON_TYPE))
+def _json_leaf(path: tuple[str, ...], *notes: str | None) -> _Leaf:
+    return _Leaf(path, "json", JSON_TYPE, notes=[n for n in notes if n])
+
+
+def _leaves(node: SchemaNode, out: list[_Leaf]) -> None:
+    """The columns of one node: itself if it is a leaf, else those of its properties."""
+    path = node.path
+    if node.note is not None:
+        if path:  # the traits node itself unknown: no columns, as for a schema without traits
+            out.append(_json_leaf(path, node.note))
         return
-    json_type = _json_type_of(node)
-    if json_type == "object" and not any(k in node for k in ("oneOf", "anyOf")):
-        props = node.get("properties")
-        if isinstance(props, Mapping) and props and depth < _MAX_REF_DEPTH:
-            if path and any("." in k or not k for k in props):
+    if node.boolean:
+        out.append(_json_leaf(path))  # `true` / `false`: any JSON value, or none
+        return
+    if node.json_type == "object" and not node.alternatives:
+        if node.properties:
+            if path and not representable(tuple(node.properties)):
                 # Keys with a literal "." cannot be flattened (docs/architecture.md): keep the object whole.
-                out.append(_Leaf(path, "json", JSON_TYPE, notes=["a property name contains '.'"]))
+                out.append(_json_leaf(path, "a property name contains '.'"))
                 return
-            for key, sub in props.items():
-                if "." in key or not key:
-                    continue  # top-level trait names with dots stay out of the columns
-                _walk(sub, root, (*path, str(key)), out, depth + 1)
+            for key, child in node.properties.items():
+                if representable((key,)):  # top-level trait names with dots stay out of the columns
+                    _leaves(child, out)
             return
         if path:
-            out.append(_Leaf(path, "json", JSON_TYPE))
+            out.append(_json_leaf(path))
         return
     if not path:
         return
-    scalar = _scalar(node, json_type)
+    scalar = _scalar(node)
     if scalar is not None:
-        out.append(_Leaf(path, str(json_type), scalar[0], format=scalar[1]))
+        out.append(_Leaf(path, str(node.json_type), scalar[0], format=scalar[1]))
         return
-    if json_type == "array" and not any(k in node for k in ("oneOf", "anyOf")):
-        items = _resolve(node.get("items"), root)
-        if isinstance(items, Mapping):
-            item_type = _json_type_of(items)
-            item = _scalar(items, item_type)
-            if item is not None:
-                out.append(_Leaf(path, "array", pa.list_(item[0]), item_json_type=item_type, format=item[1]))
-                return
-    out.append(_Leaf(path, "json", JSON_TYPE))
+    if node.json_type == "array" and not node.alternatives and node.item is not None and not node.item.boolean:
+        item = _scalar(node.item)
+        if item is not None:
+            item_type = node.item.json_type
+            out.append(_Leaf(path, "array", pa.list_(item[0]), item_json_type=item_type, format=item[1]))
+            return
+    out.append(_json_leaf(path))
 
 
-def _leaves(schema: Mapping[str, Any]) -> list[_Leaf]:
-    root = _resolve(schema, schema)
-    props = root.get("properties") if isinstance(root, Mapping) else None
-    traits = props.get("traits") if isinstance(props, Mapping) else None
+def _schema_leaves(schema: Mapping[str, Any]) -> list[_Leaf]:
+    """The trait columns of one identity schema, in schema order."""
     out: list[_Leaf] = []
-    if traits is not None:
-        _walk(traits, schema, (), out)
+    root = walk_traits(schema)
+    if root is not None:
+        _leaves(root, out)
     return out
 
 
@@ -234,7 +161,7 @@ def trait_columns(schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> d
     merged: dict[tuple[str, ...], _Leaf] = {}
     owners: dict[tuple[str, ...], list[str]] = {}
     for schema_id, schema in normalize_schemas(schemas).items():
-        for leaf in _leaves(schema):
+        for leaf in _schema_leaves(schema):
             owners.setdefault(leaf.path, []).append(schema_id)
             seen = merged.get(leaf.path)
             if seen is None:
@@ -258,10 +185,10 @@ def trait_columns(schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> d
             merged[short] = _Leaf(short, "json", JSON_TYPE, notes=[*merged[short].notes, note])
     result: dict[str, TraitInfo] = {}
     for path, leaf in merged.items():
-        result[_column(path)] = TraitInfo(
-            column=_column(path),
+        result[trait_column(path)] = TraitInfo(
+            column=trait_column(path),
             path=path,
-            pointer=_pointer(path),
+            pointer=trait_pointer(path),
             json_type=leaf.json_type,
             arrow_type=leaf.arrow_type,
             schema_ids=tuple(dict.fromkeys(owners[path])),
