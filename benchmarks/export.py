@@ -36,8 +36,8 @@ def report(rows, seconds):
 
 VARIANTS: dict[str, str] = {
     "a: ory_frames export_identities -> Parquet": """
-from ory_frames._client import Client
-from ory_frames.export import export_identities
+from ory_frames import Client
+from ory_frames import export_identities
 start = time.perf_counter()
 result = export_identities(Client(url), out, overwrite=True)
 report(result.rows, time.perf_counter() - start)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ory_frames._client import Client
+from ory_frames import Client
 from ory_frames.sandbox import running
 from ory_frames.writeback import plan_changes
 

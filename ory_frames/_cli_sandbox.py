@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
+
+from ._cli_common import whole_number
 
 TIERS = ("developer", "production", "growth", "enterprise")
 EPILOG = """\
@@ -21,20 +22,7 @@ exit codes:
 """
 
 
-def _whole(minimum: int, too_small: str) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} {too_small}")
-        return value
-
-    return parse
-
-
-_non_negative = _whole(0, "is negative")
+_non_negative = whole_number(0, "is negative")
 
 
 def _port(text: str) -> int:

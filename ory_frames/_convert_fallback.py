@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from ._convert_fast import loosen
 from ._errors import Problem
-from ._schema import JSON_TYPE, TraitInfo
+from ._schema import EXACT_PYTHON_TYPES, JSON_TYPE, TraitInfo
 
 __all__ = [
     "TIMESTAMP",
@@ -304,7 +304,8 @@ def _checker_for(info: TraitInfo) -> _Checker | None:
 
 
 # Exact Python type(s) that need no check for each scalar JSON type (bool is not an int in JSON).
-_EXACT: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (float,), "boolean": (bool,)}
+# Ints beyond 2**53 are not exact as float64: they go through the number check, not straight to pa.array.
+_FLOAT_EXACT = 2**53
 
 
 class TraitColumns:
@@ -334,8 +335,14 @@ class TraitColumns:
             if check is None:
                 out.append(json_array([None if v is None else json_text(v) for v in column]))
                 continue
-            exact = _EXACT.get(info.json_type)
-            bad = [i for i, v in enumerate(column) if v is not None and (exact is None or type(v) not in exact)]
+            exact = EXACT_PYTHON_TYPES.get(info.json_type)
+            number = info.json_type == "number"
+            bad = [
+                i
+                for i, v in enumerate(column)
+                if v is not None
+                and (exact is None or type(v) not in exact or (number and type(v) is int and abs(v) > _FLOAT_EXACT))
+            ]
             if bad:
                 column = list(column)
                 for i in bad:

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._schema import TraitInfo
+from ._schema import EXACT_PYTHON_TYPES, TraitInfo
 
 __all__ = ["FastIdentityColumns", "field_values", "loosen", "timestamps_from_strings"]
 
@@ -31,7 +31,6 @@ _NANO_FRACTION = r"(\.\d{6})\d+"
 
 # Exact Python types a value of each JSON type may have; pa.array would silently coerce some others
 # (3.5 -> 3 for int64, True -> 1.0 for float64, "ab" -> ["a", "b"] for list<string>).
-_EXACT: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (float, int), "boolean": (bool,)}
 _HEAD_STRINGS = ("id", "external_id", "schema_id", "state", "state_changed_at", "created_at", "updated_at")
 
 
@@ -186,7 +185,7 @@ class FastIdentityColumns:
         fields += [("organization_id", pa.string()), ("traits", _trait_tree(self.typed))]
         fields += [("verifiable_addresses", loosen(verifiable)), ("recovery_addresses", loosen(recovery))]
         self.record_type = pa.struct(fields)
-        # Columns pa.array could coerce silently get an exact-type check first (see _EXACT).
+        # Columns pa.array could coerce silently get an exact-type check first (see EXACT_PYTHON_TYPES).
         self.checked = [info for info in self.typed if info.json_type in ("integer", "number", "array")]
 
     def _types_exact(self, traits: list[Any]) -> bool:
@@ -208,9 +207,11 @@ class FastIdentityColumns:
             types.discard(type(None))
             if info.json_type == "array":
                 items = set(map(type, chain.from_iterable(v for v in column if v))) if types == {list} else set()
-                if not types <= {list} or not items <= set(_EXACT.get(info.item_json_type or "string", (str,))):
+                if not types <= {list} or not items <= set(
+                    EXACT_PYTHON_TYPES.get(info.item_json_type or "string", (str,))
+                ):
                     return False
-            elif not types <= set(_EXACT[info.json_type]):
+            elif not types <= set(EXACT_PYTHON_TYPES[info.json_type]):
                 return False
         return True
 

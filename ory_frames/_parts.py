@@ -27,7 +27,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from ._errors import InvalidInputError
-from ._schema import JSON_FIELD_METADATA
+from ._schema import is_json_field
 from ._types import PathOrURL
 
 __all__ = [
@@ -182,10 +182,6 @@ def read_json(target: Target, path: str) -> Any:
         return orjson.loads(f.read())
 
 
-def _is_json(f: pa.Field) -> bool:
-    return bool(f.metadata and f.metadata.get(b"ory_frames.json") == JSON_FIELD_METADATA[b"ory_frames.json"])
-
-
 def _dumps_cell(v: Any) -> str | None:
     return None if v is None else orjson.dumps(v, option=orjson.OPT_NAIVE_UTC).decode()
 
@@ -194,7 +190,7 @@ def _csv_table(table: pa.Table) -> pa.Table:
     """Flat columns for CSV: nested values as JSON text, JSON columns as their text, categories as strings."""
     columns = []
     for f, col in zip(table.schema, table.columns, strict=True):
-        if _is_json(f):
+        if is_json_field(f):
             col = (
                 col.cast(pa.string())
                 if not isinstance(f.type, pa.ExtensionType)
@@ -210,7 +206,7 @@ def _csv_table(table: pa.Table) -> pa.Table:
 
 def _jsonl_bytes(table: pa.Table) -> bytes:
     """One JSON object per row; JSON columns are embedded as values, timestamps as RFC 3339."""
-    json_cols = {f.name for f in table.schema if _is_json(f)}
+    json_cols = {f.name for f in table.schema if is_json_field(f)}
     lines = []
     for row in table.to_pylist():
         for name in json_cols:

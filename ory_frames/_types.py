@@ -31,7 +31,3 @@ Consistency = Literal["", "strong", "eventual"]
 RecoveryFlowType = Literal["browser", "api"]
 SessionAction = Literal["disable", "delete"]
 Tier = Literal["developer", "production", "growth", "enterprise"]
-
-# The `expand` every session read uses by default (iter_sessions, read_sessions, export_sessions): a listed
-# session otherwise has "identity": null (wire notes §8), so nothing would say whose session a row is.
-DEFAULT_SESSION_EXPAND: tuple[SessionExpand, ...] = ("identity", "devices")

@@ -40,7 +40,7 @@ from ._read import (
     session_pages,
     with_progress,
 )
-from ._schema import JSON_FIELD_METADATA, TraitInfo, infer_schemas, normalize_schemas, trait_columns
+from ._schema import TraitInfo, infer_schemas, is_json_field, normalize_schemas, pandas_types_mapper, trait_columns
 from ._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, JSONObject, SessionExpand
 
 if TYPE_CHECKING:
@@ -57,34 +57,19 @@ __all__ = [
 
 ATTRS_KEY = "ory_frames"
 
-# Arrow type -> pandas nullable dtype; types not listed use pyarrow's default (timestamps with tz stay
-# datetime64[us, UTC], dictionaries become category).
-_PANDAS_DTYPES: dict[pa.DataType, Any] = {
-    pa.string(): pd.StringDtype(),
-    pa.large_string(): pd.StringDtype(),
-    pa.int64(): pd.Int64Dtype(),
-    pa.int8(): pd.Int8Dtype(),
-    pa.float64(): pd.Float64Dtype(),
-    pa.bool_(): pd.BooleanDtype(),
-}
-
-
-def _is_json(f: pa.Field) -> bool:
-    return bool(f.metadata and f.metadata.get(b"ory_frames.json") == JSON_FIELD_METADATA[b"ory_frames.json"])
-
 
 def table_to_frame(table: pa.Table) -> pd.DataFrame:
     """An Arrow table of our schema as a DataFrame with nullable dtypes and Python values in nested columns."""
     special = [
         (i, f)
         for i, f in enumerate(table.schema)
-        if _is_json(f) or pa.types.is_list(f.type) or pa.types.is_struct(f.type)
+        if is_json_field(f) or pa.types.is_list(f.type) or pa.types.is_struct(f.type)
     ]
     plain = table.drop_columns([f.name for _, f in special]) if special else table
-    df: pd.DataFrame = plain.to_pandas(types_mapper=_PANDAS_DTYPES.get)
+    df: pd.DataFrame = plain.to_pandas(types_mapper=pandas_types_mapper())
     for i, f in special:
         values = table.column(f.name).to_pylist()
-        if _is_json(f):
+        if is_json_field(f):
             values = [orjson.loads(v) if v is not None else None for v in values]
         df.insert(i, f.name, pd.Series(values, index=df.index, dtype=object))
     return df

@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ory_frames._errors import NotFoundError, OryFramesError, ServerError, TransportError, UnexpectedResponseError
+from ory_frames._schema import split_pointer
 
 from ._build import Operation
 from ._engine import Result, failed
 from ._payloads import batch_body, json_equal
-from ._pointers import get_at, split_pointer
+from ._pointers import get_at
 
 if TYPE_CHECKING:
     from ory_frames._client import Client

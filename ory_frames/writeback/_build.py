@@ -19,20 +19,19 @@ import pandas as pd
 
 from ory_frames._convert import DERIVED_COLUMNS
 from ory_frames._errors import InvalidInputError, Problem
+from ory_frames._schema import (
+    SCALAR_JSON_TYPES,
+    TRAITS_PREFIX,
+    column_of_pointer,
+    is_trait_column,
+    json_type_for_dtype,
+)
 
-from ._diff import INPUT_COLUMNS, PASSWORD, FrameDiff, diff_frames, dtype_json_type
+from ._diff import INPUT_COLUMNS, PASSWORD, FrameDiff, diff_frames
 from ._engine import PlannedOp
 from ._match import ID, frame_problems
 from ._payloads import ValueProblem, content_id, is_missing, mask_create_body, patch_id_for, to_json_value
-from ._pointers import (
-    TRAITS_PREFIX,
-    column_to_pointer,
-    column_tokens,
-    is_denied,
-    is_trait_column,
-    pointer_to_column,
-    unflatten,
-)
+from ._pointers import column_to_pointer, column_tokens, is_denied, unflatten
 from ._validate import SchemaInfo, identifier_columns, load_schemas, normalise_identifier, state_problem
 
 Action = Literal["create", "patch", "delete", "skip"]
@@ -153,7 +152,11 @@ class _Builder:
             return info.column_types.get(column)
         if not is_trait_column(column):
             return None
-        return dtype_json_type((self.original, self.edited), column)
+        # Without a schema, a boolean or integer dtype says which JSON type the cells are.
+        for frame in (self.original, self.edited):
+            if column in frame.columns and (json_type := json_type_for_dtype(frame[column].dtype)) is not None:
+                return json_type
+        return None
 
     def _convert(self, row: Any, column: str, value: Any, info: SchemaInfo | None) -> tuple[bool, Any]:
         try:
@@ -252,7 +255,7 @@ class _Builder:
                 # The stored traits passed Kratos's validation; replacing known leaves of a schema
                 # without cross-property keywords can only break those leaves' own subschemas.
                 for item in patch:
-                    column = pointer_to_column(item["path"])
+                    column = column_of_pointer(item["path"])
                     if column in info.column_types and column not in reported:
                         for col, reason in info.validate_leaf(column, item["value"]):
                             self._problem(row, col, reason)
@@ -323,7 +326,7 @@ class _Builder:
         return ops
 
 
-_LEAF_TYPES = frozenset({"string", "integer", "number", "boolean"})
+_LEAF_TYPES = frozenset(SCALAR_JSON_TYPES)
 
 
 def _leaf_only(info: SchemaInfo, patch: list[dict[str, Any]]) -> bool:
@@ -335,7 +338,7 @@ def _leaf_only(info: SchemaInfo, patch: list[dict[str, Any]]) -> bool:
         if path == "/schema_id" or path == "/traits":
             return False
         if path.startswith("/traits/"):
-            json_type = info.column_types.get(pointer_to_column(path))
+            json_type = info.column_types.get(column_of_pointer(path))
             if item["op"] == "remove" or not isinstance(json_type, str) or json_type not in _LEAF_TYPES:
                 return False
     return True

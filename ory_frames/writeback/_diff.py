@@ -7,7 +7,6 @@ into typed, validated operations.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,20 +132,3 @@ def _read_only_reason(column: str) -> str:
         f"{column!r} is not a patchable identity field (a derived summary or unknown column); "
         "edit the traits.* column it comes from instead"
     )
-
-
-def dtype_json_type(frames: Sequence[pd.DataFrame], column: str) -> str | None:
-    """The JSON type a boolean or integer dtype of ``column`` implies, else None; for plans without schemas.
-
-    The frames are looked at in order; a categorical column counts by its categories' dtype.
-    """
-    for frame in frames:
-        if column in frame.columns:
-            dtype = frame[column].dtype
-            if isinstance(dtype, pd.CategoricalDtype):
-                dtype = dtype.categories.dtype
-            if pd.api.types.is_bool_dtype(dtype):
-                return "boolean"
-            if pd.api.types.is_integer_dtype(dtype):
-                return "integer"
-    return None

@@ -12,32 +12,9 @@ from typing import Any
 
 from ory_frames._schema import (
     TRAITS,
-    TRAITS_PREFIX,
-    column_of_pointer,
-    is_trait_column,
     pointer,
-    split_pointer,
     trait_path,
 )
-
-__all__ = [
-    "DENIED_POINTER_GLOBS",
-    "JSON_FIELDS",
-    "PATCHABLE_FIELDS",
-    "TRAITS_PREFIX",
-    "column_to_pointer",
-    "column_tokens",
-    "get_at",
-    "is_denied",
-    "is_trait_column",
-    "pointer_to_column",
-    "set_at",
-    "split_pointer",
-    "unflatten",
-]
-
-# Re-exported until writeback/_diff.py and writeback/_apply.py import them from ory_frames._schema.
-pointer_to_column = column_of_pointer
 
 # Top-level identity fields that write-back may change with JSON Patch (wire notes §6).
 # The value is the JSON key, which is also the column name.

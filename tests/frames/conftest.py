@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ory_frames import Client, sandbox
-
-# Ory's example identity schemas, copied under tests/data (tests/data/PROVENANCE.md says from where).
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "data" / "identity-schemas"
 
 SECRET_HASH = "$argon2id$v=19$m=131072,t=2,p=1$lQFPaKxXqPL56/mU7vRi4w$6aldHyBnURt8sP8+xu41Ng"
 SECRET_TOKEN = "ya29.secret-access-token"
@@ -41,14 +36,6 @@ EMAIL_NAME_SCHEMA: dict[str, Any] = {
 def uid(n: int) -> str:
     """A deterministic UUID."""
     return str(uuid.UUID(int=n + 1))
-
-
-@pytest.fixture(scope="session")
-def reference_schemas() -> dict[str, dict[str, Any]]:
-    """Ory's four example identity schemas (tests/data/identity-schemas), keyed by file stem."""
-    schemas = {p.name.split(".")[0]: json.loads(p.read_text()) for p in sorted(SCHEMA_DIR.glob("*.schema.json"))}
-    assert len(schemas) == 4, f"expected Ory's four example schemas in {SCHEMA_DIR}, found {sorted(schemas)}"
-    return schemas
 
 
 def build_identity(n: int, *, schema_id: str = "default", with_secrets: bool = False, **extra: Any) -> dict[str, Any]:
