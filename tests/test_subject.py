@@ -459,6 +459,9 @@ class _Hook(httpx.BaseTransport):
         self._hook(request)
         return self._inner.handle_request(request)
 
+    def close(self) -> None:
+        self._inner.close()
+
 
 # --- odd but real answers ------------------------------------------------------------------------------
 

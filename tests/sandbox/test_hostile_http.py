@@ -214,8 +214,10 @@ def corrupt(draw: st.DrawFn, body: Any, kind: str) -> Any:
             items[index] = draw(st.sampled_from([value, {"create": value}, {**kept, "patch_id": value}]))
         elif kind == "identity":
             where = draw(st.sampled_from(["metadata_public", "metadata_admin", "traits", "other"]))
-            if where == "traits":
+            if where == "traits" and isinstance(body["traits"], dict):
                 body["traits"][draw(st.sampled_from(["email", "name", "age", "newsletter"]) | plain_text)] = value
+            elif where == "traits":  # an earlier round already replaced the traits with a non-object
+                body["traits"] = value
             elif where == "other":
                 body[draw(st.sampled_from(BODY_FIELDS["identity"]) | plain_text)] = value
             else:

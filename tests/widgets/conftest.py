@@ -43,21 +43,29 @@ def sandbox_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def client(sandbox_url: str) -> Client:
-    return Client(sandbox_url, api_key=API_KEY, retries=0)
+def client(sandbox_url: str) -> Iterator[Client]:
+    with Client(sandbox_url, api_key=API_KEY, retries=0) as bound:
+        yield bound
 
 
 @pytest.fixture
 def make_recording_client(
     sandbox_url: str,
-) -> Callable[[Callable[[httpx.Request], None] | None], tuple[Client, RecordingTransport]]:
-    """A client whose requests are recorded (and shown to a hook before they go out), with its recorder."""
+) -> Iterator[Callable[[Callable[[httpx.Request], None] | None], tuple[Client, RecordingTransport]]]:
+    """A client whose requests are recorded (and shown to a hook before they go out), with its recorder.
+
+    Every client made is closed when the test ends.
+    """
+    made: list[Client] = []
 
     def make(on_request: Callable[[httpx.Request], None] | None = None) -> tuple[Client, RecordingTransport]:
         transport = RecordingTransport(on_request)
-        return Client(sandbox_url, api_key=API_KEY, transport=transport, retries=0), transport
+        made.append(Client(sandbox_url, api_key=API_KEY, transport=transport, retries=0))
+        return made[-1], transport
 
-    return make
+    yield make
+    for bound in made:
+        bound.close()
 
 
 @pytest.fixture
