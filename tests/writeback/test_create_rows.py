@@ -1,0 +1,224 @@
+"""Rows copied from read_identities output, with id cleared, plan and apply as they stand (sandbox round trips)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from ory_frames._client import Client
+from ory_frames._convert import DERIVED_COLUMNS, SUMMARY_COLUMNS
+from ory_frames._errors import InvalidInputError
+from ory_frames.frames import read_identities
+from ory_frames.sandbox import running
+from ory_frames.writeback import Plan, plan_changes
+
+CREDENTIALS = ["password", "oidc"]
+IGNORED = {*SUMMARY_COLUMNS, *DERIVED_COLUMNS, "created_at", "updated_at", "state_changed_at", "schema_url"}
+COPIED = ["schema_id", "state", "metadata_public", "metadata_admin", "organization_id"]
+
+
+@pytest.fixture(scope="module")
+def source() -> Iterator[Client]:
+    with running(seed_identities=80, seed=12) as url, Client(url) as client:
+        yield client
+
+
+def _plain(value: Any) -> Any:
+    """A cell as plain JSON (arrays as lists, missing as None) for comparisons."""
+    if value is None or (not isinstance(value, dict | list) and not hasattr(value, "__len__") and pd.isna(value)):
+        return None
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _types(row: pd.Series) -> set[str]:
+    return set(_plain(row["credential_types"]) or [])
+
+
+def _pick(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows covering hashed passwords, OIDC providers, TOTP/lookup secrets, addresses and every schema."""
+    chosen: dict[Any, None] = {}
+    wanted = [
+        lambda r: "password" in _types(r),
+        lambda r: "oidc" in _types(r),
+        lambda r: bool(_types(r) & {"totp", "lookup_secret"}),
+        lambda r: any(a["verified"] for a in _plain(r["verifiable_addresses"]) or []),
+        lambda r: r["state"] == "inactive",
+        lambda r: _plain(r["metadata_admin"]) is not None,
+    ]
+    for test in wanted:
+        chosen.update(dict.fromkeys(frame.index[[bool(test(r)) for _, r in frame.iterrows()]][:2]))
+    for schema in frame["schema_id"].unique():
+        chosen.update(dict.fromkeys(frame.index[frame["schema_id"] == schema][:1]))
+    return frame.loc[list(chosen)]
+
+
+def _renamed(value: Any, n: int, column: str) -> Any:
+    if not isinstance(value, str):
+        return value
+    if column == "traits.phone":
+        return f"+1202555{n:04d}"
+    return f"copy{n}-{value}" if column != "traits.email" else f"copy{n}.{value}"
+
+
+def _copies(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The picked rows with id cleared, identifiers, OIDC subjects and external ids changed; and old -> new."""
+    rows = _pick(frame).copy()
+    renames: dict[str, str] = {}
+    for n, label in enumerate(rows.index):
+        for column in ("traits.email", "traits.username", "traits.phone"):
+            if column in rows.columns:
+                old = rows.at[label, column]
+                new = _renamed(old, n, column)
+                rows.at[label, column] = new
+                if isinstance(old, str):
+                    renames[old.lower()] = new.lower()
+        if isinstance(rows.at[label, "external_id"], str):
+            rows.at[label, "external_id"] = f"copy-{rows.at[label, 'external_id']}"
+        oidc = _plain(rows.at[label, "credentials.oidc.config"])
+        if oidc is not None:
+            # provider:subject is a login identifier too (wire notes "Imported password hashes").
+            providers = [{**p, "subject": f"copy{n}-{p['subject']}"} for p in oidc["providers"]]
+            rows.at[label, "credentials.oidc.config"] = {**oidc, "providers": providers}
+        for column in ("verifiable_addresses", "recovery_addresses"):
+            # The addresses follow the renamed traits, as an admin moving users would rename both.
+            addresses = _plain(rows.at[label, column]) or []
+            rows.at[label, column] = [{**a, "value": renames.get(a["value"], a["value"])} for a in addresses]
+    rows["id"] = None
+    rows.index = [f"copy{n}" for n in range(len(rows))]
+    return rows, renames
+
+
+def _expected_addresses(row: pd.Series, column: str) -> list[tuple[Any, ...]]:
+    keys = ("value", "via", "verified", "status") if column == "verifiable_addresses" else ("value", "via")
+    return sorted(tuple(a.get(k) for k in keys) for a in _plain(row[column]) or [])
+
+
+def _check_created(copies: pd.DataFrame, report: pd.DataFrame, client: Client) -> None:
+    """Each created identity equals its row: traits, state, metadata, addresses, hash, OIDC subjects."""
+    created = report[report["action"] == "create"].set_index("row")
+    assert set(created["status"]) == {"applied"}, created
+    after = read_identities(client, ids=created["identity_id"].tolist(), include_credential=CREDENTIALS)
+    after = after.set_index("id")
+    traits = [c for c in copies.columns if c.startswith("traits.")]
+    for label, row in copies.iterrows():
+        got = after.loc[created.at[label, "identity_id"]]
+        for column in [*traits, *COPIED, "external_id"]:
+            assert _plain(got[column]) == _plain(row[column]), (label, column)
+        for column in ("verifiable_addresses", "recovery_addresses"):
+            assert _expected_addresses(got, column) == _expected_addresses(row, column), (label, column)
+        # No hash or provider: at most the empty config Ory keeps for a password identifier of the schema.
+        config, got_config = (_plain(c["credentials.password.config"]) or {} for c in (row, got))
+        assert got_config.get("hashed_password") == config.get("hashed_password"), label
+        config, got_config = (_plain(c["credentials.oidc.config"]) or {} for c in (row, got))
+        subjects = sorted((p["provider"], p["subject"]) for p in config.get("providers", []))
+        assert sorted((p["provider"], p["subject"]) for p in got_config.get("providers", [])) == subjects, label
+
+
+def test_copied_rows_plan_and_apply_as_they_stand(source: Client) -> None:
+    original = read_identities(source, include_credential=CREDENTIALS)
+    copies, _ = _copies(original)
+    assert any((_plain(v) or {}).get("hashed_password") for v in copies["credentials.password.config"])
+    assert any((_plain(v) or {}).get("providers") for v in copies["credentials.oidc.config"])
+    assert any(a["verified"] for v in copies["verifiable_addresses"] for a in v)
+    edited = pd.concat([original, copies])
+    plan = plan_changes(original, edited)
+
+    assert plan.summary()["create"] == len(copies)
+    assert set(plan.ignored_columns) == IGNORED & set(original.columns)
+    assert len(plan.ignored_columns) == len(set(plan.ignored_columns))
+    assert plan.summary().name.count("created_at") == 1
+    assert any("new rows ignore" in note and "verified_emails" in note for note in plan.notes())
+    assert "new rows ignore: " in repr(plan) and "new rows ignore: " in plan._repr_html_()
+    # Rows with credentials Ory cannot import are named, per row and per credential.
+    lost = {label for label, row in copies.iterrows() if _types(row) & {"totp", "lookup_secret"}}
+    assert lost, "the seed should give a row with TOTP or lookup secrets"
+    preview = plan.preview()
+    noted = preview[preview["action"] == "not imported"]
+    assert set(noted["row"]) == lost
+    assert all("Ory cannot import it" in note for note in noted["new"])
+    assert plan.summary()["not imported"] == len(lost)
+
+    report = plan.apply(source)
+    _check_created(copies, report, source)
+    created = report[report["action"] == "create"].set_index("row")
+    assert all("not imported: " in created.at[label, "reason"] for label in lost)
+
+
+def test_copy_into_an_empty_project(source: Client) -> None:
+    original = read_identities(source, include_credential=CREDENTIALS)
+    rows = _pick(original).assign(id=None)
+    with running() as url, Client(url) as target:
+        plan = plan_changes(original.iloc[:0], rows)
+        report = plan.apply(target)
+        _check_created(rows, report, target)
+        # Applying the same plan again creates nothing more.
+        assert set(plan.apply(target)["status"]) == {"skipped"}
+        assert len(read_identities(target)) == len(rows)
+
+
+def test_hashes_are_secrets(source: Client) -> None:
+    original = read_identities(source, include_credential=CREDENTIALS)
+    row = original[[("password" in _types(r)) for _, r in original.iterrows()]].iloc[:1].copy()
+    hashed = _plain(row.iloc[0]["credentials.password.config"])["hashed_password"]
+    row["id"], row["traits.email"], row["external_id"] = None, "hash.secret@example.org", None
+    plan = plan_changes(original, pd.concat([original, row]))
+
+    shown = [
+        repr(plan),
+        plan._repr_html_(),
+        plan.preview().to_string(),
+        json.dumps(plan.payloads()),
+        repr(plan.operations),
+    ]
+    assert all(hashed not in text for text in shown)
+    assert plan.payloads()[0]["body"]["identities"][0]["create"]["credentials"]["password"] == {
+        "config": {"hashed_password": "***"}
+    }
+    revealed = plan.payloads(reveal_passwords=True)[0]["body"]["identities"][0]["create"]["credentials"]
+    assert revealed["password"] == {"config": {"hashed_password": hashed}}
+    with pytest.raises(InvalidInputError, match="password hashes; pass include_passwords=True"):
+        plan.to_json()
+    loaded = Plan.from_json(plan.to_json(include_passwords=True))
+    assert loaded.payloads(reveal_passwords=True) == plan.payloads(reveal_passwords=True)
+    assert loaded.ignored_columns == plan.ignored_columns
+
+
+def test_oidc_tokens_are_not_sent(source: Client) -> None:
+    original = read_identities(source, include_credential=["oidc"])
+    rows = original[[("oidc" in _types(r)) for _, r in original.iterrows()]].iloc[:1].assign(id=None)
+    plan = plan_changes(original.iloc[:0], rows)
+    create = plan.payloads()[0]["body"]["identities"][0]["create"]
+    providers = create["credentials"]["oidc"]["config"]["providers"]
+    assert providers and all(set(p) <= {"provider", "subject", "organization", "use_auto_link"} for p in providers)
+    # Read without the password config, a password credential is named as not imported.
+    if "password" in _types(rows.iloc[0]):
+        notes = plan.preview().query("action == 'not imported'")["new"].tolist()
+        assert any("include_credential=['password']" in n for n in notes)
+
+
+def test_bad_credential_cells_are_problems() -> None:
+    original = pd.DataFrame({"id": pd.Series([], dtype=object), "traits.email": pd.Series([], dtype=object)})
+    edited = pd.DataFrame(
+        {
+            "id": [None, None],
+            "traits.email": ["a@example.org", "b@example.org"],
+            "credentials.oidc.config": [{"providers": [{"provider": "google"}]}, None],
+            "verifiable_addresses": [None, [{"value": "b@example.org"}]],
+            "emails": [["a@example.org"], None],
+            "nickname": [None, "bee"],
+        }
+    )
+    with pytest.raises(InvalidInputError) as info:
+        plan_changes(original, edited)
+    found = {(p.row, p.column) for p in info.value.problems}
+    assert found == {(0, "credentials.oidc.config"), (1, "verifiable_addresses"), (1, "nickname")}
