@@ -121,5 +121,7 @@ def not_imported(types: list[str], configs: Mapping[str, Any], imported: set[str
             if kind not in configs:
                 notes.append(f"{kind}: not read; read with include_credential=[{kind!r}] to import it")
         else:
-            notes.append(f"{kind}: Ory cannot import it from a frame; the user sets it up again")
+            notes.append(
+                f"{kind}: not imported (only password hashes and OIDC/SAML providers are); the user sets it up again"
+            )
     return notes

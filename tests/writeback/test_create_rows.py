@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 from ory_frames._client import Client
 from ory_frames._convert import DERIVED_COLUMNS, SUMMARY_COLUMNS
 from ory_frames._errors import InvalidInputError
+from ory_frames.cli import main
 from ory_frames.frames import read_identities
 from ory_frames.sandbox import running
 from ory_frames.writeback import Plan, plan_changes
@@ -145,7 +147,10 @@ def test_copied_rows_plan_and_apply_as_they_stand(source: Client) -> None:
     preview = plan.preview()
     noted = preview[preview["action"] == "not imported"]
     assert set(noted["row"]) == lost
-    assert all("Ory cannot import it" in note for note in noted["new"])
+    assert all(
+        note.endswith("not imported (only password hashes and OIDC/SAML providers are); the user sets it up again")
+        for note in noted["new"]
+    )
     assert plan.summary()["not imported"] == len(lost)
 
     report = plan.apply(source)
@@ -222,3 +227,52 @@ def test_bad_credential_cells_are_problems() -> None:
         plan_changes(original, edited)
     found = {(p.row, p.column) for p in info.value.problems}
     assert found == {(0, "credentials.oidc.config"), (1, "verifiable_addresses"), (1, "nickname")}
+
+
+def test_cli_dry_run_masks_hashes(
+    source: Client, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = read_identities(source, include_credential=["password"])
+    rows = original[[("password" in _types(r)) for _, r in original.iterrows()]].iloc[:3].assign(id=None)
+    hashes = [_plain(c)["hashed_password"] for c in rows["credentials.password.config"]]
+    path = tmp_path / "plan.json"
+    path.write_text(plan_changes(original.iloc[:0], rows).to_json(include_passwords=True))
+    monkeypatch.delenv("ORY_SDK_URL", raising=False)
+    assert main(["apply", str(path), "--dry-run", "--url", "http://127.0.0.1:9"]) == 0
+    out = capsys.readouterr().out
+    assert '"hashed_password": "***"' in out and not any(h in out for h in hashes)
+
+
+def test_credentials_from_hand_made_frames() -> None:
+    org = "8c2b5a4e-0b0f-4f55-9a57-2f3c1c7e0d11"
+    edited = pd.DataFrame(
+        {
+            "id": [None, None, None],
+            "traits.email": ["a@example.org", "b@example.org", "c@example.org"],
+            "password": [None, "plain-Text-pw-1", None],
+            "credentials.password.config": [
+                {"use_password_migration_hook": True, "hashed_password": ""},
+                {"hashed_password": "$2a$10$" + "x" * 53},
+                {"hashed_password": ""},
+            ],
+            "credentials.saml.config": [
+                None,
+                None,
+                {"providers": [{"provider": "okta", "subject": "s1", "organization": org, "initial_id_token": ""}]},
+            ],
+            "credential_types": [["password"], ["password", "webauthn"], ["password", "saml", "passkey"]],
+        }
+    )
+    plan = plan_changes(pd.DataFrame({"id": pd.Series([], dtype=object)}), edited)
+    bodies = [item["create"] for item in plan.payloads(reveal_passwords=True)[0]["body"]["identities"]]
+    assert bodies[0]["credentials"] == {"password": {"config": {"use_password_migration_hook": True}}}
+    # A plaintext password wins over a hash, as in Kratos; the chunk limit of 200 then applies.
+    assert bodies[1]["credentials"] == {"password": {"config": {"password": "plain-Text-pw-1"}}}
+    assert bodies[2]["credentials"] == {
+        "saml": {"config": {"providers": [{"provider": "okta", "subject": "s1", "organization": org}]}}
+    }
+    assert plan.ignored_columns == ("credential_types",)
+    notes = plan.preview().query("action == 'not imported'")
+    assert notes[["row", "path"]].values.tolist() == [[1, "/credentials/webauthn"], [2, "/credentials/passkey"]]
+    with pytest.raises(InvalidInputError, match="plaintext passwords; pass"):
+        plan.to_json()
