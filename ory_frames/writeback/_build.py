@@ -35,6 +35,7 @@ from ._create import (
     config_kind,
     credential_types,
     not_imported,
+    orphan_addresses,
     password_credential,
     provider_credential,
 )
@@ -345,7 +346,7 @@ class _Builder:
             if credentials:
                 body["credentials"] = credentials
             types = credential_types(self._cell("credential_types", epos, None))
-            notes = not_imported(types, configs, set(credentials))
+            notes = [*not_imported(types, configs, set(credentials)), *orphan_addresses(body)]
             reported = {p.column for p in self.problems[count:] if p.column}
             self._validate(row, traits, info, reported)
             identifiers = [

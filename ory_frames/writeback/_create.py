@@ -125,3 +125,32 @@ def not_imported(types: list[str], configs: Mapping[str, Any], imported: set[str
                 f"{kind}: not imported (only password hashes and OIDC/SAML providers are); the user sets it up again"
             )
     return notes
+
+
+def _strings(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value.lower()}
+    if isinstance(value, dict):
+        value = list(value.values())
+    return {text for item in value for text in _strings(item)} if isinstance(value, list) else set()
+
+
+def orphan_addresses(body: Mapping[str, Any]) -> list[str]:
+    """A note per address of a create body that is no trait value: Ory keeps only the traits' addresses.
+
+    Kratos rebuilds the addresses from the traits marked for verification or recovery and keeps an
+    imported address (with its verification) only when its value is one of them (the sandbox alike).
+    """
+    values = _strings(body.get("traits"))
+    return [
+        f"{column}: {address['value']!r} is no trait value, so Ory drops it; change it with the trait it belongs to"
+        for column in ADDRESS_COLUMNS
+        for address in body.get(column, [])
+        if str(address["value"]).lower() not in values
+    ]
+
+
+def note_path(note: str) -> str:
+    """The JSON path a not-imported note is about (``/credentials/<type>`` or the address list)."""
+    what = note.partition(":")[0]
+    return f"/{what}" if what in ADDRESS_COLUMNS else f"/credentials/{what}"

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ._apply import send_creates, send_one
 from ._build import Operation, build_operations
+from ._create import note_path
 from ._engine import PlanEngine, Result, Target
 from ._payloads import batch_body, chunk_creates, has_password, has_password_hash, mask_create_body
 
@@ -121,10 +122,7 @@ class Plan(PlanEngine[Operation]):
             ]
         if op.action == "create":
             # Each credential the body does not carry gets a row of its own: never dropped silently.
-            notes = [
-                (op.row, None, "not imported", f"/credentials/{note.partition(':')[0]}", None, note)
-                for note in op.not_imported
-            ]
+            notes = [(op.row, None, "not imported", note_path(note), None, note) for note in op.not_imported]
             return [(op.row, None, "create", None, None, mask_create_body(op.body or {})), *notes]
         return [(op.row, op.identity_id, op.action, None, None, op.note)]
 

@@ -46,11 +46,16 @@ def _types(row: pd.Series) -> set[str]:
     return set(_plain(row["credential_types"]) or [])
 
 
+def _hashed(frame: pd.DataFrame) -> list[bool]:
+    """Which rows have a password hash (identities created earlier without one have an empty config)."""
+    return [bool((_plain(c) or {}).get("hashed_password")) for c in frame["credentials.password.config"]]
+
+
 def _pick(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows covering hashed passwords, OIDC providers, TOTP/lookup secrets, addresses and every schema."""
     chosen: dict[Any, None] = {}
     wanted = [
-        lambda r: "password" in _types(r),
+        lambda r: bool((_plain(r["credentials.password.config"]) or {}).get("hashed_password")),
         lambda r: "oidc" in _types(r),
         lambda r: bool(_types(r) & {"totp", "lookup_secret"}),
         lambda r: any(a["verified"] for a in _plain(r["verifiable_addresses"]) or []),
@@ -173,7 +178,7 @@ def test_copy_into_an_empty_project(source: Client) -> None:
 
 def test_hashes_are_secrets(source: Client) -> None:
     original = read_identities(source, include_credential=CREDENTIALS)
-    row = original[[("password" in _types(r)) for _, r in original.iterrows()]].iloc[:1].copy()
+    row = original[_hashed(original)].iloc[:1].copy()
     hashed = _plain(row.iloc[0]["credentials.password.config"])["hashed_password"]
     row["id"], row["traits.email"], row["external_id"] = None, "hash.secret@example.org", None
     plan = plan_changes(original, pd.concat([original, row]))
@@ -233,7 +238,7 @@ def test_cli_dry_run_masks_hashes(
     source: Client, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = read_identities(source, include_credential=["password"])
-    rows = original[[("password" in _types(r)) for _, r in original.iterrows()]].iloc[:3].assign(id=None)
+    rows = original[_hashed(original)].iloc[:3].assign(id=None)
     hashes = [_plain(c)["hashed_password"] for c in rows["credentials.password.config"]]
     path = tmp_path / "plan.json"
     path.write_text(plan_changes(original.iloc[:0], rows).to_json(include_passwords=True))
@@ -276,3 +281,20 @@ def test_credentials_from_hand_made_frames() -> None:
     assert notes[["row", "path"]].values.tolist() == [[1, "/credentials/webauthn"], [2, "/credentials/passkey"]]
     with pytest.raises(InvalidInputError, match="plaintext passwords; pass"):
         plan.to_json()
+
+
+def test_addresses_of_no_trait_are_named() -> None:
+    address = {"value": "Old@Example.org", "via": "email", "verified": True, "status": "completed"}
+    edited = pd.DataFrame(
+        {
+            "id": [None, None],
+            "traits.email": ["new@example.org", "old@example.org"],
+            "verifiable_addresses": [[address], [address]],
+            "recovery_addresses": [[{"value": "old@example.org", "via": "email"}], None],
+        }
+    )
+    plan = plan_changes(pd.DataFrame({"id": pd.Series([], dtype=object)}), edited)
+    notes = plan.preview().query("action == 'not imported'")
+    assert notes[["row", "path"]].values.tolist() == [[0, "/verifiable_addresses"], [0, "/recovery_addresses"]]
+    assert all("'Old@Example.org' is no trait value" in n or "'old@example.org'" in n for n in notes["new"])
+    assert plan.summary()["not imported"] == 1
