@@ -63,7 +63,9 @@ def addresses(column: str, value: Any) -> list[dict[str, Any]]:
 def _config(value: Any, kind: str) -> dict[str, Any]:
     config = to_json_value(value)
     if not isinstance(config, dict):
-        raise ValueProblem(f"{short_repr(value)} is not a {kind} credential config (an object)")
+        # A password cell may hold a hash: the message never shows it.
+        shown = "the value" if kind == "password" else short_repr(value)
+        raise ValueProblem(f"{shown} is not a {kind} credential config (an object, as read with include_credential)")
     return config
 
 

@@ -223,6 +223,7 @@ def test_bad_credential_cells_are_problems() -> None:
             "id": [None, None],
             "traits.email": ["a@example.org", "b@example.org"],
             "credentials.oidc.config": [{"providers": [{"provider": "google"}]}, None],
+            "credentials.password.config": [None, "$2a$10$" + "s" * 53],
             "verifiable_addresses": [None, [{"value": "b@example.org"}]],
             "emails": [["a@example.org"], None],
             "nickname": [None, "bee"],
@@ -231,7 +232,13 @@ def test_bad_credential_cells_are_problems() -> None:
     with pytest.raises(InvalidInputError) as info:
         plan_changes(original, edited)
     found = {(p.row, p.column) for p in info.value.problems}
-    assert found == {(0, "credentials.oidc.config"), (1, "verifiable_addresses"), (1, "nickname")}
+    assert found == {
+        (0, "credentials.oidc.config"),
+        (1, "credentials.password.config"),
+        (1, "verifiable_addresses"),
+        (1, "nickname"),
+    }
+    assert "s" * 20 not in str(info.value)  # a hash put in the wrong place is not echoed
 
 
 def test_cli_dry_run_masks_hashes(
