@@ -19,6 +19,12 @@ failure (no answer, 5xx, an answer Ory never gives) each row is looked up by its
 login identifier (``credentials_identifier``, wire notes §2); a row found is reported as applied
 with the existing id, the rest are sent once more. A row that cannot be looked up is not re-sent. A
 per-item 409 whose row's identifier now belongs to an identity with the same traits counts as applied.
+
+Batch answers
+-------------
+Each answer item is matched to its row by ``patch_id`` (wire notes §4), never by position: a row whose
+``patch_id`` is missing from the answer or given twice fails with that reason (whether it was
+created is unknown), and answer items with another or no ``patch_id`` are named in that reason.
 """
 
 from __future__ import annotations
@@ -135,11 +141,11 @@ def _can_look_up(op: Operation) -> bool:
     return bool(op.identifiers) or isinstance((op.body or {}).get("external_id"), str)
 
 
-def _item_result(client: Client, op: Operation, item: dict[str, Any] | None) -> Result:
-    if item is None:
-        return Result("failed", reason="no result for this item")
+def _item_result(client: Client, op: Operation, item: dict[str, Any]) -> Result:
     if item.get("action") == "create" and item.get("identity"):
-        return Result("applied", http_status=201, identity_id=item["identity"])
+        # A new row's credentials that could not be imported stay visible in the report.
+        reason = "not imported: " + "; ".join(op.not_imported) if op.not_imported else None
+        return Result("applied", http_status=201, reason=reason, identity_id=item["identity"])
     error = item.get("error") or {}
     code = error.get("code")
     if code == 409 and _can_look_up(op):
@@ -184,9 +190,51 @@ def send_creates(client: Client, ops: list[Operation], record: Record, *, again:
         for op in ops:
             record(op, failed(exc))
         return
-    items = answer.get("identities")
-    items = items if isinstance(items, list) else []
-    by_patch_id = {i.get("patch_id"): i for i in items if isinstance(i, dict) and i.get("patch_id")}
-    for index, op in enumerate(ops):
-        item = by_patch_id.get(op.patch_id) or (items[index] if index < len(items) else None)
-        record(op, _item_result(client, op, item))
+    for op, result in map_answer(ops, answer):
+        record(op, result if result is not None else _item_result(client, op, _only_item(op, answer)))
+
+
+def _answer_items(answer: Any) -> list[Any]:
+    items = answer.get("identities") if isinstance(answer, dict) else None
+    return items if isinstance(items, list) else []
+
+
+def _only_item(op: Operation, answer: Any) -> dict[str, Any]:
+    return next(i for i in _answer_items(answer) if isinstance(i, dict) and i.get("patch_id") == op.patch_id)
+
+
+def map_answer(ops: list[Operation], answer: Any) -> list[tuple[Operation, Result | None]]:
+    """Each row of a batch with None when exactly one answer item carries its ``patch_id``, else a failed result.
+
+    Items are matched by ``patch_id`` only, never by position (wire notes §4): an item missing,
+    given twice, or an answer item with another or no ``patch_id`` cannot be told apart from a
+    mix-up, so the rows concerned fail with the reason.
+    """
+    items = _answer_items(answer)
+    wanted = {op.patch_id for op in ops}
+    found: dict[str, list[dict[str, Any]]] = {}
+    strays = 0
+    for item in items:
+        patch_id = item.get("patch_id") if isinstance(item, dict) else None
+        if isinstance(patch_id, str) and patch_id in wanted:
+            found.setdefault(patch_id, []).append(item)
+        else:
+            strays += 1
+    stray_note = (
+        f"; {strays} answer item(s) carry another or no patch_id and are not mapped by position" if strays else ""
+    )
+    out: list[tuple[Operation, Result | None]] = []
+    for op in ops:
+        mine = found.get(op.patch_id or "", [])
+        if len(mine) == 1:
+            out.append((op, None))
+            continue
+        if mine:
+            created = [str(i["identity"]) for i in mine if i.get("identity")]
+            reason = f"Ory's answer has {len(mine)} items with this row's patch_id; the outcome is unknown"
+            message = f"identities named: {', '.join(created)}" if created else None
+        else:
+            reason = f"Ory's answer has no item with this row's patch_id; the outcome is unknown{stray_note}"
+            message = None
+        out.append((op, Result("failed", reason=reason, message=message)))
+    return out

@@ -17,7 +17,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ory_frames._convert import DERIVED_COLUMNS
 from ory_frames._errors import InvalidInputError, Problem
 from ory_frames._schema import (
     SCALAR_JSON_TYPES,
@@ -27,6 +26,19 @@ from ory_frames._schema import (
     json_type_for_dtype,
 )
 
+from ._create import (
+    ADDRESS_COLUMNS,
+    CREDENTIAL_CONFIG,
+    IGNORED_NEW_ROW_COLUMNS,
+    IMPORTED_CREDENTIALS,
+    addresses,
+    config_kind,
+    credential_types,
+    not_imported,
+    orphan_addresses,
+    password_credential,
+    provider_credential,
+)
 from ._diff import INPUT_COLUMNS, PASSWORD, FrameDiff, diff_frames
 from ._engine import PlannedOp
 from ._match import ID, frame_problems
@@ -38,9 +50,12 @@ Action = Literal["create", "patch", "delete", "skip"]
 SKIP_MISSING = "skipped: missing from edited, allow_delete=False"
 
 
-@dataclass
+@dataclass(repr=False)
 class Operation(PlannedOp):
-    """One planned change to one identity (or one new row); plain JSON fields only."""
+    """One planned change to one identity (or one new row); plain JSON fields only.
+
+    ``not_imported`` names, for a new row, each credential its create body does not carry and why.
+    """
 
     action: Action
     row: Any
@@ -52,22 +67,15 @@ class Operation(PlannedOp):
     identifiers: list[str] = field(default_factory=list)
     updated_at: str | None = None
     note: str | None = None
+    not_imported: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        # Passwords and hashes never show, as in previews and payloads.
+        items = {**self.__dict__, "body": mask_create_body(self.body) if self.body else self.body}
+        return f"Operation({', '.join(f'{k}={v!r}' for k, v in items.items())})"
 
 
 # -- from differences to operations -------------------------------------------------------------------------------
-# Columns Ory fills in itself; a value in a new row (say, one copied from another row) is ignored.
-_ORY_SET_COLUMNS = frozenset(
-    {
-        "created_at",
-        "updated_at",
-        "state_changed_at",
-        "schema_url",
-        "credentials",
-        *DERIVED_COLUMNS,
-        "verifiable_addresses",
-        "recovery_addresses",
-    }
-)
 _CREATE_FIELDS = ("state", "metadata_public", "metadata_admin", "external_id", "organization_id")
 
 
@@ -109,6 +117,8 @@ class _Builder:
         trait_cols = [c for c in edited.columns if isinstance(c, str) and is_trait_column(c)]
         trait_cols += [c for c in original.columns if isinstance(c, str) and is_trait_column(c) and c not in trait_cols]
         self.trait_cols = trait_cols
+        # Columns with a value in some new row that a create ignores (Ory sets or ory_frames derives them).
+        self.ignored: dict[str, None] = {}
 
     # -- cell access ------------------------------------------------------------------------------
     def _values(self, which: str, column: str) -> Any:
@@ -265,6 +275,30 @@ class _Builder:
             ops.append(Operation(f"patch:{identity_id}", "patch", row, identity_id, patch, old, updated_at=updated_at))
         return ops
 
+    def _new_row_columns(self, row: Any, epos: int, body: dict[str, Any]) -> dict[str, Any]:
+        """Put a new row's addresses into ``body``, note its ignored columns; return its credential configs."""
+        configs: dict[str, Any] = {}
+        for column in self.edited.columns:
+            if not isinstance(column, str) or column in INPUT_COLUMNS or column in _CREATE_FIELDS:
+                continue
+            if column_tokens(column) is not None or is_missing(value := self._cell(column, epos, None)):
+                continue
+            if column in IGNORED_NEW_ROW_COLUMNS:
+                self.ignored[column] = None
+            elif column in ADDRESS_COLUMNS:
+                try:
+                    found = addresses(column, value)
+                except ValueProblem as exc:
+                    self._problem(row, column, str(exc))
+                    continue
+                if found:
+                    body[column] = found
+            elif (kind := config_kind(column)) is not None:
+                configs[kind] = value
+            else:
+                self._problem(row, column, "not an identity field a new row can set; leave it empty")
+        return configs
+
     def creates(self, new_pos: np.ndarray) -> list[Operation]:
         ops: list[Operation] = []
         for epos in new_pos.tolist():
@@ -287,22 +321,32 @@ class _Builder:
                 ok, value = self._convert(row, column, value, info)
                 if ok:
                     body[column] = value
+            configs = self._new_row_columns(row, epos, body)
+            credentials: dict[str, Any] = {}
             password = self._cell(PASSWORD, epos, None)
             if not is_missing(password):
                 if isinstance(password, str) and password:
-                    body["credentials"] = {"password": {"config": {"password": password}}}
+                    credentials["password"] = {"config": {"password": password}}
                 else:
                     self._problem(row, PASSWORD, "a password must be a non-empty string")
-            for column in self.edited.columns:
-                if (
-                    isinstance(column, str)
-                    and column not in INPUT_COLUMNS
-                    and column not in _ORY_SET_COLUMNS
-                    and column_tokens(column) is None
-                    and column not in _CREATE_FIELDS
-                    and not is_missing(self._cell(column, epos, None))
-                ):
-                    self._problem(row, column, "not an identity field a new row can set; leave it empty")
+            for kind in IMPORTED_CREDENTIALS:
+                if kind not in configs or kind in credentials:
+                    continue
+                try:
+                    made = (
+                        password_credential(configs[kind])
+                        if kind == PASSWORD
+                        else provider_credential(kind, configs[kind])
+                    )
+                except ValueProblem as exc:
+                    self._problem(row, CREDENTIAL_CONFIG.format(kind), str(exc))
+                    continue
+                if made is not None:
+                    credentials[kind] = made
+            if credentials:
+                body["credentials"] = credentials
+            types = credential_types(self._cell("credential_types", epos, None))
+            notes = [*not_imported(types, configs, set(credentials)), *orphan_addresses(body)]
             reported = {p.column for p in self.problems[count:] if p.column}
             self._validate(row, traits, info, reported)
             identifiers = [
@@ -310,7 +354,7 @@ class _Builder:
                 for column in identifier_columns(info, self.trait_cols)
                 if isinstance(traits_value := self._cell(column, epos, None), str) and traits_value.strip()
             ]
-            ops.append(Operation("", "create", row, body=body, identifiers=identifiers))
+            ops.append(Operation("", "create", row, body=body, identifiers=identifiers, not_imported=notes))
         return ops
 
     def deletes(self, missing_pos: np.ndarray, allow_delete: bool) -> list[Operation]:
@@ -367,8 +411,10 @@ def build_operations(
     *,
     schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None,
     allow_delete: bool,
-) -> tuple[str, list[Operation]]:
-    """The plan id and the operations that take ``original`` to ``edited``; see ``plan_changes``.
+) -> tuple[str, list[Operation], tuple[str, ...]]:
+    """The plan id, the operations that take ``original`` to ``edited`` and the columns new rows ignore.
+
+    See ``plan_changes``.
 
     Raises :class:`InvalidInputError` with every problem found.
     """
@@ -390,4 +436,4 @@ def build_operations(
     for op in creates:
         op.patch_id = patch_id_for(plan_id, op.row)
         op.key = f"create:{op.patch_id}"
-    return plan_id, operations
+    return plan_id, operations, tuple(builder.ignored)

@@ -152,9 +152,20 @@ class PlanEngine(ABC, Generic[OpT]):
         """The result of an operation that needs no request, or None."""
         return None
 
-    def _has_passwords(self) -> bool:
-        """True when a request body carries a plaintext password."""
-        return False
+    def _secrets(self) -> list[str]:
+        """What secrets the request bodies carry (e.g. "plaintext passwords"); ``to_json`` refuses them unless asked."""
+        return []
+
+    def _json_fields(self) -> dict[str, Any]:
+        """Plan-level fields a subclass saves with ``to_json`` (read back by :meth:`_from_saved`)."""
+        return {}
+
+    @classmethod
+    def _from_saved(
+        cls: type[_E], plan_id: str, operations: list[Any], done: dict[str, Result], data: Mapping[str, Any]
+    ) -> _E:
+        """The plan read back by :meth:`from_json` (``data`` is the whole saved object)."""
+        return cls(plan_id, operations, done=done)
 
     # -- review ------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -183,28 +194,35 @@ class PlanEngine(ABC, Generic[OpT]):
         groups = [*batches, *([op] for op in singles)]
         return [self._request(ops, reveal_passwords=reveal_passwords) for ops in groups]
 
+    def notes(self) -> list[str]:
+        """Plan-wide remarks a reviewer should see (shown by ``repr`` and in notebooks); none by default."""
+        return []
+
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in self.summary().items())
-        return f"<{type(self).__name__} {self.plan_id} {counts}; {len(self.done)} applied earlier>"
+        notes = "".join(f"; {note}" for note in self.notes())
+        return f"<{type(self).__name__} {self.plan_id} {counts}; {len(self.done)} applied earlier{notes}>"
 
     def _repr_html_(self) -> str:
         counts = "".join(f"<li>{html.escape(str(k))}: {v}</li>" for k, v in self.summary().items())
+        notes = "".join(f"<p>{html.escape(note)}</p>" for note in self.notes())
         preview = self.preview().head(50).to_html(max_cols=8, escape=True)
         return (
             f"<div><strong>ory_frames {type(self).__name__}</strong> <code>{html.escape(self.plan_id)}</code>"
-            f"<ul>{counts}</ul><p>{len(self.done)} operation(s) applied earlier.</p>{preview}</div>"
+            f"<ul>{counts}</ul>{notes}<p>{len(self.done)} operation(s) applied earlier.</p>{preview}</div>"
         )
 
     # -- save and load -----------------------------------------------------------------------------
     def to_json(self, *, include_passwords: bool = False) -> str:
         """The plan, with its progress, as JSON text for :meth:`from_json` (e.g. ``ory-frames apply``).
 
-        A plan that sets plaintext passwords refuses unless ``include_passwords=True``; keep such a
-        file secret.
+        A plan that sets plaintext passwords or imports password hashes refuses unless
+        ``include_passwords=True``; keep such a file secret.
         """
-        if not include_passwords and self._has_passwords():
+        if not include_passwords and (secrets := self._secrets()):
             raise InvalidInputError(
-                "this plan sets plaintext passwords; pass include_passwords=True to write them (keep the file secret)"
+                f"this plan holds {' and '.join(secrets)}; pass include_passwords=True to write them "
+                "(keep the file secret)"
             )
         data = {
             "format": self._FORMAT,
@@ -212,6 +230,7 @@ class PlanEngine(ABC, Generic[OpT]):
             "plan_id": self.plan_id,
             "operations": [asdict(op) for op in self.operations],
             "done": {k: asdict(v) for k, v in self.done.items()},
+            **self._json_fields(),
         }
         return json.dumps(data, ensure_ascii=False, allow_nan=False)
 
@@ -225,9 +244,10 @@ class PlanEngine(ABC, Generic[OpT]):
             operations = [cls._load_operation(op) for op in data["operations"]]
             done = {str(k): _load_result(v) for k, v in data.get("done", {}).items()}
             plan_id = str(data["plan_id"]) if "plan_id" in data else content_id([op.key for op in operations])
+            plan = cls._from_saved(plan_id, operations, done, data)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise InvalidInputError([Problem(None, None, f"cannot read {cls._WHAT}: {exc}")]) from exc
-        return cls(plan_id, operations, done=done)
+        return plan
 
     # -- apply -------------------------------------------------------------------------------------
     def record(self, op: OpT, result: Result) -> None:

@@ -138,21 +138,28 @@ def content_id(content: Any) -> str:
 
 
 def mask_create_body(body: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a create body whose plaintext password (if any) reads ``***``."""
-    password = body.get("credentials", {}).get("password", {}).get("config", {})
-    if "password" not in password:
+    """A copy of a create body whose plaintext password and password hash (if any) read ``***``."""
+    config = body.get("credentials", {}).get("password", {}).get("config", {})
+    secrets = {key: PASSWORD_MASK for key in _PASSWORD_SECRETS if key in config}
+    if not secrets:
         return body
     masked = dict(body)
-    masked["credentials"] = {
-        **body["credentials"],
-        "password": {"config": {**password, "password": PASSWORD_MASK}},
-    }
+    masked["credentials"] = {**body["credentials"], "password": {"config": {**config, **secrets}}}
     return masked
+
+
+# The password config fields that are secrets: a plaintext password, or a hash (wire notes §5).
+_PASSWORD_SECRETS = ("password", "hashed_password")
 
 
 def has_password(body: dict[str, Any]) -> bool:
     """True when a create body carries a plaintext password (the 200-item limit applies)."""
     return "password" in body.get("credentials", {}).get("password", {}).get("config", {})
+
+
+def has_password_hash(body: dict[str, Any]) -> bool:
+    """True when a create body imports a password hash (a secret, though not under the 200-item limit)."""
+    return "hashed_password" in body.get("credentials", {}).get("password", {}).get("config", {})
 
 
 def chunk_creates(items: Sequence[tuple[dict[str, Any], bool]]) -> Iterator[list[int]]:

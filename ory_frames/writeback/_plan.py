@@ -8,7 +8,7 @@ engine's (``_engine.py``); this module says what an identity operation looks lik
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +16,9 @@ import pandas as pd
 
 from ._apply import send_creates, send_one
 from ._build import Operation, build_operations
+from ._create import note_path
 from ._engine import PlanEngine, Result, Target
-from ._payloads import batch_body, chunk_creates, has_password, mask_create_body
+from ._payloads import batch_body, chunk_creates, has_password, has_password_hash, mask_create_body
 
 if TYPE_CHECKING:
     from ory_frames._client import Client
@@ -37,6 +38,10 @@ class Plan(PlanEngine[Operation]):
         deletes, and rows missing from the edited frame that are skipped.
     done : dict
         Results of the operations an earlier :meth:`apply` finished, by operation key.
+    ignored_columns : tuple of str
+        Columns with a value in some new row that creates ignore: the summaries and credential
+        lists ory_frames derives, and the fields Ory sets itself (``created_at``, ...). Shown by
+        :meth:`summary` (its name), ``repr``, :meth:`notes` and saved by :meth:`to_json`.
 
     Examples
     --------
@@ -56,6 +61,51 @@ class Plan(PlanEngine[Operation]):
     _ACTIONS = ("create", "patch", "delete", "skip")
     _COUNTED = "identities"
 
+    def __init__(
+        self,
+        plan_id: str,
+        operations: list[Operation],
+        *,
+        done: Mapping[str, Result] | None = None,
+        ignored_columns: Sequence[str] = (),
+    ) -> None:
+        super().__init__(plan_id, operations, done=done)
+        self.ignored_columns = tuple(ignored_columns)
+
+    def summary(self) -> pd.Series:
+        """Identities per action, and how many new rows leave a credential behind (``not imported``, when any).
+
+        The series' name lists the columns new rows ignore, if any.
+        """
+        counts = super().summary()
+        missing = sum(1 for op in self.operations if op.action == "create" and op.not_imported)
+        if missing:
+            counts["not imported"] = missing
+        if self.ignored_columns:
+            counts.name = f"{self._COUNTED} (new rows ignore: {', '.join(self.ignored_columns)})"
+        return counts
+
+    def notes(self) -> list[str]:
+        """The columns new rows ignore, and the new rows whose credentials are not all imported."""
+        notes = []
+        if self.ignored_columns:
+            notes.append(f"new rows ignore: {', '.join(self.ignored_columns)}")
+        missing = [op for op in self.operations if op.action == "create" and op.not_imported]
+        if missing:
+            rows = ", ".join(repr(op.row) for op in missing[:5]) + (", ..." if len(missing) > 5 else "")
+            notes.append(f"{len(missing)} new row(s) with credentials not imported (rows {rows}; see preview())")
+        return notes
+
+    def _json_fields(self) -> dict[str, Any]:
+        return {"ignored_columns": list(self.ignored_columns)}
+
+    @classmethod
+    def _from_saved(cls, plan_id: str, operations: list[Any], done: dict[str, Result], data: Mapping[str, Any]) -> Plan:
+        ignored = data.get("ignored_columns", [])
+        if not isinstance(ignored, list) or not all(isinstance(c, str) for c in ignored):
+            raise ValueError("ignored_columns is not a list of column names")
+        return cls(plan_id, operations, done=done, ignored_columns=ignored)
+
     def _targets(self, op: Operation) -> list[Target]:
         return [Target(op.row, op.identity_id, None, op.patch_id)]
 
@@ -71,7 +121,9 @@ class Plan(PlanEngine[Operation]):
                 for item in op.patch
             ]
         if op.action == "create":
-            return [(op.row, None, "create", None, None, mask_create_body(op.body or {}))]
+            # Each credential the body does not carry gets a row of its own: never dropped silently.
+            notes = [(op.row, None, "not imported", note_path(note), None, note) for note in op.not_imported]
+            return [(op.row, None, "create", None, None, mask_create_body(op.body or {})), *notes]
         return [(op.row, op.identity_id, op.action, None, None, op.note)]
 
     def create_chunks(self, ops: Iterable[Operation] | None = None) -> list[list[Operation]]:
@@ -95,8 +147,10 @@ class Plan(PlanEngine[Operation]):
             return {"method": "PATCH", "path": f"/admin/identities/{op.identity_id}", "body": op.patch}
         return {"method": "DELETE", "path": f"/admin/identities/{op.identity_id}", "body": None}
 
-    def _has_passwords(self) -> bool:
-        return any(op.action == "create" and has_password(op.body or {}) for op in self.operations)
+    def _secrets(self) -> list[str]:
+        bodies = [op.body or {} for op in self.operations if op.action == "create"]
+        secrets = ["plaintext passwords"] if any(has_password(body) for body in bodies) else []
+        return secrets + (["password hashes"] if any(has_password_hash(body) for body in bodies) else [])
 
     @classmethod
     def _load_operation(cls, data: dict[str, Any]) -> Operation:
@@ -171,9 +225,17 @@ def plan_changes(
     edited : pandas.DataFrame
         The edited copy. Changed cells in ``traits.*``, ``metadata_public``, ``metadata_admin``,
         ``state``, ``schema_id`` and ``external_id`` become JSON Patch operations; a cell set to
-        None/NaN/NaT/NA becomes ``remove``. Rows without an id are created (a ``password`` column
-        sets a plaintext password on new rows only). Rows missing from ``edited`` are deleted only
-        with ``allow_delete=True``; otherwise they are listed as skipped.
+        None/NaN/NaT/NA becomes ``remove``. Rows without an id are created as they stand, e.g. rows
+        copied from ``read_identities`` output: the traits, ``state``, metadata, ``external_id``,
+        ``organization_id``, ``verifiable_addresses`` (value, via, verified, status) and
+        ``recovery_addresses`` are imported, and so are the credentials read with
+        ``include_credential``: the password hash of ``credentials.password.config`` and the
+        providers of ``credentials.oidc.config``/``credentials.saml.config``. Columns ory_frames
+        derives and columns Ory sets are ignored and listed once (``Plan.ignored_columns``); other
+        credentials (TOTP, lookup secrets, WebAuthn, passkeys) are named per row in ``preview()``
+        as ``not imported``. A ``password`` column sets a plaintext password on new rows only.
+        Rows missing from ``edited`` are deleted only with ``allow_delete=True``; otherwise they
+        are listed as skipped.
     schemas : mapping or list, optional
         Identity JSON schemas, ``{schema_id: schema}`` or the ``GET /schemas`` list
         ``[{"id", "schema"}]``. Defaults to the schemas ``read_identities`` stored in
@@ -202,5 +264,5 @@ def plan_changes(
     >>> plan_changes(original, edited).payloads()[0]["body"]
     [{'op': 'replace', 'path': '/traits/name/first', 'value': 'Ada'}]
     """
-    plan_id, operations = build_operations(original, edited, schemas=schemas, allow_delete=allow_delete)
-    return Plan(plan_id, operations)
+    plan_id, operations, ignored = build_operations(original, edited, schemas=schemas, allow_delete=allow_delete)
+    return Plan(plan_id, operations, ignored_columns=ignored)

@@ -1,0 +1,158 @@
+"""What a new row (no ``id``) sends: which columns are ignored, and the addresses and credentials it imports.
+
+A row copied from ``read_identities`` carries columns ory_frames derives (``SUMMARY_COLUMNS``,
+``DERIVED_COLUMNS``) and columns Ory sets itself; those are ignored (the plan lists them once). The
+addresses and the credential configs read with ``include_credential`` become the fields of the create
+body that import them (wire notes §5 and "Imported password hashes"); credential types Ory cannot
+import from a frame are named per row, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ory_frames._convert import DERIVED_COLUMNS, SUMMARY_COLUMNS
+
+from ._payloads import ValueProblem, short_repr, to_json_value
+
+# Columns Ory fills in itself (wire notes §3); a value in a new row (say, copied from a read) is ignored.
+ORY_SET_COLUMNS: tuple[str, ...] = ("created_at", "updated_at", "state_changed_at", "schema_url")
+IGNORED_NEW_ROW_COLUMNS: frozenset[str] = frozenset({*SUMMARY_COLUMNS, *DERIVED_COLUMNS, *ORY_SET_COLUMNS})
+
+ADDRESS_COLUMNS = ("verifiable_addresses", "recovery_addresses")
+# The address fields a create body takes (wire notes §5). Ids and timestamps are the old identity's:
+# Ory assigns new ones (and stamps ``verified_at`` for a verified address).
+_ADDRESS_FIELDS = {
+    "verifiable_addresses": ("value", "verified", "via", "status"),
+    "recovery_addresses": ("value", "via"),
+}
+# Columns ``read_identities(include_credential=...)`` writes, and the provider fields Ory imports
+# (wire notes "Imported password hashes": the ``initial_*_token`` fields are refused as unknown).
+CREDENTIAL_CONFIG = "credentials.{}.config"
+_PROVIDER_FIELDS = {
+    "oidc": ("provider", "subject", "organization", "use_auto_link"),
+    "saml": ("provider", "subject", "organization"),
+}
+IMPORTED_CREDENTIALS = ("password", "oidc", "saml")
+# Credential types Kratos derives from the traits of the new identity; nothing to import.
+_FROM_TRAITS = frozenset({"code", "link_recovery", "code_recovery"})
+
+
+def config_kind(column: str) -> str | None:
+    """The credential type of a ``credentials.<type>.config`` column, else None."""
+    head, _, rest = column.partition(".")
+    kind, _, tail = rest.partition(".")
+    return kind if head == "credentials" and kind and tail == "config" else None
+
+
+def addresses(column: str, value: Any) -> list[dict[str, Any]]:
+    """The addresses of a ``verifiable_addresses``/``recovery_addresses`` cell as a create body takes them."""
+    items = to_json_value(value)
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ValueProblem(f"{short_repr(value)} is not a list of addresses")
+    fields = _ADDRESS_FIELDS[column]
+    out = []
+    for item in items:
+        if not isinstance(item.get("value"), str) or not isinstance(item.get("via"), str):
+            raise ValueProblem(f"every address needs a 'value' and a 'via' string, not {short_repr(item)}")
+        out.append({key: item[key] for key in fields if item.get(key) is not None})
+    return out
+
+
+def _config(value: Any, kind: str) -> dict[str, Any]:
+    config = to_json_value(value)
+    if not isinstance(config, dict):
+        # A password cell may hold a hash: the message never shows it.
+        shown = "the value" if kind == "password" else short_repr(value)
+        raise ValueProblem(f"{shown} is not a {kind} credential config (an object, as read with include_credential)")
+    return config
+
+
+def password_credential(value: Any) -> dict[str, Any] | None:
+    """The ``credentials.password`` of a create body from a read ``credentials.password.config`` cell.
+
+    The stored hash is imported as ``hashed_password``; a migration-hook credential stays one. None
+    when the config holds neither (the row is then reported as not importing its password).
+    """
+    config = _config(value, "password")
+    if config.get("use_password_migration_hook") is True:
+        return {"config": {"use_password_migration_hook": True}}
+    hashed = config.get("hashed_password")
+    if isinstance(hashed, str) and hashed:
+        return {"config": {"hashed_password": hashed}}
+    return None
+
+
+def provider_credential(kind: str, value: Any) -> dict[str, Any] | None:
+    """The ``credentials.oidc``/``saml`` of a create body: each provider with only the fields Ory imports."""
+    config = _config(value, kind)
+    providers = config.get("providers")
+    if not isinstance(providers, list):
+        raise ValueProblem(f"{short_repr(value)} has no 'providers' list")
+    fields = _PROVIDER_FIELDS[kind]
+    out = []
+    for provider in providers:
+        if not isinstance(provider, dict) or not all(isinstance(provider.get(k), str) for k in ("provider", "subject")):
+            raise ValueProblem(f"every provider needs a 'provider' and a 'subject' string, not {short_repr(provider)}")
+        entry = {key: provider[key] for key in fields if provider.get(key) is not None}
+        if entry.get("use_auto_link") is False:
+            del entry["use_auto_link"]
+        out.append(entry)
+    return {"config": {"providers": out}} if out else None
+
+
+def credential_types(value: Any) -> list[str]:
+    """The credential types of a ``credential_types`` cell (empty when missing)."""
+    try:
+        items = to_json_value(value)
+    except ValueProblem:
+        return []
+    return [str(t) for t in items] if isinstance(items, list) else []
+
+
+def not_imported(types: list[str], configs: Mapping[str, Any], imported: set[str]) -> list[str]:
+    """One note per credential of a row that its create body does not carry, saying why."""
+    notes = []
+    for kind in dict.fromkeys([*types, *configs]):
+        if kind in imported or kind in _FROM_TRAITS:
+            continue
+        if kind in IMPORTED_CREDENTIALS:
+            # A config read but holding no hash or provider (Kratos keeps an empty password config for
+            # the identifier of a schema) loses nothing; one never read would lose its secret.
+            if kind not in configs:
+                notes.append(f"{kind}: not read; read with include_credential=[{kind!r}] to import it")
+        else:
+            notes.append(
+                f"{kind}: not imported (only password hashes and OIDC/SAML providers are); the user sets it up again"
+            )
+    return notes
+
+
+def _strings(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value.lower()}
+    if isinstance(value, dict):
+        value = list(value.values())
+    return {text for item in value for text in _strings(item)} if isinstance(value, list) else set()
+
+
+def orphan_addresses(body: Mapping[str, Any]) -> list[str]:
+    """A note per address of a create body that is no trait value: Ory keeps only the traits' addresses.
+
+    Kratos rebuilds the addresses from the traits marked for verification or recovery and keeps an
+    imported address (with its verification) only when its value is one of them (the sandbox alike).
+    """
+    values = _strings(body.get("traits"))
+    return [
+        f"{column}: {address['value']!r} is no trait value, so Ory drops it; change it with the trait it belongs to"
+        for column in ADDRESS_COLUMNS
+        for address in body.get(column, [])
+        if str(address["value"]).lower() not in values
+    ]
+
+
+def note_path(note: str) -> str:
+    """The JSON path a not-imported note is about (``/credentials/<type>`` or the address list)."""
+    what = note.partition(":")[0]
+    return f"/{what}" if what in ADDRESS_COLUMNS else f"/credentials/{what}"
