@@ -90,23 +90,19 @@ __all__ = [
     "sessions_frame",
 ]
 
-# The module of each name imported on first use; the TYPE_CHECKING block above says the same for type checkers.
-_LAZY: dict[str, str] = {
-    "RateBudget": "._budget",
-    "Client": "._client",
-    "ConversionWarning": "._convert",
-    **dict.fromkeys(("Page", "iter_identities", "iter_identity_schemas", "iter_identity_sessions"), "._paging"),
-    "iter_sessions": "._paging",
-    "iter_identity_batches": "._read",
-    "iter_session_batches": "._read",
-    **dict.fromkeys(("ExportResult", "export_identities", "export_sessions"), ".export"),
-    **dict.fromkeys(
-        ("identities_frame", "read_identities", "read_identity_sessions", "read_sessions", "sessions_frame"), ".frames"
-    ),
-    **dict.fromkeys(
-        ("Plan", "SessionPlan", "plan_changes", "plan_revoke_sessions", "plan_session_actions"), ".writeback"
-    ),
+# The public names each module holds, imported on first use; the TYPE_CHECKING block above says the same for
+# type checkers.
+_LAZY_MODULES: dict[str, tuple[str, ...]] = {
+    "._budget": ("RateBudget",),
+    "._client": ("Client",),
+    "._convert": ("ConversionWarning",),
+    "._paging": ("Page", "iter_identities", "iter_identity_schemas", "iter_identity_sessions", "iter_sessions"),
+    "._read": ("iter_identity_batches", "iter_session_batches"),
+    ".export": ("ExportResult", "export_identities", "export_sessions"),
+    ".frames": ("identities_frame", "read_identities", "read_identity_sessions", "read_sessions", "sessions_frame"),
+    ".writeback": ("Plan", "SessionPlan", "plan_changes", "plan_revoke_sessions", "plan_session_actions"),
 }
+_LAZY: dict[str, str] = {name: module for module, names in _LAZY_MODULES.items() for name in names}
 # Modules that hand out DataFrames or plan from them: loading one registers the df.ory accessor too.
 _PANDAS_EDGE = frozenset({".frames", ".writeback"})
 
@@ -131,9 +127,8 @@ def __getattr__(name: str) -> _typing.Any:
     module = _importlib.import_module(module_name, __name__)
     if module_name in _PANDAS_EDGE:
         _importlib.import_module(".accessor", __name__)
-    for other, where in _LAZY.items():
-        if where == module_name:
-            _publish(getattr(module, other), other)
+    for other in _LAZY_MODULES[module_name]:
+        _publish(getattr(module, other), other)
     return globals()[name]
 
 
