@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from typing import Any
 
 import duckdb
@@ -13,6 +14,7 @@ import pytest
 
 from ory_frames import (
     Client,
+    ConversionWarning,
     InvalidInputError,
     iter_identity_batches,
     iter_session_batches,
@@ -119,3 +121,25 @@ def test_an_empty_read_is_an_empty_table_with_every_column(client: Client) -> No
     table = read_identities(client, credentials_identifier="nobody@example.invalid", as_arrow=True)
     assert table.num_rows == 0 and sum(b.num_rows for b in batches) == 0
     assert table.schema == read_identities(client, as_arrow=True).schema
+
+
+def test_values_that_do_not_fit_are_warned_about_once_after_the_last_batch(make: Any) -> None:
+    records = [make.identity(0), make.identity(1, traits={"email": 12}), make.identity(2, traits={"email": 13})]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/schemas":
+            return httpx.Response(200, json=[{"id": "default", "schema": make.email_name_schema}])
+        assert request.url.path == "/admin/identities"
+        return httpx.Response(200, json=records)  # no Link header: the only page
+
+    with Client("http://ory.test", transport=httpx.MockTransport(answer)) as client:
+        batches = iter_identity_batches(client)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            batch = next(batches)
+            assert caught == []  # nothing said before the read is over
+            assert list(batches) == []
+    assert [type(w.message) for w in caught] == [ConversionWarning]
+    assert "2 values did not fit" in str(caught[0].message) and "traits.email" in str(caught[0].message)
+    assert caught[0].filename == __file__  # pointed at the loop that read the batches
+    assert batch.column("traits.email").to_pylist() == ["user0@example.com", None, None]
