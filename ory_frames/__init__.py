@@ -12,14 +12,19 @@ Write back::
     plan.preview(); report = plan.apply(client)
 
 Forms live in ``ory_frames.widgets``; the local Ory-compatible server in ``ory_frames.sandbox``.
+
+Only the error classes are imported with the package; every other name is imported from its module on
+first use (PEP 562), so that ``import ory_frames`` and ``ory-frames --help`` load neither httpx nor
+pandas nor pyarrow until something needs them. The ``df.ory`` accessor is registered when the frame
+or write-back functions are first used, or at once if pandas is already imported.
 """
 
 from __future__ import annotations
 
-from . import accessor as _accessor  # registers the DataFrame.ory accessor
-from ._budget import RateBudget
-from ._client import Client
-from ._convert import ConversionWarning
+import importlib as _importlib
+import sys as _sys
+import typing as _typing
+
 from ._errors import (
     ApiError,
     AuthError,
@@ -34,10 +39,16 @@ from ._errors import (
     TransportError,
     UnexpectedResponseError,
 )
-from ._paging import Page, iter_identities, iter_identity_schemas, iter_identity_sessions, iter_sessions
-from .export import ExportResult, export_identities, export_sessions
-from .frames import identities_frame, read_identities, read_identity_sessions, read_sessions, sessions_frame
-from .writeback import Plan, SessionPlan, plan_changes, plan_revoke_sessions, plan_session_actions
+
+if _typing.TYPE_CHECKING:
+    from ._budget import RateBudget
+    from ._client import Client
+    from ._convert import ConversionWarning
+    from ._paging import Page, iter_identities, iter_identity_schemas, iter_identity_sessions, iter_sessions
+    from ._read import iter_identity_batches, iter_session_batches
+    from .export import ExportResult, export_identities, export_sessions
+    from .frames import identities_frame, read_identities, read_identity_sessions, read_sessions, sessions_frame
+    from .writeback import Plan, SessionPlan, plan_changes, plan_revoke_sessions, plan_session_actions
 
 __version__ = "0.1.0"
 
@@ -65,8 +76,10 @@ __all__ = [
     "export_sessions",
     "identities_frame",
     "iter_identities",
+    "iter_identity_batches",
     "iter_identity_schemas",
     "iter_identity_sessions",
+    "iter_session_batches",
     "iter_sessions",
     "plan_changes",
     "plan_revoke_sessions",
@@ -77,11 +90,56 @@ __all__ = [
     "sessions_frame",
 ]
 
-# Public classes show where users import them from, as httpx does: ory_frames.Client, not
-# ory_frames._client.Client (in reprs, tracebacks, help() and pickles, which find them here).
-for _name in __all__:
-    _value = globals()[_name]
-    if isinstance(_value, type):
-        _value.__module__ = __name__
+# The public names each module holds, imported on first use; the TYPE_CHECKING block above says the same for
+# type checkers.
+_LAZY_MODULES: dict[str, tuple[str, ...]] = {
+    "._budget": ("RateBudget",),
+    "._client": ("Client",),
+    "._convert": ("ConversionWarning",),
+    "._paging": ("Page", "iter_identities", "iter_identity_schemas", "iter_identity_sessions", "iter_sessions"),
+    "._read": ("iter_identity_batches", "iter_session_batches"),
+    ".export": ("ExportResult", "export_identities", "export_sessions"),
+    ".frames": ("identities_frame", "read_identities", "read_identity_sessions", "read_sessions", "sessions_frame"),
+    ".writeback": ("Plan", "SessionPlan", "plan_changes", "plan_revoke_sessions", "plan_session_actions"),
+}
+_LAZY: dict[str, str] = {name: module for module, names in _LAZY_MODULES.items() for name in names}
+# Modules that hand out DataFrames or plan from them: loading one registers the df.ory accessor too.
+_PANDAS_EDGE = frozenset({".frames", ".writeback"})
 
-del _accessor, _name, _value
+
+def _publish(value: _typing.Any, name: str) -> _typing.Any:
+    """Keep ``value`` as this module's ``name``; a public class shows where users import it from.
+
+    As httpx does: ory_frames.Client, not ory_frames._client.Client (in reprs, tracebacks, help() and
+    pickles, which find it here).
+    """
+    if isinstance(value, type):
+        value.__module__ = __name__
+    globals()[name] = value
+    return value
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """Import the module of a public name on first use (PEP 562), publishing every public name it holds."""
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _importlib.import_module(module_name, __name__)
+    if module_name in _PANDAS_EDGE:
+        _importlib.import_module(".accessor", __name__)
+    for other in _LAZY_MODULES[module_name]:
+        _publish(getattr(module, other), other)
+    return globals()[name]
+
+
+def __dir__() -> list[str]:
+    """The public names (loaded or not) beside the module's own attributes."""
+    return sorted({*globals(), *__all__})
+
+
+for _name in __all__:
+    if _name not in _LAZY:
+        _publish(globals()[_name], _name)
+if "pandas" in _sys.modules:  # pandas costs nothing more here: register df.ory before any frame is read
+    _importlib.import_module(".accessor", __name__)
+del _name

@@ -9,9 +9,7 @@ import sys
 from typing import Any, NamedTuple
 
 from ._cli_common import add_progress_option, progress_wanted, whole_number, wrap_help
-from ._client import Client
 from ._errors import InvalidInputError
-from .writeback import Plan, SessionPlan
 
 __all__ = ["APPLY_EXIT_CODES", "add_apply", "cmd_apply"]
 
@@ -36,6 +34,9 @@ class PlanFile(NamedTuple):
 
 def _plan_file(text: str) -> PlanFile:
     """Argument type of PLAN: the file read as a ``Plan`` or ``SessionPlan`` (any problem is a usage error)."""
+    # Write-back (pandas) is imported when a plan is read, not with the parser: `--help` stays fast.
+    from .writeback import Plan, SessionPlan
+
     try:
         with open(text, "rb") as handle:
             raw = handle.read()
@@ -103,6 +104,8 @@ def _print_dry_run(plan: Any) -> None:
 
 def _save_progress(path: str, plan: Any) -> None:
     """Write the plan with its progress back to ``path`` atomically (passwords stay as they were in the file)."""
+    from .writeback import Plan
+
     text = plan.to_json(include_passwords=True) if isinstance(plan, Plan) else plan.to_json()
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
@@ -129,6 +132,9 @@ def _print_report(report: Any) -> int:
 
 def cmd_apply(args: argparse.Namespace) -> int:
     """Dry-run or apply the plan; print the summary, save progress and the report; exit 0, 1 or 3."""
+    from ._client import Client
+    from .writeback import Plan
+
     path, plan = args.plan
     if args.dry_run:
         _print_dry_run(plan)

@@ -7,12 +7,7 @@ import os
 import time
 from typing import Any
 
-import pyarrow.parquet as pq
-
-from . import sandbox
 from ._cli_common import EXIT_CODES, add_progress_option, progress_wanted, wrap_help
-from ._client import Client
-from .export import export_identities, export_sessions
 
 __all__ = ["DEMO_IDENTITIES", "add_demo", "cmd_demo"]
 
@@ -40,11 +35,18 @@ def add_demo(subparsers: Any) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the demo job and print what was written."""
+    # Imported here, not with the parser: `ory-frames --help` loads neither httpx nor pyarrow nor starlette.
+    import pyarrow.parquet as pq
+
+    from ._client import Client
+    from .export import export_identities, export_sessions
+    from .sandbox import running
+
     os.makedirs(args.out, exist_ok=True)
     progress = progress_wanted(args)
     started = time.perf_counter()
     print(f"starting the sandbox with {args.identities} seeded identities ...", flush=True)
-    with sandbox.running(seed_identities=args.identities, seed=args.seed) as url, Client(url) as client:
+    with running(seed_identities=args.identities, seed=args.seed) as url, Client(url) as client:
         print(f"sandbox on {url}", flush=True)
         ids = export_identities(client, os.path.join(args.out, "identities.parquet"), overwrite=True, progress=progress)
         sess = export_sessions(client, os.path.join(args.out, "sessions.parquet"), overwrite=True, progress=progress)

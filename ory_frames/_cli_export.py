@@ -7,13 +7,13 @@ import sys
 from typing import Any
 
 from ._cli_common import EXIT_CODES, add_progress_option, progress_wanted, usage_error, whole_number, wrap_help
-from ._client import Client
 from ._errors import InvalidInputError
-from ._parts import EXTENSIONS, output_format
-from ._read import IDENTITY_FILTERS, SESSION_FILTERS
-from .export import export_identities, export_sessions
 
-__all__ = ["FILTER_FLAGS", "add_export", "cmd_export"]
+__all__ = ["FILTER_FLAGS", "FORMATS", "add_export", "cmd_export"]
+
+# The export formats (the keys of ory_frames._parts.EXTENSIONS, which imports pyarrow: the parser is built
+# without it, and a test keeps the two equal).
+FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
 
 # The flag of each filter, by the parameter name the read layer gives it (ory_frames._read).
 FILTER_FLAGS: dict[str, str] = {
@@ -44,7 +44,7 @@ def add_export(subparsers: Any) -> None:
     )
     p.add_argument("what", choices=("identities", "sessions"), help="what to export")
     p.add_argument("out", help="output path or URL (a folder when --partition-by is given)")
-    p.add_argument("--format", choices=tuple(EXTENSIONS), default=None, help="default: from OUT's extension")
+    p.add_argument("--format", choices=FORMATS, default=None, help="default: from OUT's extension")
     p.add_argument("--partition-by", action="append", default=None, metavar="COLUMN", help="Parquet dataset by column")
     p.add_argument("--resume", action="store_true", help="continue an interrupted export of the same OUT")
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
@@ -84,12 +84,19 @@ def add_export(subparsers: Any) -> None:
 
 def _misplaced_filters(args: argparse.Namespace) -> list[str]:
     """The flags given that filter the other kind of export (identity filters on sessions and vice versa)."""
+    from ._read import IDENTITY_FILTERS, SESSION_FILTERS
+
     other = SESSION_FILTERS if args.what == "identities" else IDENTITY_FILTERS
     return [FILTER_FLAGS[name] for name in other if getattr(args, name) is not None]
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Check the filters and the format, export, then print one line saying what was written."""
+    # Imported here, not with the parser: `ory-frames --help` loads neither httpx nor pyarrow.
+    from ._client import Client
+    from ._parts import output_format
+    from .export import export_identities, export_sessions
+
     misplaced = _misplaced_filters(args)
     if misplaced:
         kind = "sessions" if args.what == "identities" else "identities"

@@ -1,19 +1,26 @@
-"""What every read shares: the list filters, the identity schemas, session expansion and the progress bar.
+"""What every read shares: the list filters, the identity schemas, session expansion, the progress bar, Arrow batches.
 
 :mod:`ory_frames.frames` (``read_*``), :mod:`ory_frames.export` (``export_*``) and the command line
 take the filters of the ``iter_*`` functions under the same names, with the same types and defaults
 (wire notes §2), and fetch their pages through the functions below. Pages are counted here, at the
 edge: the paging core only yields them, and a ``tqdm.auto`` bar is drawn around it when asked.
+
+:func:`iter_identity_batches` and :func:`iter_session_batches` are the reads without pandas: one
+``pyarrow.RecordBatch`` per page, converted when the caller asks for it, with the columns and types of
+the frames (what :func:`ory_frames.frames.table_to_frame` turns into them), for polars, DuckDB or Arrow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
+from ._convert import ConversionProblems, IdentityConverter, SessionConverter
 from ._paging import iter_identities, iter_identity_schemas, iter_identity_sessions, iter_sessions
-from ._schema import normalize_schemas
-from ._types import Consistency, CredentialType, JSONObject, SessionExpand
+from ._schema import normalize_schemas, trait_columns
+from ._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, JSONObject, SessionExpand
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -27,6 +34,8 @@ __all__ = [
     "identity_filters",
     "identity_pages",
     "identity_session_pages",
+    "iter_identity_batches",
+    "iter_session_batches",
     "session_pages",
     "with_progress",
 ]
@@ -121,3 +130,95 @@ def with_progress(pages: Iterable[Page], enabled: bool, unit: str) -> Iterator[P
         for page in pages:
             yield page
             bar.update(len(page.items))
+
+
+def _converted(
+    pages: Iterable[Page], convert: Callable[[Sequence[JSONObject]], pa.RecordBatch], problems: ConversionProblems
+) -> Iterator[pa.RecordBatch]:
+    """One batch per page, each converted only when asked for; the problems are warned about once, at the end."""
+    for page in pages:
+        yield convert(page.items)
+    problems.warn(stacklevel=4)  # the frame of the caller that iterates
+
+
+def iter_identity_batches(
+    client: Client,
+    *,
+    ids: Sequence[str] | None = None,
+    credentials_identifier: str | None = None,
+    preview_credentials_identifier_similar: str | None = None,
+    organization_id: str | None = None,
+    include_credential: Sequence[CredentialType | str] | None = None,
+    consistency: Consistency | None = None,
+    page_size: int | None = None,
+    progress: bool = False,
+) -> Iterator[pa.RecordBatch]:
+    """Every identity matching the filters as Arrow, one ``pyarrow.RecordBatch`` per page, without pandas.
+
+    The batches have the columns and types of :func:`~ory_frames.read_identities`'s table (its
+    ``as_arrow=True`` answer) and all share one schema. The identity schemas are fetched on the first
+    ``next()``; then each page is converted when its batch is asked for, while the next page is fetched
+    (one request ahead, as :func:`~ory_frames.iter_identities`). Values that do not fit their column are
+    read as null and summed up in one :class:`~ory_frames.ConversionWarning` after the last batch.
+
+    The parameters are those of :func:`~ory_frames.read_identities`.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from ory_frames import Client, iter_identity_batches, sandbox
+    >>> with sandbox.running(seed_identities=5) as url, Client(url) as client:
+    ...     table = pa.Table.from_batches(iter_identity_batches(client, page_size=2))
+    >>> table.num_rows, table.column("id").type
+    (5, DataType(string))
+    """
+    filters = identity_filters(
+        ids=ids,
+        credentials_identifier=credentials_identifier,
+        preview_credentials_identifier_similar=preview_credentials_identifier_similar,
+        organization_id=organization_id,
+        include_credential=include_credential,
+        consistency=consistency,
+    )
+    pages = identity_pages(client, filters, page_size=page_size)  # checks page_size now; sends nothing yet
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        converter = IdentityConverter(trait_columns(fetch_schemas(client)), include_credential=include_credential or ())
+        yield from _converted(with_progress(pages, progress, "identities"), converter.convert, converter.problems)
+
+    return batches()
+
+
+def iter_session_batches(
+    client: Client,
+    *,
+    active: bool | None = None,
+    expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
+    page_size: int | None = None,
+    progress: bool = False,
+) -> Iterator[pa.RecordBatch]:
+    """Every session as Arrow, one ``pyarrow.RecordBatch`` per page of ``GET /admin/sessions``, without pandas.
+
+    The batches have the columns and types of :func:`~ory_frames.read_sessions`'s table (its
+    ``as_arrow=True`` answer); with ``"identity"`` expanded (the default) the identity schemas are
+    fetched on the first ``next()`` to type the ``identity.traits.*`` columns. Pages are converted as in
+    :func:`iter_identity_batches`; the parameters are those of :func:`~ory_frames.read_sessions`.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from ory_frames import Client, iter_session_batches, sandbox
+    >>> with sandbox.running(seed_identities=5) as url, Client(url) as client:
+    ...     table = pa.Table.from_batches(iter_session_batches(client))
+    >>> "identity.traits.email" in table.column_names
+    True
+    """
+    expands = expand_list(expand)
+    pages = session_pages(client, active=active, expand=expands, page_size=page_size)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        traits = trait_columns(fetch_schemas(client)) if "identity" in expands else None
+        converter = SessionConverter(traits)
+        yield from _converted(with_progress(pages, progress, "sessions"), converter.convert, converter.problems)
+
+    return batches()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import orjson
 import pandas as pd
@@ -115,6 +115,7 @@ def _attrs(
     }
 
 
+@overload
 def read_identities(
     client: Client,
     *,
@@ -126,7 +127,39 @@ def read_identities(
     consistency: Consistency | None = None,
     page_size: int | None = None,
     progress: bool = False,
-) -> pd.DataFrame:
+    as_arrow: Literal[False] = False,
+) -> pd.DataFrame: ...
+
+
+@overload
+def read_identities(
+    client: Client,
+    *,
+    ids: Sequence[str] | None = None,
+    credentials_identifier: str | None = None,
+    preview_credentials_identifier_similar: str | None = None,
+    organization_id: str | None = None,
+    include_credential: Sequence[CredentialType | str] | None = None,
+    consistency: Consistency | None = None,
+    page_size: int | None = None,
+    progress: bool = False,
+    as_arrow: Literal[True],
+) -> pa.Table: ...
+
+
+def read_identities(
+    client: Client,
+    *,
+    ids: Sequence[str] | None = None,
+    credentials_identifier: str | None = None,
+    preview_credentials_identifier_similar: str | None = None,
+    organization_id: str | None = None,
+    include_credential: Sequence[CredentialType | str] | None = None,
+    consistency: Consistency | None = None,
+    page_size: int | None = None,
+    progress: bool = False,
+    as_arrow: bool = False,
+) -> pd.DataFrame | pa.Table:
     """Every identity matching the filters, one row each, with one column per trait.
 
     Parameters
@@ -144,10 +177,14 @@ def read_identities(
         Identities per request; None asks for Ory's maximum, 500.
     progress
         Draw a progress bar (tqdm.auto).
+    as_arrow
+        Return the ``pyarrow.Table`` the frame would be made from (by :func:`table_to_frame`), for polars,
+        DuckDB or Arrow: no pandas involved. Nested columns stay Arrow lists and structs; JSON columns
+        (metadata, ...) hold JSON text.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or pyarrow.Table
         Columns as in docs/architecture.md; ``df.attrs["ory_frames"]`` as in this module's docstring.
         The trait columns come from the project's identity schemas, fetched once.
 
@@ -173,8 +210,11 @@ def read_identities(
     )
     pages = identity_pages(client, filters, page_size=page_size)
     batches = [converter.convert(page.items) for page in with_progress(pages, progress, "identities")]
-    df = table_to_frame(pa.Table.from_batches(batches, schema=converter.schema))
+    table = pa.Table.from_batches(batches, schema=converter.schema)
     converter.problems.warn()
+    if as_arrow:
+        return table
+    df = table_to_frame(table)
     df.attrs[ATTRS_KEY] = _attrs(
         "identities",
         schemas,
@@ -260,6 +300,7 @@ def _sessions_df(
     return df
 
 
+@overload
 def read_sessions(
     client: Client,
     *,
@@ -267,7 +308,31 @@ def read_sessions(
     expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     page_size: int | None = None,
     progress: bool = False,
-) -> pd.DataFrame:
+    as_arrow: Literal[False] = False,
+) -> pd.DataFrame: ...
+
+
+@overload
+def read_sessions(
+    client: Client,
+    *,
+    active: bool | None = None,
+    expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
+    page_size: int | None = None,
+    progress: bool = False,
+    as_arrow: Literal[True],
+) -> pa.Table: ...
+
+
+def read_sessions(
+    client: Client,
+    *,
+    active: bool | None = None,
+    expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
+    page_size: int | None = None,
+    progress: bool = False,
+    as_arrow: bool = False,
+) -> pd.DataFrame | pa.Table:
     """Every session of the project (``GET /admin/sessions``), one row each.
 
     Parameters
@@ -287,6 +352,8 @@ def read_sessions(
         Sessions per request; None asks for Ory's maximum, 1000.
     progress
         Draw a progress bar (tqdm.auto).
+    as_arrow
+        Return the ``pyarrow.Table`` the frame would be made from, as in :func:`read_identities`.
 
     Examples
     --------
@@ -302,6 +369,9 @@ def read_sessions(
     converter = SessionConverter(trait_columns(schemas) if "identity" in expands else None)
     pages = session_pages(client, active=active, expand=expands, page_size=page_size)
     batches = [converter.convert(page.items) for page in with_progress(pages, progress, "sessions")]
+    if as_arrow:
+        converter.problems.warn()
+        return pa.Table.from_batches(batches, schema=converter.schema)
     return _sessions_df(
         converter, batches, schemas, read_at=read_at, filters={"active": active, "expand": expands or None}
     )

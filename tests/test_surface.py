@@ -19,7 +19,9 @@ from ory_frames import (
     export_identities,
     export_sessions,
     iter_identities,
+    iter_identity_batches,
     iter_identity_sessions,
+    iter_session_batches,
     iter_sessions,
     read_identities,
     read_identity_sessions,
@@ -34,14 +36,17 @@ def test_all_is_sorted_and_importable() -> None:
 
 
 def test_all_lists_every_public_name() -> None:
+    # dir(), not vars(): most names are imported on first use (PEP 562), and dir() lists them all the same.
     public = {
         name
-        for name, value in vars(ory_frames).items()
+        for name in dir(ory_frames)
         if not name.startswith("_")
         and name != "annotations"
-        and not getattr(value, "__name__", "").startswith("ory_frames.")
+        and not getattr(getattr(ory_frames, name), "__name__", "").startswith("ory_frames.")
     }
     assert public == set(ory_frames.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'read_everything'"):
+        ory_frames.read_everything  # noqa: B018
 
 
 def test_public_callables_have_docstrings() -> None:
@@ -119,7 +124,18 @@ def test_read_and_export_take_the_same_filters(read: Any, export: Any, names: tu
         (iter_identities, read_identities, IDENTITY_FILTERS),
         (iter_sessions, read_sessions, SESSION_FILTERS),
         (iter_identity_sessions, read_identity_sessions, IDENTITY_SESSION_FILTERS),
+        (iter_identity_batches, read_identities, IDENTITY_FILTERS),
+        (iter_session_batches, read_sessions, SESSION_FILTERS),
     ],
 )
 def test_iter_and_read_take_the_same_filters(iterate: Any, read: Any, names: tuple[str, ...]) -> None:
     assert _filters(iterate, names) == _filters(read, names)
+    assert set(_filters(iterate, names)) == set(names)
+
+
+@pytest.mark.parametrize(
+    ("batches", "read"), [(iter_identity_batches, read_identities), (iter_session_batches, read_sessions)]
+)
+def test_batch_iterators_take_every_option_of_their_read_but_as_arrow(batches: Any, read: Any) -> None:
+    expected = {n: p for n, p in inspect.signature(read).parameters.items() if n != "as_arrow"}
+    assert dict(inspect.signature(batches).parameters) == expected

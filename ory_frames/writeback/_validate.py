@@ -11,9 +11,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
-from referencing.exceptions import Unresolvable
-
 from ory_frames._errors import Problem
 from ory_frames._schema import (
     TRAITS_PREFIX,
@@ -63,6 +60,8 @@ class SchemaInfo:
 
     def _errors(self, validator: Any, instance: Any) -> tuple[list[Any], str | None]:
         """The validation errors of an instance, or why the schema cannot check it here."""
+        from referencing.exceptions import Unresolvable  # jsonschema's own dependency, imported with it
+
         try:
             return list(validator.iter_errors(instance)), None
         except RecursionError:  # references that only lead to each other (the schema model notes them)
@@ -143,6 +142,8 @@ def schema_info(schema_id: str, document: dict[str, Any]) -> SchemaInfo:
     nodes = {trait_column(n.path): n for n in iter_nodes(root) if n.path and representable(n.path)}
     types = {column: node.declared_type for column, node in nodes.items()}
     identifiers = [column for column, node in nodes.items() if node.kratos.is_identifier]
+    import jsonschema  # slow to import (format checkers pull in rfc3987_syntax and more): only when planning
+
     cls = jsonschema.validators.validator_for(document, default=jsonschema.Draft7Validator)
     validator = cls(document, format_checker=cls.FORMAT_CHECKER)
     cross = root is not None and _has_cross_property(root)
