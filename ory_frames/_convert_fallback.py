@@ -366,5 +366,5 @@ def _short(v: Any) -> str:
 
 def _describe(info: TraitInfo) -> str:
     if info.json_type == "array":
-        return f"an array of {info.item_json_type}"
-    return f"a {info.json_type}" if info.json_type != "integer" else "an integer"
+        return f"an array of {info.item_json_type}s" if info.item_json_type else "an array"
+    return f"{'an' if info.json_type[:1] in 'aeiou' else 'a'} {info.json_type}"

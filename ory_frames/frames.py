@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from ._convert import ConversionProblems, IdentityConverter, SessionConverter
 from ._errors import InvalidInputError, Problem
+from ._json_dtype import JsonArray
 from ._read import (
     expand_list,
     fetch_schemas,
@@ -69,9 +70,11 @@ def table_to_frame(table: pa.Table) -> pd.DataFrame:
     df: pd.DataFrame = plain.to_pandas(types_mapper=pandas_types_mapper())
     for i, f in special:
         values = table.column(f.name).to_pylist()
-        if is_json_field(f):
-            values = [orjson.loads(v) if v is not None else None for v in values]
-        df.insert(i, f.name, pd.Series(values, index=df.index, dtype=object))
+        if is_json_field(f):  # parsed values, written back to Arrow/Parquet as JSON text (any shape)
+            column = pd.Series(JsonArray([orjson.loads(v) if v is not None else None for v in values]), index=df.index)
+        else:
+            column = pd.Series(values, index=df.index, dtype=object)
+        df.insert(i, f.name, column)
     return df
 
 
@@ -126,6 +129,7 @@ def read_identities(
     consistency: Consistency | None = None,
     page_size: int | None = None,
     progress: bool = False,
+    keep_zero_time: bool = False,
 ) -> pd.DataFrame:
     """Every identity matching the filters, one row each, with one column per trait.
 
@@ -144,6 +148,10 @@ def read_identities(
         Identities per request; None asks for Ory's maximum, 500.
     progress
         Draw a progress bar (tqdm.auto).
+    keep_zero_time
+        Keep Go's zero time ``0001-01-01T00:00:00Z`` (an unset timestamp) as the year 1; by default it
+        is read as NaT, in every timestamp column, nested ones included. A year-1 timestamp makes
+        ``df.to_json()`` overflow and ``describe()`` report means a thousand years off.
 
     Returns
     -------
@@ -162,7 +170,7 @@ def read_identities(
     read_at = _now()
     schemas = fetch_schemas(client)
     traits = trait_columns(schemas)
-    converter = IdentityConverter(traits, include_credential=include_credential or ())
+    converter = IdentityConverter(traits, include_credential=include_credential or (), keep_zero_time=keep_zero_time)
     filters = identity_filters(
         ids=ids,
         credentials_identifier=credentials_identifier,
@@ -192,6 +200,7 @@ def identities_frame(
     *,
     schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None = None,
     include_credential: Sequence[CredentialType | str] | None = None,
+    keep_zero_time: bool = False,
 ) -> pd.DataFrame:
     """A DataFrame from identity JSON objects already in hand (no I/O).
 
@@ -204,6 +213,8 @@ def identities_frame(
         inferred from the records' traits (no formats, so no date-time columns).
     include_credential
         Credential types whose ``config`` becomes a column.
+    keep_zero_time
+        As in :func:`read_identities`: Go's zero time is NaT unless this is true.
 
     Raises
     ------
@@ -221,7 +232,7 @@ def identities_frame(
     inferred = schemas is None
     resolved = infer_schemas(items) if schemas is None else normalize_schemas(schemas)
     traits = trait_columns(resolved)
-    converter = IdentityConverter(traits, include_credential=include_credential or ())
+    converter = IdentityConverter(traits, include_credential=include_credential or (), keep_zero_time=keep_zero_time)
     df = table_to_frame(pa.Table.from_batches([converter.convert(items)], schema=converter.schema))
     converter.problems.warn()
     df.attrs[ATTRS_KEY] = _attrs(
@@ -267,6 +278,7 @@ def read_sessions(
     expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     page_size: int | None = None,
     progress: bool = False,
+    keep_zero_time: bool = False,
 ) -> pd.DataFrame:
     """Every session of the project (``GET /admin/sessions``), one row each.
 
@@ -287,6 +299,8 @@ def read_sessions(
         Sessions per request; None asks for Ory's maximum, 1000.
     progress
         Draw a progress bar (tqdm.auto).
+    keep_zero_time
+        As in :func:`read_identities`: Go's zero time is NaT unless this is true.
 
     Examples
     --------
@@ -299,7 +313,9 @@ def read_sessions(
     read_at = _now()
     expands = expand_list(expand)
     schemas = fetch_schemas(client) if "identity" in expands else {}
-    converter = SessionConverter(trait_columns(schemas) if "identity" in expands else None)
+    converter = SessionConverter(
+        trait_columns(schemas) if "identity" in expands else None, keep_zero_time=keep_zero_time
+    )
     pages = session_pages(client, active=active, expand=expands, page_size=page_size)
     batches = [converter.convert(page.items) for page in with_progress(pages, progress, "sessions")]
     return _sessions_df(
@@ -314,15 +330,17 @@ def read_identity_sessions(
     active: bool | None = None,
     page_size: int | None = None,
     progress: bool = False,
+    keep_zero_time: bool = False,
 ) -> pd.DataFrame:
     """The sessions of one identity (``GET /admin/identities/{id}/sessions``), newest first.
 
     The identity is the same on every row, so no ``identity.*`` columns are added; ``identity_id``
     is filled. An unknown identity gives an empty frame (wire notes §1). ``active`` and
-    ``progress`` are as in :func:`read_sessions`; ``page_size`` None asks for Ory's maximum, 1000.
+    ``progress`` are as in :func:`read_sessions`, ``keep_zero_time`` as in :func:`read_identities`;
+    ``page_size`` None asks for Ory's maximum, 1000.
     """
     read_at = _now()
-    converter = SessionConverter(None)
+    converter = SessionConverter(None, keep_zero_time=keep_zero_time)
     pages = identity_session_pages(client, identity_id, active=active, page_size=page_size)
     batches = [
         converter.convert(page.items, identity_id=identity_id) for page in with_progress(pages, progress, "sessions")
@@ -334,17 +352,18 @@ def sessions_frame(
     records: Iterable[Mapping[str, Any]],
     *,
     schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None = None,
+    keep_zero_time: bool = False,
 ) -> pd.DataFrame:
     """A DataFrame from session JSON objects already in hand (no I/O).
 
     When any record embeds its ``identity``, the ``identity.*`` columns are added, typed from
-    ``schemas`` or inferred from the embedded traits.
+    ``schemas`` or inferred from the embedded traits. ``keep_zero_time`` is as in :func:`read_identities`.
     """
     items = _objects_with_ids(records, "session")
     identities = [r["identity"] for r in items if isinstance(r.get("identity"), dict)]
     inferred = schemas is None
     resolved = infer_schemas(identities) if schemas is None else normalize_schemas(schemas)
-    converter = SessionConverter(trait_columns(resolved) if identities else None)
+    converter = SessionConverter(trait_columns(resolved) if identities else None, keep_zero_time=keep_zero_time)
     batch = converter.convert(items)
     return _sessions_df(
         converter, [batch], resolved if identities else {}, read_at=_now(), filters={}, inferred=inferred
