@@ -130,7 +130,7 @@ class JsonArray(ExtensionArray):
         return JsonArray(self._data.copy())
 
     @classmethod
-    def _concatenate_same_type(cls, to_concat: Sequence[JsonArray]) -> JsonArray:
+    def _concat_same_type(cls, to_concat: Sequence[JsonArray]) -> JsonArray:
         return JsonArray(np.concatenate([a._data for a in to_concat]) if to_concat else _objects([]))
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
