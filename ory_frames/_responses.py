@@ -85,6 +85,8 @@ def api_error(response: httpx.Response, method: str, url: str, secrets: Sequence
     details = _masked(envelope.get("details"), secrets)
     reason = envelope.get("reason")
     redirect = body.get("redirect_browser_to") if isinstance(body, dict) else None
+    if not redirect and isinstance(details, dict):  # some flows send it only inside the details
+        redirect = details.get("redirect_browser_to")
     kwargs: dict[str, Any] = {
         "status": status,
         "code": code if isinstance(code, int) else None,

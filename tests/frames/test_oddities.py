@@ -463,3 +463,20 @@ def test_frames_to_parquet_in_memory_round_trip():
     back = pd.read_parquet(io.BytesIO(buffer.getvalue()))
     assert back["state_changed_at"].isna().tolist() == [True, False, True]
     assert [_text(t) for t in back["created_at"]] == [_text(t) for t in df["created_at"]]
+
+
+def test_redirect_inside_details_only_and_bare_envelope():
+    flow = "https://oddities.projects.oryapis.com/self-service/login/browser?aal=aal2"
+    body = {"code": 403, "message": "aal2 required", "details": {"redirect_browser_to": flow}, "status": "Forbidden"}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, json=body)
+
+    with (
+        Client(BASE, api_key=KEY, transport=httpx.MockTransport(handle), retries=0) as c,
+        pytest.raises(ApiError) as info,
+    ):
+        c.get_identity("8a0c5b4e-6a1f-4b7a-9c3d-000000000001")
+    assert info.value.redirect_browser_to == flow
+    assert info.value.status_text == "Forbidden" and info.value.debug is None
+    assert info.value.envelope == body
