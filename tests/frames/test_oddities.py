@@ -480,3 +480,13 @@ def test_redirect_inside_details_only_and_bare_envelope():
     assert info.value.redirect_browser_to == flow
     assert info.value.status_text == "Forbidden" and info.value.debug is None
     assert info.value.envelope == body
+
+
+def test_empty_aal_and_state_are_unset_not_problems():
+    records = _sessions()
+    records[0]["authenticator_assurance_level"] = ""
+    records[1]["identity"] = dict(records[1]["identity"], state="")
+    df = sessions_frame(records, schemas={"default": SCHEMA})  # warnings are errors here: none is raised
+    assert pd.isna(df.loc[0, "authenticator_assurance_level"]) and df.loc[1, "authenticator_assurance_level"] == "aal2"
+    assert pd.isna(df.loc[1, "identity.state"])
+    assert df.attrs["ory_frames"]["problems"] == {}
