@@ -7,7 +7,9 @@ fallback path (:mod:`ory_frames._convert_fallback`), value by value: timestamps 
 RFC 3339 parser (offsets and fractions included), and a trait value of the wrong type becomes null
 and is counted in :class:`ConversionProblems` (reading never fails on data the server accepted
 earlier, e.g. after a schema change); nested sub-objects that do not fit their struct are handled
-the same way. Sessions always take the fallback path. Everything here is pure (no I/O).
+the same way. Sessions always take the fallback path. Go's zero time ``0001-01-01T00:00:00Z`` (an
+unset ``time.Time``) is read as null in every timestamp column, nested ones included, unless
+``keep_zero_time`` (:mod:`ory_frames._timestamps`). Everything here is pure (no I/O).
 
 Summary columns of an identity (``SUMMARY_COLUMNS``, derived from ``verifiable_addresses``, wire notes §3):
 
@@ -52,6 +54,7 @@ from ._convert_fallback import (
 )
 from ._convert_fast import FastIdentityColumns, field_values
 from ._schema import JSON_FIELD_METADATA, JSON_TYPE, TraitInfo
+from ._timestamps import null_zero_times
 
 __all__ = [
     "AAL_CATEGORIES",
@@ -87,6 +90,8 @@ AAL_CATEGORIES = ("aal0", "aal1", "aal2", "aal3")
 _STATE_TYPE = pa.dictionary(pa.int8(), pa.string())
 
 # Sub-object shapes, wire notes §3 (addresses) and section 8 (devices, authentication methods).
+# ``expires_at`` is a legacy field of verifiable addresses (older Kratos versions of
+# `identity/identity_verification.go`; still sent for addresses created then): kept in the struct, not dropped.
 VERIFIABLE_ADDRESS = pa.struct(
     [
         ("id", pa.string()),
@@ -97,6 +102,7 @@ VERIFIABLE_ADDRESS = pa.struct(
         ("verified_at", TIMESTAMP),
         ("created_at", TIMESTAMP),
         ("updated_at", TIMESTAMP),
+        ("expires_at", TIMESTAMP),
     ]
 )
 RECOVERY_ADDRESS = pa.struct(
@@ -178,10 +184,15 @@ class IdentityConverter:
         The trait columns, from :func:`ory_frames._schema.trait_columns`.
     include_credential
         Credential types whose ``config`` becomes a ``credentials.<type>.config`` JSON column.
+    keep_zero_time
+        Keep Go's zero time ``0001-01-01T00:00:00Z`` as the year 1; by default it is read as null.
     """
 
-    def __init__(self, traits: Mapping[str, TraitInfo], *, include_credential: Sequence[str] = ()) -> None:
+    def __init__(
+        self, traits: Mapping[str, TraitInfo], *, include_credential: Sequence[str] = (), keep_zero_time: bool = False
+    ) -> None:
         self.traits = dict(traits)
+        self.keep_zero_time = keep_zero_time
         self.include_credential = tuple(dict.fromkeys(include_credential))
         self.problems = ConversionProblems()
         config_fields = [
@@ -201,7 +212,8 @@ class IdentityConverter:
         """One RecordBatch of ``self.schema`` from identity JSON objects (unknown keys are ignored)."""
         with gc_paused():
             batch = self._convert_fast(records)
-            return batch if batch is not None else self._convert_fallback(records)
+            batch = batch if batch is not None else self._convert_fallback(records)
+            return batch if self.keep_zero_time else null_zero_times(batch)
 
     def convert_pages(self, pages: Sequence[Sequence[Mapping[str, Any]]]) -> pa.Table:
         """A table of several pages' records, equal to :meth:`convert` of their concatenation.
@@ -213,6 +225,7 @@ class IdentityConverter:
         with gc_paused():
             batch = self._convert_fast(records) if len(pages) > 1 else None
         if batch is not None:
+            batch = batch if self.keep_zero_time else null_zero_times(batch)
             return pa.Table.from_batches([batch], schema=self.schema)
         return pa.Table.from_batches([self.convert(page) for page in pages], schema=self.schema)
 
@@ -295,10 +308,12 @@ class SessionConverter:
     summaries ``methods`` (method names), ``device_count`` and ``last_ip`` (the last device's address).
     With ``identity_traits`` given, also ``identity.schema_id``, ``identity.state`` and
     ``identity.traits.<path>``. ``identity_id`` comes from the embedded identity, or from an
-    ``identity_id`` key, or from ``identity_id=`` (sessions of one identity).
+    ``identity_id`` key, or from ``identity_id=`` (sessions of one identity). Go's zero time
+    ``0001-01-01T00:00:00Z`` is read as null, at any depth, unless ``keep_zero_time`` is true.
     """
 
-    def __init__(self, identity_traits: Mapping[str, TraitInfo] | None = None) -> None:
+    def __init__(self, identity_traits: Mapping[str, TraitInfo] | None = None, *, keep_zero_time: bool = False) -> None:
+        self.keep_zero_time = keep_zero_time
         self.identity_traits = dict(identity_traits) if identity_traits is not None else None
         self.problems = ConversionProblems()
         extra: list[pa.Field] = []
@@ -309,7 +324,8 @@ class SessionConverter:
     def convert(self, records: Sequence[Mapping[str, Any]], *, identity_id: str | None = None) -> pa.RecordBatch:
         """One RecordBatch of ``self.schema`` from session JSON objects."""
         with gc_paused():
-            return self._convert(records, identity_id)
+            batch = self._convert(records, identity_id)
+        return batch if self.keep_zero_time else null_zero_times(batch)
 
     def _convert(self, records: Sequence[Mapping[str, Any]], identity_id: str | None) -> pa.RecordBatch:
         problems = self.problems

@@ -183,12 +183,15 @@ def _normalise_deep(value: Any) -> Any:
 def dictionary_array(
     values: Sequence[Any], categories: Sequence[str], column: str, problems: ConversionProblems, rows: Sequence[Any]
 ) -> pa.Array:
-    """Strings -> dictionary<int8, string> with fixed categories; unknown values become null."""
+    """Strings -> dictionary<int8, string> with fixed categories; unknown values become null.
+
+    ``""`` is Go's zero value of an enum, sent for "unset" (e.g. ``"aal": ""``): null without a problem.
+    """
     index = {c: i for i, c in enumerate(categories)}
     codes: list[int | None] = []
     for row, v in zip(rows, values, strict=True):
         code = index.get(v) if isinstance(v, str) else None
-        if code is None and v is not None:
+        if code is None and v is not None and v != "":
             problems.add(row, column, f"{v!r} is not one of {list(categories)}")
         codes.append(code)
     return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(list(categories), pa.string()))
@@ -366,5 +369,5 @@ def _short(v: Any) -> str:
 
 def _describe(info: TraitInfo) -> str:
     if info.json_type == "array":
-        return f"an array of {info.item_json_type}"
-    return f"a {info.json_type}" if info.json_type != "integer" else "an integer"
+        return f"an array of {info.item_json_type}s" if info.item_json_type else "an array"
+    return f"{'an' if info.json_type[:1] in 'aeiou' else 'a'} {info.json_type}"

@@ -4,6 +4,7 @@
 
     OryFramesError
     ├── ApiError                 Ory answered with an error: .status .code .reason .message .request_id .details
+    │                            .error_id .status_text .debug .redirect_browser_to .envelope (every field sent)
     │   ├── BadRequestError      400
     │   ├── AuthError            401, 403
     │   ├── NotFoundError        404
@@ -27,7 +28,14 @@ class OryFramesError(Exception):
 
 
 class ApiError(OryFramesError):
-    """Ory answered with an error status; the fields come from Ory's error envelope."""
+    """Ory answered with an error status; the fields come from Ory's error envelope (wire notes §13).
+
+    ``{"error": {"id", "code", "status", "request", "reason", "details", "message", "debug"}}`` maps to
+    ``error_id``, ``code``, ``status_text``, ``request_id``, ``reason``, ``details``, ``message`` and
+    ``debug`` (``status`` is the HTTP status). A browser-location answer (422) also carries a
+    top-level ``redirect_browser_to``. ``envelope`` holds every field of the body as sent, unknown
+    ones too, with any API key masked (as in every other attribute).
+    """
 
     def __init__(
         self,
@@ -41,6 +49,10 @@ class ApiError(OryFramesError):
         details: Mapping[str, Any] | None = None,
         method: str | None = None,
         url: str | None = None,
+        status_text: str | None = None,
+        debug: str | None = None,
+        redirect_browser_to: str | None = None,
+        envelope: Mapping[str, Any] | None = None,
     ) -> None:
         self.status = status
         self.code = code if code is not None else status
@@ -51,6 +63,10 @@ class ApiError(OryFramesError):
         self.details = dict(details) if details else {}
         self.method = method
         self.url = url
+        self.status_text = status_text
+        self.debug = debug
+        self.redirect_browser_to = redirect_browser_to
+        self.envelope = dict(envelope) if envelope else {}
         super().__init__(self._text())
 
     def _text(self) -> str:

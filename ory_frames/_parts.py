@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from ._errors import InvalidInputError
 from ._schema import is_json_field
+from ._timestamps import timestamps_as_text
 from ._types import PathOrURL
 
 __all__ = [
@@ -183,11 +184,16 @@ def read_json(target: Target, path: str) -> Any:
 
 
 def _dumps_cell(v: Any) -> str | None:
-    return None if v is None else orjson.dumps(v, option=orjson.OPT_NAIVE_UTC).decode()
+    return None if v is None else orjson.dumps(v).decode()
 
 
 def _csv_table(table: pa.Table) -> pa.Table:
-    """Flat columns for CSV: nested values as JSON text, JSON columns as their text, categories as strings."""
+    """Flat columns for CSV: nested values as JSON text, JSON columns as their text, categories as strings.
+
+    Every timestamp, top-level or nested, is written in the one RFC 3339 UTC form of
+    :func:`ory_frames._timestamps.timestamps_as_text` (``2023-12-20T07:20:43.512549Z``).
+    """
+    table = timestamps_as_text(table)
     columns = []
     for f, col in zip(table.schema, table.columns, strict=True):
         if is_json_field(f):
@@ -205,14 +211,15 @@ def _csv_table(table: pa.Table) -> pa.Table:
 
 
 def _jsonl_bytes(table: pa.Table) -> bytes:
-    """One JSON object per row; JSON columns are embedded as values, timestamps as RFC 3339."""
+    """One JSON object per row; JSON columns are embedded as values, timestamps as RFC 3339 UTC text (one form)."""
+    table = timestamps_as_text(table)
     json_cols = {f.name for f in table.schema if is_json_field(f)}
     lines = []
     for row in table.to_pylist():
         for name in json_cols:
             if row[name] is not None:
                 row[name] = orjson.Fragment(row[name])
-        lines.append(orjson.dumps(row, option=orjson.OPT_NAIVE_UTC))
+        lines.append(orjson.dumps(row))
     return b"\n".join(lines) + b"\n" if lines else b""
 
 

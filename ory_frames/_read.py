@@ -7,7 +7,7 @@ edge: the paging core only yields them, and a ``tqdm.auto`` bar is drawn around 
 
 :func:`iter_identity_batches` and :func:`iter_session_batches` are the reads without pandas: one
 ``pyarrow.RecordBatch`` per page, converted when the caller asks for it, with the columns and types of
-the frames (what :func:`ory_frames.frames.table_to_frame` turns into them), for polars, DuckDB or Arrow.
+the frames (what :func:`ory_frames._frame_edge.table_to_frame` turns into them), for polars, DuckDB or Arrow.
 """
 
 from __future__ import annotations
@@ -152,6 +152,7 @@ def iter_identity_batches(
     consistency: Consistency | None = None,
     page_size: int | None = None,
     progress: bool = False,
+    keep_zero_time: bool = False,
 ) -> Iterator[pa.RecordBatch]:
     """Every identity matching the filters as Arrow, one ``pyarrow.RecordBatch`` per page, without pandas.
 
@@ -183,7 +184,10 @@ def iter_identity_batches(
     pages = identity_pages(client, filters, page_size=page_size)  # checks page_size now; sends nothing yet
 
     def batches() -> Iterator[pa.RecordBatch]:
-        converter = IdentityConverter(trait_columns(fetch_schemas(client)), include_credential=include_credential or ())
+        traits = trait_columns(fetch_schemas(client))
+        converter = IdentityConverter(
+            traits, include_credential=include_credential or (), keep_zero_time=keep_zero_time
+        )
         yield from _converted(with_progress(pages, progress, "identities"), converter.convert, converter.problems)
 
     return batches()
@@ -196,6 +200,7 @@ def iter_session_batches(
     expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     page_size: int | None = None,
     progress: bool = False,
+    keep_zero_time: bool = False,
 ) -> Iterator[pa.RecordBatch]:
     """Every session as Arrow, one ``pyarrow.RecordBatch`` per page of ``GET /admin/sessions``, without pandas.
 
@@ -218,7 +223,7 @@ def iter_session_batches(
 
     def batches() -> Iterator[pa.RecordBatch]:
         traits = trait_columns(fetch_schemas(client)) if "identity" in expands else None
-        converter = SessionConverter(traits)
+        converter = SessionConverter(traits, keep_zero_time=keep_zero_time)
         yield from _converted(with_progress(pages, progress, "sessions"), converter.convert, converter.problems)
 
     return batches()

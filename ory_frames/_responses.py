@@ -52,15 +52,17 @@ def decode_model(cls: type[_ModelT], response: httpx.Response) -> _ModelT:
     except ValidationError as exc:
         where = f"{response.request.method} {mask_url(response.request.url)}"
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        raise UnexpectedResponseError(f"{where}: the answer is not a {cls.__name__} ({problems})") from exc
+        raise UnexpectedResponseError(f"{where}: the answer is not {_with_article(cls.__name__)} ({problems})") from exc
 
 
 def api_error(response: httpx.Response, method: str, url: str, secrets: Sequence[str]) -> ApiError:
     """Translate an error response once: Ory's envelope (or its bare and legacy variants) -> ApiError.
 
-    Envelope (wire notes §13): ``{"error": {id, code, status, request, reason, details, message}}``;
-    batch items and some proxies send the inner object bare; OAuth-style bodies use
-    ``{"error": "<code>", "error_description": "..."}``. Message text is never interpreted.
+    Envelope (wire notes §13): ``{"error": {id, code, status, request, reason, details, message}}``
+    (``debug`` too where not stripped); a browser-location answer (422) adds a top-level
+    ``redirect_browser_to``; batch items and some proxies send the inner object bare; OAuth-style
+    bodies use ``{"error": "<code>", "error_description": "..."}``. Every field is kept on the
+    exception, each string masked of ``secrets``. Message text is never interpreted.
     """
     status = response.status_code
     try:
@@ -80,8 +82,11 @@ def api_error(response: httpx.Response, method: str, url: str, secrets: Sequence
     if not isinstance(message, str) or not message:
         message = _fallback_message(response, parsed=body is not None, secrets=secrets)
     code = envelope.get("code")
-    details = envelope.get("details")
+    details = _masked(envelope.get("details"), secrets)
     reason = envelope.get("reason")
+    redirect = body.get("redirect_browser_to") if isinstance(body, dict) else None
+    if not redirect and isinstance(details, dict):  # some flows send it only inside the details
+        redirect = details.get("redirect_browser_to")
     kwargs: dict[str, Any] = {
         "status": status,
         "code": code if isinstance(code, int) else None,
@@ -92,6 +97,10 @@ def api_error(response: httpx.Response, method: str, url: str, secrets: Sequence
         "details": details if isinstance(details, dict) else None,
         "method": method,
         "url": url,
+        "status_text": _masked(_text(envelope.get("status")), secrets),
+        "debug": _masked(_text(envelope.get("debug")), secrets),
+        "redirect_browser_to": _masked(_text(redirect), secrets),
+        "envelope": _masked(body, secrets) if isinstance(body, dict) else None,
     }
     cls = error_class_for(status)
     if issubclass(cls, RateLimitError):
@@ -142,6 +151,22 @@ def decode_page(response: httpx.Response, paginator: Paginator) -> Page:
 def ratelimit_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The ``x-ratelimit-*`` headers, keys lower-cased (wire notes §14)."""
     return {k.lower(): v for k, v in headers.items() if k.lower().startswith("x-ratelimit-")}
+
+
+def _with_article(noun: str) -> str:
+    """The noun after "an" when it starts with a vowel sound (an Identity, an IdentityPatchResponse), else "a"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def _masked(value: Any, secrets: Sequence[str]) -> Any:
+    """A JSON value with every string in it (keys aside) masked of ``secrets`` and token-looking text."""
+    if isinstance(value, str):
+        return mask_text(value, secrets)
+    if isinstance(value, dict):
+        return {k: _masked(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, secrets) for v in value]
+    return value
 
 
 def _text(value: Any) -> str | None:

@@ -243,6 +243,7 @@ def export_identities(
     consistency: Consistency | None = None,
     page_size: int | None = None,
     batch_rows: int = 10_000,
+    keep_zero_time: bool = False,
 ) -> ExportResult:
     """Stream every identity matching the filters to a file or dataset, in constant memory.
 
@@ -276,6 +277,12 @@ def export_identities(
         Identities per request; None asks for Ory's maximum, 500.
     batch_rows
         Rows buffered per flushed part; bounds memory and the work a resume repeats.
+    keep_zero_time
+        Write Go's zero time ``0001-01-01T00:00:00Z`` (an unset timestamp) as the year 1; by default
+        it is written as null, in every timestamp column, nested ones included.
+
+    Every timestamp is UTC: typed in Parquet, and in CSV and JSON Lines written in one RFC 3339 form,
+    top-level and nested alike: ``2023-12-20T07:20:43.512549Z`` (six fraction digits, ``Z``).
 
     Returns
     -------
@@ -298,7 +305,7 @@ def export_identities(
     """
     target = target_for(path, filesystem, output_format(path, format, partition_by), partition_by)
     traits = trait_columns(fetch_schemas(client))
-    converter = IdentityConverter(traits, include_credential=include_credential or ())
+    converter = IdentityConverter(traits, include_credential=include_credential or (), keep_zero_time=keep_zero_time)
     filters = identity_filters(
         ids=ids,
         credentials_identifier=credentials_identifier,
@@ -317,7 +324,7 @@ def export_identities(
         schema=converter.schema,
         convert=lambda pages: converter.convert_pages([page.items for page in pages]),
         pages_from=pages_from,
-        params={**filters, "page_size": page_size},
+        params={**filters, "page_size": page_size, "keep_zero_time": keep_zero_time},
         problems=converter.problems,
         resume=resume,
         overwrite=overwrite,
@@ -340,6 +347,7 @@ def export_sessions(
     filesystem: Any = None,
     page_size: int | None = None,
     batch_rows: int = 10_000,
+    keep_zero_time: bool = False,
 ) -> ExportResult:
     """Stream every session (``GET /admin/sessions``) to a file or dataset, in constant memory.
 
@@ -348,11 +356,13 @@ def export_sessions(
     the ``identity_id`` column would be null (wire notes §8); ``expand=()`` or ``None`` asks for
     no expansion (smaller answers, ``identity_id`` null, ``devices`` null). With ``identity``
     expanded, the ``identity.*`` columns are added, typed from the identity schemas. ``page_size``
-    None asks for Ory's maximum, 1000. The other parameters are as in :func:`export_identities`.
+    None asks for Ory's maximum, 1000. The other parameters (``keep_zero_time`` too) and the timestamp
+    forms are as in :func:`export_identities`.
     """
     target = target_for(path, filesystem, output_format(path, format, partition_by), partition_by)
     expands = expand_list(expand)
-    converter = SessionConverter(trait_columns(fetch_schemas(client)) if "identity" in expands else None)
+    traits = trait_columns(fetch_schemas(client)) if "identity" in expands else None
+    converter = SessionConverter(traits, keep_zero_time=keep_zero_time)
 
     def pages_from(token: str | None) -> Iterator[Page]:
         return session_pages(client, active=active, expand=expands, page_size=page_size, page_token=token)
@@ -363,7 +373,12 @@ def export_sessions(
         schema=converter.schema,
         convert=lambda pages: pa.Table.from_batches([converter.convert(p.items) for p in pages], converter.schema),
         pages_from=pages_from,
-        params={"active": active, "expand": list(expands) or None, "page_size": page_size},
+        params={
+            "active": active,
+            "expand": list(expands) or None,
+            "page_size": page_size,
+            "keep_zero_time": keep_zero_time,
+        },
         problems=converter.problems,
         resume=resume,
         overwrite=overwrite,

@@ -22,15 +22,14 @@ Every frame carries ``df.attrs["ory_frames"]``, a dict that write-back relies on
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-import orjson
 import pandas as pd
 import pyarrow as pa
 
-from ._convert import ConversionProblems, IdentityConverter, SessionConverter
+from ._convert import IdentityConverter, SessionConverter
 from ._errors import InvalidInputError, Problem
+from ._frame_edge import ATTRS_KEY, attrs, now, table_to_frame
 from ._read import (
     expand_list,
     fetch_schemas,
@@ -40,7 +39,7 @@ from ._read import (
     session_pages,
     with_progress,
 )
-from ._schema import TraitInfo, infer_schemas, is_json_field, normalize_schemas, pandas_types_mapper, trait_columns
+from ._schema import infer_schemas, normalize_schemas, trait_columns
 from ._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, JSONObject, SessionExpand
 
 if TYPE_CHECKING:
@@ -55,65 +54,6 @@ __all__ = [
     "table_to_frame",
 ]
 
-ATTRS_KEY = "ory_frames"
-
-
-def table_to_frame(table: pa.Table) -> pd.DataFrame:
-    """An Arrow table of our schema as a DataFrame with nullable dtypes and Python values in nested columns."""
-    special = [
-        (i, f)
-        for i, f in enumerate(table.schema)
-        if is_json_field(f) or pa.types.is_list(f.type) or pa.types.is_struct(f.type)
-    ]
-    plain = table.drop_columns([f.name for _, f in special]) if special else table
-    df: pd.DataFrame = plain.to_pandas(types_mapper=pandas_types_mapper())
-    for i, f in special:
-        values = table.column(f.name).to_pylist()
-        if is_json_field(f):
-            values = [orjson.loads(v) if v is not None else None for v in values]
-        df.insert(i, f.name, pd.Series(values, index=df.index, dtype=object))
-    return df
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _trait_attrs(traits: Mapping[str, TraitInfo]) -> dict[str, dict[str, Any]]:
-    return {
-        col: {
-            "pointer": info.pointer,
-            "json_type": info.json_type,
-            "item_json_type": info.item_json_type,
-            "format": info.format,
-            "schema_ids": list(info.schema_ids),
-        }
-        for col, info in traits.items()
-    }
-
-
-def _attrs(
-    kind: str,
-    schemas: Mapping[str, JSONObject],
-    traits: Mapping[str, TraitInfo],
-    *,
-    read_at: str,
-    filters: Mapping[str, Any],
-    problems: ConversionProblems,
-    inferred: bool = False,
-    include_credential: Sequence[str] = (),
-) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "schemas": dict(schemas),
-        "schemas_inferred": inferred,
-        "trait_columns": _trait_attrs(traits),
-        "read_at": read_at,
-        "filters": {k: v for k, v in filters.items() if v is not None},
-        "include_credential": list(include_credential),
-        "problems": problems.as_dict(),
-    }
-
 
 @overload
 def read_identities(
@@ -127,6 +67,7 @@ def read_identities(
     consistency: Consistency | None = None,
     page_size: int | None = None,
     progress: bool = False,
+    keep_zero_time: bool = False,
     as_arrow: Literal[False] = False,
 ) -> pd.DataFrame: ...
 
@@ -143,6 +84,7 @@ def read_identities(
     consistency: Consistency | None = None,
     page_size: int | None = None,
     progress: bool = False,
+    keep_zero_time: bool = False,
     as_arrow: Literal[True],
 ) -> pa.Table: ...
 
@@ -158,6 +100,7 @@ def read_identities(
     consistency: Consistency | None = None,
     page_size: int | None = None,
     progress: bool = False,
+    keep_zero_time: bool = False,
     as_arrow: bool = False,
 ) -> pd.DataFrame | pa.Table:
     """Every identity matching the filters, one row each, with one column per trait.
@@ -177,6 +120,10 @@ def read_identities(
         Identities per request; None asks for Ory's maximum, 500.
     progress
         Draw a progress bar (tqdm.auto).
+    keep_zero_time
+        Keep Go's zero time ``0001-01-01T00:00:00Z`` (an unset timestamp) as the year 1; by default it
+        is read as NaT, in every timestamp column, nested ones included. A year-1 timestamp makes
+        ``df.to_json()`` overflow and ``describe()`` report means a thousand years off.
     as_arrow
         Return the ``pyarrow.Table`` the frame would be made from (by :func:`table_to_frame`), for polars,
         DuckDB or Arrow: no pandas involved. Nested columns stay Arrow lists and structs; JSON columns
@@ -196,10 +143,10 @@ def read_identities(
     >>> len(df)
     20
     """
-    read_at = _now()
+    read_at = now()
     schemas = fetch_schemas(client)
     traits = trait_columns(schemas)
-    converter = IdentityConverter(traits, include_credential=include_credential or ())
+    converter = IdentityConverter(traits, include_credential=include_credential or (), keep_zero_time=keep_zero_time)
     filters = identity_filters(
         ids=ids,
         credentials_identifier=credentials_identifier,
@@ -215,7 +162,7 @@ def read_identities(
     if as_arrow:
         return table
     df = table_to_frame(table)
-    df.attrs[ATTRS_KEY] = _attrs(
+    df.attrs[ATTRS_KEY] = attrs(
         "identities",
         schemas,
         traits,
@@ -232,6 +179,7 @@ def identities_frame(
     *,
     schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None = None,
     include_credential: Sequence[CredentialType | str] | None = None,
+    keep_zero_time: bool = False,
 ) -> pd.DataFrame:
     """A DataFrame from identity JSON objects already in hand (no I/O).
 
@@ -244,6 +192,8 @@ def identities_frame(
         inferred from the records' traits (no formats, so no date-time columns).
     include_credential
         Credential types whose ``config`` becomes a column.
+    keep_zero_time
+        As in :func:`read_identities`: Go's zero time is NaT unless this is true.
 
     Raises
     ------
@@ -261,14 +211,14 @@ def identities_frame(
     inferred = schemas is None
     resolved = infer_schemas(items) if schemas is None else normalize_schemas(schemas)
     traits = trait_columns(resolved)
-    converter = IdentityConverter(traits, include_credential=include_credential or ())
+    converter = IdentityConverter(traits, include_credential=include_credential or (), keep_zero_time=keep_zero_time)
     df = table_to_frame(pa.Table.from_batches([converter.convert(items)], schema=converter.schema))
     converter.problems.warn()
-    df.attrs[ATTRS_KEY] = _attrs(
+    df.attrs[ATTRS_KEY] = attrs(
         "identities",
         resolved,
         traits,
-        read_at=_now(),
+        read_at=now(),
         filters={},
         problems=converter.problems,
         inferred=inferred,
@@ -288,7 +238,7 @@ def _sessions_df(
 ) -> pd.DataFrame:
     df = table_to_frame(pa.Table.from_batches(batches, schema=converter.schema))
     converter.problems.warn(stacklevel=4)
-    df.attrs[ATTRS_KEY] = _attrs(
+    df.attrs[ATTRS_KEY] = attrs(
         "sessions",
         schemas,
         converter.identity_traits or {},
@@ -308,6 +258,7 @@ def read_sessions(
     expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     page_size: int | None = None,
     progress: bool = False,
+    keep_zero_time: bool = False,
     as_arrow: Literal[False] = False,
 ) -> pd.DataFrame: ...
 
@@ -320,6 +271,7 @@ def read_sessions(
     expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     page_size: int | None = None,
     progress: bool = False,
+    keep_zero_time: bool = False,
     as_arrow: Literal[True],
 ) -> pa.Table: ...
 
@@ -331,6 +283,7 @@ def read_sessions(
     expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     page_size: int | None = None,
     progress: bool = False,
+    keep_zero_time: bool = False,
     as_arrow: bool = False,
 ) -> pd.DataFrame | pa.Table:
     """Every session of the project (``GET /admin/sessions``), one row each.
@@ -352,6 +305,8 @@ def read_sessions(
         Sessions per request; None asks for Ory's maximum, 1000.
     progress
         Draw a progress bar (tqdm.auto).
+    keep_zero_time
+        As in :func:`read_identities`: Go's zero time is NaT unless this is true.
     as_arrow
         Return the ``pyarrow.Table`` the frame would be made from, as in :func:`read_identities`.
 
@@ -363,10 +318,12 @@ def read_sessions(
     >>> "identity.traits.email" in df.columns and bool(df["identity_id"].notna().all())
     True
     """
-    read_at = _now()
+    read_at = now()
     expands = expand_list(expand)
     schemas = fetch_schemas(client) if "identity" in expands else {}
-    converter = SessionConverter(trait_columns(schemas) if "identity" in expands else None)
+    converter = SessionConverter(
+        trait_columns(schemas) if "identity" in expands else None, keep_zero_time=keep_zero_time
+    )
     pages = session_pages(client, active=active, expand=expands, page_size=page_size)
     batches = [converter.convert(page.items) for page in with_progress(pages, progress, "sessions")]
     if as_arrow:
@@ -384,15 +341,17 @@ def read_identity_sessions(
     active: bool | None = None,
     page_size: int | None = None,
     progress: bool = False,
+    keep_zero_time: bool = False,
 ) -> pd.DataFrame:
     """The sessions of one identity (``GET /admin/identities/{id}/sessions``), newest first.
 
     The identity is the same on every row, so no ``identity.*`` columns are added; ``identity_id``
     is filled. An unknown identity gives an empty frame (wire notes §1). ``active`` and
-    ``progress`` are as in :func:`read_sessions`; ``page_size`` None asks for Ory's maximum, 1000.
+    ``progress`` are as in :func:`read_sessions`, ``keep_zero_time`` as in :func:`read_identities`;
+    ``page_size`` None asks for Ory's maximum, 1000.
     """
-    read_at = _now()
-    converter = SessionConverter(None)
+    read_at = now()
+    converter = SessionConverter(None, keep_zero_time=keep_zero_time)
     pages = identity_session_pages(client, identity_id, active=active, page_size=page_size)
     batches = [
         converter.convert(page.items, identity_id=identity_id) for page in with_progress(pages, progress, "sessions")
@@ -404,20 +363,21 @@ def sessions_frame(
     records: Iterable[Mapping[str, Any]],
     *,
     schemas: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None = None,
+    keep_zero_time: bool = False,
 ) -> pd.DataFrame:
     """A DataFrame from session JSON objects already in hand (no I/O).
 
     When any record embeds its ``identity``, the ``identity.*`` columns are added, typed from
-    ``schemas`` or inferred from the embedded traits.
+    ``schemas`` or inferred from the embedded traits. ``keep_zero_time`` is as in :func:`read_identities`.
     """
     items = _objects_with_ids(records, "session")
     identities = [r["identity"] for r in items if isinstance(r.get("identity"), dict)]
     inferred = schemas is None
     resolved = infer_schemas(identities) if schemas is None else normalize_schemas(schemas)
-    converter = SessionConverter(trait_columns(resolved) if identities else None)
+    converter = SessionConverter(trait_columns(resolved) if identities else None, keep_zero_time=keep_zero_time)
     batch = converter.convert(items)
     return _sessions_df(
-        converter, [batch], resolved if identities else {}, read_at=_now(), filters={}, inferred=inferred
+        converter, [batch], resolved if identities else {}, read_at=now(), filters={}, inferred=inferred
     )
 
 

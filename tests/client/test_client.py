@@ -404,7 +404,7 @@ def test_models_keep_raw_json_and_unknown_fields():
 
 def test_response_that_does_not_fit_the_model(make_client):
     client, _ = make_client(lambda r: json_response(200, {"no": "id"}))
-    with pytest.raises(UnexpectedResponseError, match="not a Identity"):
+    with pytest.raises(UnexpectedResponseError, match="not an Identity"):
         client.get_identity(ID)
 
 

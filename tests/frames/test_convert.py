@@ -82,8 +82,8 @@ TIMESTAMPS = [
     ("2021-08-17T11:15:59.232051+02:00", utc(2021, 8, 17, 9, 15, 59, 232051)),
     ("2021-08-17T11:15:59-05:30", utc(2021, 8, 17, 16, 45, 59)),
     ("2021-08-17T11:15:59.999999999+00:00", utc(2021, 8, 17, 11, 15, 59, 999999)),  # Go RFC3339Nano
-    # wire notes §8: authentication method completed_at may be Go's zero time
-    ("0001-01-01T00:00:00Z", utc(1, 1, 1)),
+    # wire notes §8: authentication method completed_at may be Go's zero time: read as null by default
+    ("0001-01-01T00:00:00Z", None),
     (None, None),
 ]
 
@@ -95,6 +95,12 @@ def test_timestamps(text: str | None, expected: datetime | None) -> None:
     assert batch.column("created_at").to_pylist() == [expected]
     assert batch.schema.field("created_at").type == pa.timestamp("us", tz="UTC")
     assert conv.problems.total == 0
+
+
+def test_keep_zero_time_keeps_go_zero_time() -> None:
+    conv = IdentityConverter({}, keep_zero_time=True)
+    batch = conv.convert([{"id": "x", "state": "active", "created_at": "0001-01-01T00:00:00Z"}])
+    assert batch.column("created_at").to_pylist() == [utc(1, 1, 1)]
 
 
 def test_bad_timestamp_among_good_ones_nulls_only_itself() -> None:
@@ -271,7 +277,7 @@ def test_sessions_frame_with_identity(make: Any) -> None:
     assert df.loc[0, "device_count"] == 2 and pd.isna(df.loc[1, "device_count"])
     assert df.loc[0, "last_ip"] == "10.0.0.1"
     assert df.loc[1, "devices"] is None  # not expanded: null (wire notes §8)
-    assert df.loc[0, "authentication_methods"][0]["completed_at"] == utc(1, 1, 1)
+    assert df.loc[0, "authentication_methods"][0]["completed_at"] is None  # Go's zero time (wire notes §8)
     assert df.loc[0, "authenticated_at"] == pd.Timestamp("2013-10-07T07:23:19.5Z")
     assert list(df["authenticator_assurance_level"].cat.categories) == ["aal0", "aal1", "aal2", "aal3"]
     assert df["active"].dtype == pd.BooleanDtype()

@@ -1,0 +1,85 @@
+"""The Arrow -> pandas edge of every read: ``table_to_frame`` and the ``df.attrs["ory_frames"]`` a frame carries.
+
+The keys of ``attrs`` are listed in :mod:`ory_frames.frames`; write-back relies on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+import pandas as pd
+import pyarrow as pa
+
+from ._convert import ConversionProblems
+from ._json_dtype import JsonArray
+from ._schema import TraitInfo, is_json_field, pandas_types_mapper
+from ._types import JSONObject
+
+__all__ = ["ATTRS_KEY", "attrs", "now", "table_to_frame"]
+
+ATTRS_KEY = "ory_frames"
+
+
+def table_to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table of our schema as a DataFrame with nullable dtypes and Python values in nested columns."""
+    special = [
+        (i, f)
+        for i, f in enumerate(table.schema)
+        if is_json_field(f) or pa.types.is_list(f.type) or pa.types.is_struct(f.type)
+    ]
+    plain = table.drop_columns([f.name for _, f in special]) if special else table
+    df: pd.DataFrame = plain.to_pandas(types_mapper=pandas_types_mapper())
+    for i, f in special:
+        values = table.column(f.name).to_pylist()
+        if is_json_field(f):  # parsed values, written back to Arrow/Parquet as JSON text (any shape)
+            column = pd.Series(JsonArray([orjson.loads(v) if v is not None else None for v in values]), index=df.index)
+        else:
+            column = pd.Series(values, index=df.index, dtype=object)
+        df.insert(i, f.name, column)
+    return df
+
+
+def now() -> str:
+    """The current time as RFC 3339 UTC text (when a read started)."""
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _trait_attrs(traits: Mapping[str, TraitInfo]) -> dict[str, dict[str, Any]]:
+    """What write-back needs to know of each trait column."""
+    return {
+        col: {
+            "pointer": info.pointer,
+            "json_type": info.json_type,
+            "item_json_type": info.item_json_type,
+            "format": info.format,
+            "schema_ids": list(info.schema_ids),
+        }
+        for col, info in traits.items()
+    }
+
+
+def attrs(
+    kind: str,
+    schemas: Mapping[str, JSONObject],
+    traits: Mapping[str, TraitInfo],
+    *,
+    read_at: str,
+    filters: Mapping[str, Any],
+    problems: ConversionProblems,
+    inferred: bool = False,
+    include_credential: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The ``df.attrs["ory_frames"]`` of a frame (keys listed in :mod:`ory_frames.frames`)."""
+    return {
+        "kind": kind,
+        "schemas": dict(schemas),
+        "schemas_inferred": inferred,
+        "trait_columns": _trait_attrs(traits),
+        "read_at": read_at,
+        "filters": {k: v for k, v in filters.items() if v is not None},
+        "include_credential": list(include_credential),
+        "problems": problems.as_dict(),
+    }
