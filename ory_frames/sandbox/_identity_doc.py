@@ -129,8 +129,48 @@ def identity_from_body(body: Any, *, strict: bool, go_type: str = "CreateIdentit
                 raise strict_decode_error(f'json: unknown field "{key}"')
     for key in ("schema_id", "state", "external_id", "organization_id", "region"):
         _string_field(body, key, go_type)
+    for key, item_type in _ADDRESS_LISTS.items():
+        _check_addresses(body.get(key), f"{go_type}.{key}", item_type)
     check_credentials_body(body.get("credentials"), go_type, strict=strict)
     return body
+
+
+# The address lists of a create body and the Go types of their items' fields (identity/identity.go):
+# a wrong JSON kind anywhere is Go's decode error, never a crash further on.
+_ADDRESS_LISTS = {"verifiable_addresses": "VerifiableAddress", "recovery_addresses": "RecoveryAddress"}
+_ADDRESS_FIELD_KINDS: dict[str, tuple[type, str]] = {
+    "id": (str, "uuid.UUID"),
+    "value": (str, "string"),
+    "via": (str, "string"),
+    "status": (str, "identity.VerifiableAddressStatus"),
+    "verified": (bool, "bool"),
+    "verified_at": (str, "sqlxx.NullTime"),
+    "created_at": (str, "time.Time"),
+    "updated_at": (str, "time.Time"),
+}
+
+
+def _check_addresses(value: Any, field: str, item_type: str) -> None:
+    """Raise Go's decode error for an address list whose shape or field kinds Go cannot decode."""
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise strict_decode_error(
+            f"json: cannot unmarshal {go_kind(value)} into Go struct field {field} of type []identity.{item_type}"
+        )
+    for item in value:
+        if item is None:
+            continue
+        if not isinstance(item, dict):
+            raise strict_decode_error(
+                f"json: cannot unmarshal {go_kind(item)} into Go struct field {field} of type identity.{item_type}"
+            )
+        for key, (kind, go_name) in _ADDRESS_FIELD_KINDS.items():
+            got = item.get(key)
+            if got is not None and type(got) is not kind:
+                raise strict_decode_error(
+                    f"json: cannot unmarshal {go_kind(got)} into Go struct field {field}.{key} of type {go_name}"
+                )
 
 
 def build_new_identity(
@@ -158,10 +198,10 @@ def build_new_identity(
     doc["state_changed_at"] = now
     doc["traits"] = body.get("traits")
     doc["verifiable_addresses"] = [
-        {**a, "value": str(a.get("value", "")).lower()} for a in body.get("verifiable_addresses") or []
+        {**a, "value": str(a.get("value", "")).lower()} for a in body.get("verifiable_addresses") or [] if a
     ]
     doc["recovery_addresses"] = [
-        {**a, "value": str(a.get("value", "")).lower()} for a in body.get("recovery_addresses") or []
+        {**a, "value": str(a.get("value", "")).lower()} for a in body.get("recovery_addresses") or [] if a
     ]
     doc["metadata_public"] = body.get("metadata_public")
     doc["metadata_admin"] = body.get("metadata_admin")
