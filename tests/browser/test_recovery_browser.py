@@ -155,12 +155,13 @@ def test_recovery_code_in_the_browser(voila: tuple[str, str], tmp_path: Path) ->
     assert re.fullmatch(r"\d{6}", code_text), code_text
     flow = re.search(r"[?&]flow=([0-9a-f-]{36})", link_text)
     assert flow is not None, link_text
+    with Client(sandbox_url, api_key=API_KEY) as client:  # the sandbox's own routes need the key too
+        stats = client.get_json("/__sandbox/stats")
+        issued = client.get_json("/__sandbox/recoveries", {"identity_id": identity["id"]})
     # The server created exactly one recovery code, for this request.
-    stats = client.get_json("/__sandbox/stats")  # the sandbox's own routes need the key too
     created = {route: counts for route, counts in stats["by_route"].items() if "recovery/code" in route}
     assert sum(counts.get("201", 0) for counts in created.values()) == 1, stats
     # ... and the code on the page is the one the server issued for this identity.
-    issued = client.get_json("/__sandbox/recoveries", {"identity_id": identity["id"]})
     assert [r["recovery_code"] for r in issued if r["method"] == "code"] == [code_text]
     assert flow.group(1) in issued[0]["recovery_link"]
     assert (tmp_path / "recovery-form.png").stat().st_size > 0
