@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from ory_frames import sandbox
+from ory_frames._paginators import parse_link_header
 
 # (operation, weight): mostly reads, as an analyst's notebook does, with a steady stream of writes.
 MIX = (
@@ -232,12 +233,8 @@ async def run_load(
 
 
 def next_link(link: str | None) -> str | None:
-    """The relative URL of the Link header's rel="next", if any."""
-    for part in (link or "").split(","):
-        url, _, rel = part.partition(";")
-        if rel.strip() == 'rel="next"':
-            return url.strip()[1:-1]
-    return None
+    """The relative URL of the Link header's rel="next", if any (read by the client's own Link parser)."""
+    return parse_link_header(link or "").get("next")
 
 
 def page_all(client: httpx.Client, path: str, page_size: int) -> tuple[list[str], float]:

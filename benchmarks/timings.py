@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from ory_frames import identities_frame
+from ory_frames._paginators import parse_link_header
 from ory_frames.sandbox import create_app
 from ory_frames.sandbox._seed import iter_seed_docs, seed_store
 from ory_frames.sandbox._server import run_in_thread
@@ -58,12 +59,8 @@ def bulk_docs(count: int) -> list[dict[str, Any]]:
 
 
 def next_link(link: str | None) -> str | None:
-    """The relative URL of the Link header's rel="next", if any."""
-    for part in (link or "").split(","):
-        url, _, rel = part.partition(";")
-        if rel.strip() == 'rel="next"':
-            return url.strip()[1:-1]
-    return None
+    """The relative URL of the Link header's rel="next", if any (read by the client's own Link parser)."""
+    return parse_link_header(link or "").get("next")
 
 
 def insert_and_page(count: int) -> bool:
