@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._cli_common import EXIT_CODES, add_progress_option, progress_wanted, usage_error, whole_number, wrap_help
-from ._errors import InvalidInputError
+from ._errors import ExportError, InvalidInputError
 
-__all__ = ["FILTER_FLAGS", "FORMATS", "add_export", "cmd_export"]
+if TYPE_CHECKING:
+    from .export import ExportResult
+
+__all__ = ["FILTER_FLAGS", "FORMATS", "INTERRUPTED", "add_export", "cmd_export"]
+
+INTERRUPTED = 130  # the shell's code for a command ended by SIGINT (128 + 2)
 
 # The export formats (the keys of ory_frames._parts.EXTENSIONS, which imports pyarrow: the parser is built
 # without it, and a test keeps the two equal).
@@ -39,7 +44,7 @@ def add_export(subparsers: Any) -> None:
             "The format is --format, else OUT's extension (.parquet/.pq, .csv, .jsonl/.ndjson), else Parquet; "
             "an extension that names another format than --format is refused."
         ),
-        epilog=EXIT_CODES,
+        epilog=EXIT_CODES + f"  {INTERRUPTED}  interrupted (Ctrl-C); --resume continues\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("what", choices=("identities", "sessions"), help="what to export")
@@ -93,9 +98,7 @@ def _misplaced_filters(args: argparse.Namespace) -> list[str]:
 def cmd_export(args: argparse.Namespace) -> int:
     """Check the filters and the format, export, then print one line saying what was written."""
     # Imported here, not with the parser: `ory-frames --help` loads neither httpx nor pyarrow.
-    from ._client import Client
     from ._parts import output_format
-    from .export import export_identities, export_sessions
 
     misplaced = _misplaced_filters(args)
     if misplaced:
@@ -115,6 +118,28 @@ def cmd_export(args: argparse.Namespace) -> int:
         "progress": progress_wanted(args),
         "page_size": args.page_size,
     }
+    try:
+        result = _export(args, options)
+    except ExportError as exc:  # a full disk, a denied write, another export of OUT: one line, no traceback
+        print(f"ory-frames export: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"ory-frames export: interrupted; run the same command with --resume to continue where it stopped "
+            f"({args.out} appears only once complete)",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
+    resumed = " (resumed)" if result.resumed else ""
+    print(f"{result.rows} {args.what} → {result.path}{resumed} in {result.seconds:.1f} s", file=sys.stdout)
+    return 0
+
+
+def _export(args: argparse.Namespace, options: dict[str, Any]) -> ExportResult:
+    """Call export_identities or export_sessions with the command line's filters."""
+    from ._client import Client
+    from .export import export_identities, export_sessions
+
     with Client(args.url) as client:
         if args.what == "identities":
             result = export_identities(
@@ -133,6 +158,4 @@ def cmd_export(args: argparse.Namespace) -> int:
             if args.expand is not None:
                 options["expand"] = [e for e in args.expand if e != "none"]
             result = export_sessions(client, args.out, active=active, **options)
-    resumed = " (resumed)" if result.resumed else ""
-    print(f"{result.rows} {args.what} → {result.path}{resumed} in {result.seconds:.1f} s", file=sys.stdout)
-    return 0
+    return result

@@ -13,6 +13,8 @@
     │   └── ServerError          5xx
     ├── TransportError           no usable answer at all (connect, read, timeout); wraps the httpx error
     ├── UnexpectedResponseError  an answer the API never gives (bad JSON, a Link header to another host)
+    ├── ExportError              also an OSError; an export could not write (full disk, denied write) or its
+    │                            target is being exported by another process: .path .reason .errno
     └── InvalidInputError        also a ValueError; raised before any request; .problems: (row, column, reason)
 """
 
@@ -113,6 +115,27 @@ class TransportError(OryFramesError):
 
 class UnexpectedResponseError(OryFramesError):
     """The server answered in a way Ory's API never does (bad JSON, a Link header to another host...)."""
+
+
+class ExportError(OryFramesError, OSError):
+    """An export could not write its output (a full disk, a denied write) or another process is exporting to it.
+
+    ``path`` is the export's output, ``reason`` one phrase (``"no space left on device"``), ``errno`` the
+    operating system's code where there was one. The message is one line and says what to do next.
+    """
+
+    def __init__(self, message: str, path: str, reason: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.reason = reason
+        self.errno = errno
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.path, self.reason, self.errno))
 
 
 @dataclass(frozen=True)

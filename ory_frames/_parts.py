@@ -5,6 +5,7 @@ CSV or JSONL fragment, or a hive-partitioned Parquet dataset write); the sidecar
 ``<path>.ory-frames-state.json`` is replaced atomically after each. :func:`finish` joins the parts
 (or takes the file :class:`ParquetAppender` encoded as they came) and moves the result under ``<path>``.
 :func:`output_format` is the one rule, for the API and the command line, that picks the format.
+The lock ``<path>.ory-frames-lock`` that keeps a second export off the target is :mod:`ory_frames._export_lock`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ._types import PathOrURL
 __all__ = [
     "EXTENSIONS",
     "FORMAT_OF_EXTENSION",
+    "LOCK_SUFFIX",
     "PARTIAL_SUFFIX",
     "STATE_SUFFIX",
     "STATE_VERSION",
@@ -55,6 +57,7 @@ __all__ = [
 ExportFormat = Literal["parquet", "csv", "jsonl"]
 
 STATE_SUFFIX = ".ory-frames-state.json"
+LOCK_SUFFIX = ".ory-frames-lock"
 PARTIAL_SUFFIX = ".partial"
 STATE_VERSION = 1
 _PART = re.compile(r"^part-(\d{6})")
@@ -86,6 +89,10 @@ class Target:
     @property
     def state(self) -> str:
         return self.path + STATE_SUFFIX
+
+    @property
+    def lock(self) -> str:
+        return self.path + LOCK_SUFFIX
 
     def exists(self, path: str) -> bool:
         return bool(self.fs.get_file_info(path).type != pafs.FileType.NotFound)

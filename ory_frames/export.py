@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from ._convert import ConversionProblems, IdentityConverter, SessionConverter
 from ._errors import InvalidInputError
+from ._export_lock import exclusive
 from ._parts import (
     STATE_VERSION,
     ExportFormat,
@@ -76,6 +77,7 @@ class ExportResult:
     problems: Mapping[str, int]
 
 
+@exclusive  # one export per target; a full disk or a denied write is one ExportError
 def _run(
     target: Target,
     *,
