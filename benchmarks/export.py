@@ -1,17 +1,27 @@
-"""Export throughput and memory: ory_frames vs the official SDK vs a bare httpx loop, against the sandbox.
+"""Export throughput at 0, 10 and 30 ms of added latency, and the exporter's peak memory up to a million identities.
 
-Each variant runs in a fresh subprocess that reports identities/s and its own peak RSS
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``); the sandbox runs in a process of its own.
+Every measured run is a fresh interpreter (its own peak RSS, ``ru_maxrss``, read in that process) against
+a sandbox that runs in a process of its own, on a seeded SQLite file, so that neither shares memory with
+the other. Interpreter start is excluded from the times.
 
-(a) ``export_identities`` to Parquet;
-(b) ``ory_client`` paged by hand (``list_identities_with_http_info`` + Link header), then
-    ``pandas.json_normalize`` and ``to_parquet``;
-(c) the floor: an httpx page loop that only parses the JSON.
+The table (``table_rows``), one run per cell, ``--table-size`` identities, page size 500, each row one
+added latency (``sandbox.running(latency_ms=…)``):
 
-Targets: (a) >= 3x (b) and >= 0.8x (c) in identities/s; peak RSS of (a) at the large size <= 1.3x
-its peak RSS at the small size.
+- bytes: an httpx page loop that only reads the bytes (the floor any sequential cursor pays);
+- parse: the same loop parsing each page's JSON;
+- SDK: ``ory_client`` paged by hand (``list_identities_with_http_info`` + Link header), then
+  ``pandas.json_normalize`` and ``to_parquet``;
+- export: ``export_identities`` to Parquet, and export / bytes.
 
-Usage: ``python benchmarks/export.py [--quick]``
+The memory check (``rss_check``): ``export_identities`` of ``--base-size`` and of ``--size`` identities
+(cloned from a few thousand realistic ones: ``ory_frames.sandbox._seed_fast``); peak RSS at ``--size``
+under 400 MB and within 1.3x of the peak at ``--base-size``.
+
+Each part is one function (a variant is one entry of ``VARIANTS`` plus a column of ``COLUMNS``), so that
+more rows or columns (shards, reads) are added beside them. ``--db-dir`` keeps the seeded databases, so a
+second run does not seed again.
+
+Usage: ``python benchmarks/export.py [--size 1000000] [--quick] [--skip-table] [--skip-rss] [--db-dir DIR]``
 """
 
 from __future__ import annotations
@@ -19,87 +29,147 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+PAGE_SIZE = 500
+RSS_LIMIT_MB = 400.0
+RSS_GROWTH = 1.3
+
+# Each variant's child process: it is given the sandbox URL, an output path and the expected row count, and
+# prints one JSON line {"rows", "seconds", "rss_mb"} (report()).
 _COMMON = """
 import json, resource, sys, time
-url, out, expected = sys.argv[1], sys.argv[2], int(sys.argv[3])
+url, out, expected, page_size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 def report(rows, seconds):
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"rows": rows, "seconds": seconds, "rss_mb": rss_kb / 1024}))
 """
 
+_PAGE_LOOP = """
+import httpx
+from ory_frames._paginators import parse_link_header
+from urllib.parse import parse_qs, urlsplit
+def pages(http):
+    token = None
+    while True:
+        params = {"page_size": page_size, **({"page_token": token} if token else {})}
+        resp = http.get("/admin/identities", params=params)
+        resp.raise_for_status()
+        yield resp.content
+        nxt = parse_link_header(resp.headers.get("link", "")).get("next")
+        if not nxt:
+            return
+        token = parse_qs(urlsplit(nxt).query)["page_token"][0]
+"""
+
 VARIANTS: dict[str, str] = {
-    "a: ory_frames export_identities -> Parquet": """
-from ory_frames import Client
-from ory_frames import export_identities
+    "bytes": _PAGE_LOOP
+    + """
 start = time.perf_counter()
-result = export_identities(Client(url), out, overwrite=True)
-report(result.rows, time.perf_counter() - start)
+rows = 0
+with httpx.Client(base_url=url) as http:
+    for body in pages(http):
+        rows += body.count(b'"schema_id":')  # one per identity: counted in C, nothing parsed
+report(rows, time.perf_counter() - start)
 """,
-    "b: ory_client + json_normalize + to_parquet": """
-import re
+    "parse": _PAGE_LOOP
+    + """
+import orjson
+start = time.perf_counter()
+rows = 0
+with httpx.Client(base_url=url) as http:
+    for body in pages(http):
+        rows += len(orjson.loads(body))
+report(rows, time.perf_counter() - start)
+""",
+    "sdk": """
 from urllib.parse import parse_qs, urlsplit
 import ory_client, pandas as pd
 from ory_client.api.identity_api import IdentityApi
+from ory_frames._paginators import parse_link_header
 start = time.perf_counter()
 api = IdentityApi(ory_client.ApiClient(ory_client.Configuration(host=url)))
 rows, token = [], None
 while True:
-    resp = api.list_identities_with_http_info(page_size=500, page_token=token)
+    resp = api.list_identities_with_http_info(page_size=page_size, page_token=token)
     rows.extend(i.to_dict() for i in resp.data)
-    link = (resp.headers or {}).get("Link") or (resp.headers or {}).get("link") or ""
-    nxt = re.search(r'<([^>]*)>;\\s*rel="next"', link)
+    headers = resp.headers or {}
+    nxt = parse_link_header(headers.get("Link") or headers.get("link") or "").get("next")
     if not nxt:
         break
-    token = parse_qs(urlsplit(nxt.group(1)).query)["page_token"][0]
+    token = parse_qs(urlsplit(nxt).query)["page_token"][0]
 df = pd.json_normalize(rows)
 df = df.astype({c: "string" for c in df.columns if df[c].dtype == object})
 df.to_parquet(out)
 report(len(df), time.perf_counter() - start)
 """,
-    "c: httpx loop, JSON parsing only (floor)": """
-import re
-from urllib.parse import parse_qs, urlsplit
-import httpx, orjson
+    "export": """
+from ory_frames import Client, export_identities
 start = time.perf_counter()
-rows, token = 0, None
-with httpx.Client(base_url=url) as http:
-    while True:
-        params = {"page_size": 500}
-        if token:
-            params["page_token"] = token
-        resp = http.get("/admin/identities", params=params)
-        rows += len(orjson.loads(resp.content))
-        nxt = re.search(r'<([^>]*)>;\\s*rel="next"', resp.headers.get("link", ""))
-        if not nxt:
-            break
-        token = parse_qs(urlsplit(nxt.group(1)).query)["page_token"][0]
-report(rows, time.perf_counter() - start)
+with Client(url) as client:
+    result = export_identities(client, out, overwrite=True, page_size=page_size)
+report(result.rows, time.perf_counter() - start)
 """,
 }
+# Table columns: (header, variant). A derived column (a ratio) is computed in table_rows.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("bytes-only httpx loop", "bytes"),
+    ("parse-only loop", "parse"),
+    ("official SDK path", "sdk"),
+    ("export_identities", "export"),
+)
 
+_SEED = """
+import sys
+from ory_frames.sandbox._store import Store
+db, size, fast = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "fast"
+if fast:
+    from ory_frames.sandbox._seed_fast import seed_identities_fast as seed
+else:
+    from ory_frames.sandbox._seed import seed_store as seed
+seed(Store(db), identities=size, seed=0)
+"""
 
 _SERVER = """
 import sys
 from ory_frames import sandbox
-with sandbox.running(seed_identities=int(sys.argv[1])) as url:
+with sandbox.running(db=sys.argv[1], latency_ms=float(sys.argv[2])) as url:
     print(url, flush=True)
     sys.stdin.read()
 """
 
 
+def seeded_db(directory: Path, size: int, *, fast: bool) -> Path:
+    """A SQLite file holding ``size`` seeded identities (``fast``: cloned, no sessions), seeded once per directory."""
+    path = directory / f"identities-{size}{'-fast' if fast else ''}.sqlite"
+    if path.exists():
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            if db.execute("SELECT count(*) FROM identities").fetchone()[0] == size:
+                return path
+        for stale in directory.glob(path.name + "*"):
+            stale.unlink()
+    print(f"seeding {size} identities{' (cloned)' if fast else ''} into {path} ...", flush=True)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", _SEED, str(path), str(size), "fast" if fast else "full"], check=True)
+    print(f"  seeded in {time.perf_counter() - start:.0f} s", flush=True)
+    return path
+
+
 @contextlib.contextmanager
-def serve(identities: int) -> Iterator[str]:
-    """A seeded sandbox in its own process, so that no variant inherits its memory (ru_maxrss survives exec)."""
-    print(f"seeding a sandbox with {identities} identities ...", flush=True)
+def serve(db: Path, latency_ms: float = 0) -> Iterator[str]:
+    """The sandbox on ``db`` in its own process (no variant inherits its memory: ru_maxrss survives exec)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _SERVER, str(identities)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _SERVER, str(db), str(latency_ms)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None and proc.stdin is not None
@@ -110,54 +180,97 @@ def serve(identities: int) -> Iterator[str]:
     finally:
         if proc.stdin:
             proc.stdin.close()
-        proc.wait(timeout=60)
+        proc.wait(timeout=120)
 
 
-def run_variant(code: str, url: str, out: Path, expected: int) -> dict[str, Any]:
+def run_variant(name: str, url: str, out: Path, expected: int, page_size: int = PAGE_SIZE) -> dict[str, Any]:
     """Run one variant in a fresh interpreter; its last stdout line is the JSON report."""
     proc = subprocess.run(
-        [sys.executable, "-c", _COMMON + code, url, str(out), str(expected)],
+        [sys.executable, "-c", _COMMON + VARIANTS[name], url, str(out), str(expected), str(page_size)],
         capture_output=True,
         text=True,
         check=False,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"variant failed:\n{proc.stderr[-2000:]}")
+        raise RuntimeError(f"variant {name} failed:\n{proc.stderr[-2000:]}")
     report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     if report["rows"] != expected:
-        raise RuntimeError(f"variant saw {report['rows']} identities, expected {expected}")
+        raise RuntimeError(f"variant {name} saw {report['rows']} identities, expected {expected}")
     return report
+
+
+def table_rows(db: Path, size: int, latencies: Sequence[float], out: Path) -> list[dict[str, float]]:
+    """Identities/s of every column at each added latency (one run each), plus export / bytes."""
+    rows = []
+    for latency in latencies:
+        row: dict[str, float] = {"latency_ms": latency}
+        with serve(db, latency) as url:
+            for _, variant in COLUMNS:
+                rep = run_variant(variant, url, out, size)
+                row[variant] = rep["rows"] / rep["seconds"]
+        row["export/bytes"] = row["export"] / row["bytes"]
+        print_table([row], header=not rows)
+        rows.append(row)
+    return rows
+
+
+def print_table(rows: Sequence[dict[str, float]], *, header: bool = True) -> None:
+    """Markdown rows: identities/s per column and the export / bytes ratio."""
+    if header:
+        names = [name for name, _ in COLUMNS]
+        print("| added latency per request | " + " | ".join(names) + " | export / bytes |")
+        print("|---" * (len(names) + 2) + "|")
+    for row in rows:
+        cells = [f"{row[variant]:,.0f}/s" for _, variant in COLUMNS]
+        print(f"| {row['latency_ms']:g} ms | " + " | ".join(cells) + f" | {row['export/bytes']:.2f} |", flush=True)
+
+
+def rss_check(directory: Path, sizes: Sequence[int], out: Path) -> bool:
+    """Peak RSS of export_identities at each size; the largest under RSS_LIMIT_MB and within RSS_GROWTH of the first."""
+    peak: dict[int, float] = {}
+    for n in sizes:
+        db = seeded_db(directory, n, fast=True)
+        with serve(db) as url:
+            rep = run_variant("export", url, out, n)
+        peak[n] = rep["rss_mb"]
+        print(
+            f"export_identities of {n:>9,} identities: peak RSS {peak[n]:6.1f} MB, {rep['seconds']:6.1f} s, "
+            f"{n / rep['seconds']:,.0f}/s",
+            flush=True,
+        )
+    small, large = sizes[0], sizes[-1]
+    growth = peak[large] / peak[small]
+    ok = peak[large] < RSS_LIMIT_MB and growth <= RSS_GROWTH
+    print(
+        f"peak RSS at {large:,}: {peak[large]:.1f} MB (target < {RSS_LIMIT_MB:g}); "
+        f"{growth:.2f}x the peak at {small:,} (target <= {RSS_GROWTH})"
+    )
+    return ok
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--size", type=int, default=200_000, help="identities of the memory check (default 200000)")
+    parser.add_argument("--base-size", type=int, default=100_000, help="the memory check's reference size")
+    parser.add_argument("--table-size", type=int, default=50_000, help="identities of the latency table")
+    parser.add_argument("--latency", type=float, action="append", help="added ms per request (default 0, 10, 30)")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
-    parser.add_argument("--size", type=int, help="identities for the speed comparison (default 100000)")
-    parser.add_argument("--skip-rss", action="store_true", help="only compare speeds")
+    parser.add_argument("--skip-table", action="store_true", help="only the memory check")
+    parser.add_argument("--skip-rss", action="store_true", help="only the latency table")
+    parser.add_argument("--db-dir", type=Path, help="keep the seeded databases here (default: a temporary folder)")
     args = parser.parse_args(argv)
-    size, small, large = (3_000, 2_000, 20_000) if args.quick else (100_000, 20_000, 200_000)
-    size = args.size or size
+    if args.quick:
+        args.size, args.base_size, args.table_size = 20_000, 2_000, 3_000
+    latencies = args.latency or [0.0, 10.0, 30.0]
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
+        directory = args.db_dir or Path(tmp)
+        directory.mkdir(parents=True, exist_ok=True)
         out = Path(tmp) / "out.parquet"
-        with serve(size) as url:
-            speed: dict[str, float] = {}
-            for name, code in VARIANTS.items():
-                rep = run_variant(code, url, out, size)
-                speed[name[0]] = rep["rows"] / rep["seconds"]
-                print(f"{name:48s} {speed[name[0]]:>10.0f} identities/s   peak RSS {rep['rss_mb']:7.1f} MB", flush=True)
-        ratio_b, ratio_c = speed["a"] / speed["b"], speed["a"] / speed["c"]
-        print(f"a/b = {ratio_b:.2f} (target >= 3)   a/c = {ratio_c:.2f} (target >= 0.8)")
-        ok &= ratio_b >= 3 and ratio_c >= 0.8
-        rss: dict[int, float] = {}
-        for n in () if args.skip_rss else (small, large):
-            with serve(n) as url:
-                rss[n] = run_variant(VARIANTS["a: ory_frames export_identities -> Parquet"], url, out, n)["rss_mb"]
-            print(f"(a) peak RSS at {n:>7d} identities: {rss[n]:7.1f} MB", flush=True)
-        if rss:
-            growth = rss[large] / rss[small]
-            print(f"RSS({large}) / RSS({small}) = {growth:.2f} (target <= 1.3)")
-            ok &= growth <= 1.3
+        if not args.skip_table:
+            table_rows(seeded_db(directory, args.table_size, fast=False), args.table_size, latencies, out)
+        if not args.skip_rss:
+            ok &= rss_check(directory, sorted({args.base_size, args.size}), out)
     print("all targets met" if ok else "some targets missed")
     return 0 if ok else 1
 
