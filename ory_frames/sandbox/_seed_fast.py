@@ -2,10 +2,11 @@
 
 :func:`~ory_frames.sandbox._seed.seed_store` draws every identity (names, credentials, hashes, sessions)
 from the seeded RNG, about half a millisecond each: ten minutes for a million. For size benchmarks this
-module draws ``templates`` identities that way and then clones them: each clone gets fresh UUIDs (its id,
-its addresses') and its own identifiers (``local+k@domain`` e-mails, ``name_k`` usernames and external
-ids, random digits for phone numbers and OIDC subjects), so every unique index of the store holds, and
-the documents go through the same ``Store.insert_identities`` as any other: the wire is unchanged.
+module draws ``templates`` identities that way and then clones them. Clone number ``k`` gets fresh UUIDs
+(its id, its addresses') and identifiers of its own (``local+k@domain`` e-mails, ``name_k`` usernames
+and external ids, random digits for phone numbers and OIDC subjects), so every unique index of the
+store holds; the documents go through the same ``Store.insert_identities`` as any other, so the wire
+is unchanged.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = ["seed_identities_fast"]
 
 _UUID_MASK = ~(0xF << 76) & ~(0x3 << 62) & ((1 << 128) - 1)
 _UUID_BITS = (0x4 << 76) | (0x2 << 62)
+_USERNAME_MAX = 32  # maxLength of the username trait (sandbox/schemas/username.json)
 
 
 def seed_identities_fast(
@@ -73,8 +75,8 @@ class _Template:
             local, _, domain = traits["email"].rpartition("@")
             change[traits["email"]] = lambda k, _r, _u: f"{local}+{_base36(k)}@{domain}"
         if isinstance(traits.get("username"), str):
-            change[traits["username"]] = _suffixed(traits["username"])
-            change[traits["username"].lower()] = _suffixed(traits["username"].lower())
+            change[traits["username"]] = _suffixed(traits["username"], _USERNAME_MAX)
+            change[traits["username"].lower()] = _suffixed(traits["username"].lower(), _USERNAME_MAX)
         if isinstance(traits.get("phone"), str):
             change[traits["phone"]] = _new_digits(traits["phone"], 7)
         follow: list[tuple[str, str, str]] = []  # an OIDC identifier `provider:subject` follows its subject
@@ -126,9 +128,14 @@ def _new_uuid(_k: int, rng: Random, _used: set[str]) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _suffixed(value: str) -> Callable[[int, Random, set[str]], str]:
-    """``value_k``: unique, as the part after the last underscore is the clone number."""
-    return lambda k, _r, _u: f"{value}_{_base36(k)}"
+def _suffixed(value: str, limit: int | None = None) -> Callable[[int, Random, set[str]], str]:
+    """``value_k`` (``value`` cut so that it fits ``limit``): unique, as no two clones share the number ``k``."""
+
+    def make(k: int, _rng: Random, _used: set[str]) -> str:
+        tail = f"_{_base36(k)}"
+        return (value if limit is None else value[: limit - len(tail)]) + tail
+
+    return make
 
 
 def _new_digits(value: str, n: int) -> Callable[[int, Random, set[str]], str]:
