@@ -121,7 +121,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         result = _export(args, options)
     except ExportError as exc:  # a full disk, a denied write, another export of OUT: one line, no traceback
-        print(f"ory-frames export: {exc}", file=sys.stderr)
+        print(f"ory-frames export: {str(exc).replace('resume=True', '--resume')}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(

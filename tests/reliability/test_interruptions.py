@@ -17,6 +17,7 @@ import errno
 import json
 import logging
 import os
+import pickle
 import signal
 import stat
 import subprocess
@@ -184,7 +185,7 @@ def test_real_full_disk_for_the_command(seeded_db: str, clean_exports: dict[str,
         full = subprocess.run(
             _cli("identities", str(path), "--url", url, "--page-size", "50", "--resume"), capture_output=True, text=True
         )
-        _one_line_error(full, 1, "no space left on device", str(path), "resume")
+        _one_line_error(full, 1, "no space left on device", str(path), "export again with --resume")
         _assert_interrupted(path)
         scratch.unlink()
         resumed = subprocess.run(
@@ -225,6 +226,7 @@ def test_a_second_export_of_the_same_target_is_refused(
             assert main(["export", "identities", str(path), "--url", url, "--resume"]) == 1
             err = capsys.readouterr().err
             assert err.count("\n") == 1 and "already being exported" in err and f"pid {first.pid} " in err, err
+            assert "--resume" in err and "resume=True" not in err
             assert first.poll() is None, "the first export ended before the second one was tried"
         finally:
             assert first.wait(timeout=120) == 0  # undisturbed by the refused ones
@@ -399,6 +401,14 @@ def test_injected_write_failure_is_one_error_then_resume(
         assert not any(_sidecars(path).values())
     else:
         _assert_complete(path, clean_exports["identities"])
+
+
+def test_export_error_pickles_and_prints_its_one_line() -> None:
+    error = ExportError("export to /x.parquet failed: no space left on device", "/x.parquet", "no space", 28)
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is ExportError and str(again) == str(error) == error.message
+    assert (again.path, again.reason, again.errno) == ("/x.parquet", "no space", 28)
+    assert isinstance(again, OSError) and again.errno == errno.ENOSPC
 
 
 # ---- a lock file on a filesystem without flock --------------------------------------------------------------
