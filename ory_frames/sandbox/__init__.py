@@ -63,7 +63,7 @@ def running(
     insecure_no_api_key
         Allow a non-loopback ``host`` without ``api_key``: the admin API is then open to the network.
     **kwargs
-        Passed to :func:`create_app` (``api_key``, ``seed_identities``, ``latency_ms``, ...).
+        Passed to :func:`create_app` (``api_key``, ``seed_identities``, ``latency_ms``, ``drift``, ...).
 
     Yields
     ------
@@ -130,6 +130,8 @@ def _banner(url: str, host: str, options: dict[str, Any]) -> str:
         details.append(f"faults {options['faults']}")
     if options.get("now"):
         details.append(f"clock from {options['now'].isoformat()}")
+    if options.get("drift"):
+        details.append(f"drift mode (seed {options.get('seed', 0)})")
     if options.get("latency_ms"):
         details.append(f"latency {options['latency_ms']:g} ms")
     if "max_body_bytes" in options:

@@ -104,9 +104,8 @@ def test_extend_returns_session_with_identity(client: Any, world: dict[str, Any]
 
 
 def test_extend_204_mode() -> None:
+    from drift_support import create_app
     from starlette.testclient import TestClient
-
-    from ory_frames.sandbox import create_app
 
     app = create_app(extend_returns_204=True)
     ident = make_identity()

@@ -9,13 +9,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from drift_support import running
 
 from ory_frames._client import Client
 from ory_frames._convert import DERIVED_COLUMNS, SUMMARY_COLUMNS
 from ory_frames._errors import InvalidInputError
 from ory_frames.cli import main
 from ory_frames.frames import read_identities
-from ory_frames.sandbox import running
 from ory_frames.writeback import Plan, plan_changes
 
 CREDENTIALS = ["password", "oidc"]
