@@ -196,3 +196,23 @@ def test_writes_echoing_drift_are_accepted(client: Client) -> None:
     )
     assert created.state in ("inactive", DRIFT_STATE)
     client.delete_identity(created.id)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def test_exports_of_drifted_pages_keep_new_values(client: Client, tmp_path: Any, fmt: str) -> None:
+    import pyarrow.csv as pacsv
+    import pyarrow.json as pajson
+    import pyarrow.parquet as pq
+
+    from ory_frames import export_identities, export_sessions
+
+    frame, _ = _quiet_read(read_sessions, client)
+    for export, name in ((export_identities, "identities"), (export_sessions, "sessions")):
+        path = tmp_path / f"{name}.{fmt}"
+        _quiet_read(export, client, path, page_size=7)  # many pages, each widening its own categories
+        read = {"parquet": pq.read_table, "csv": pacsv.read_csv, "jsonl": pajson.read_json}[fmt]
+        table = read(path)
+        column = "state" if name == "identities" else "identity.state"
+        assert DRIFT_STATE in set(table.column(column).cast("string").to_pylist())
+        assert table.num_rows == (SEEDED if name == "identities" else len(frame))
+        assert "extra_fields" in table.column_names
