@@ -3,6 +3,7 @@
 Use :func:`create_app` for an ASGI app (in-process tests), :func:`running` for a real server in a background
 thread and :func:`serve` for one in the foreground (the ``ory-frames sandbox`` command). Needs the
 ``ory-frames[sandbox]`` extra; ``create_app`` is loaded on first use, so that a missing extra fails there.
+``drift=True`` (``ory-frames sandbox --drift``) answers with fields and enum values no client knows yet (``_drift``).
 """
 
 from __future__ import annotations
