@@ -34,6 +34,14 @@ typecheck: $(VENV)/.installed-test
 
 pytest: $(VENV)/.installed-test
 	$(BIN)/pytest -q -m "not live"
+	$(BIN)/pytest -q -m "not live and not conformance" --drift $(DRIFT_TESTS)
+
+# The tests of reads, exports, write-back, forms and the CLI that talk to a sandbox: `make test` runs them a
+# second time against drift-mode sandboxes (fields and enum values Ory may add later; README "Drift mode").
+DRIFT_TESTS := tests/drift tests/frames/test_arrow_out.py tests/frames/test_export.py tests/frames/test_oddities.py \
+	tests/frames/test_output_format.py tests/writeback/test_sandbox.py tests/writeback/test_create_rows.py \
+	tests/widgets tests/client/test_sandbox_e2e.py tests/test_cli.py tests/test_cli_apply.py \
+	tests/test_cli_export.py tests/test_cli_subject.py tests/test_subject.py
 
 ## record: re-record cassettes over real HTTP from a fresh sandbox; with RECORD_FROM_PROJECT=1, the
 ## read-only ones from the project named by ORY_SDK_URL / ORY_API_KEY instead (scrubbed, but your data)

@@ -113,6 +113,11 @@ def add_sandbox(subparsers: Any) -> None:
         metavar="ID",
         help="OIDC provider id test login flows accept (repeatable; default: google and github)",
     )
+    p.add_argument(
+        "--drift",
+        action="store_true",
+        help="drift mode: answers carry fields and enum values no client knows yet, fixed by --seed",
+    )
     p.set_defaults(run=cmd_sandbox)
 
 
@@ -132,6 +137,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         "now": args.now,
         "latency_ms": args.latency,
     }
+    if args.drift:
+        options["drift"] = True
     if args.max_body_bytes is not None:
         options["max_body_bytes"] = args.max_body_bytes
     try:

@@ -29,6 +29,10 @@ Columns derived from ``credentials`` (``DERIVED_COLUMNS``):
 
 Credential ``config`` (hashes, OIDC tokens, TOTP URLs, lookup codes) never becomes a column unless
 the type is named in ``include_credential``; then it is the JSON column ``credentials.<type>.config``.
+
+``extra_fields`` (``EXTRA_COLUMN``, JSON) keeps the top-level fields Ory sends that ory_frames does not
+know yet (a ``region``, ...), and new ``state``/``authenticator_assurance_level`` values widen their
+categories (:mod:`ory_frames._convert_unknown`); each new field or value is warned about once per read.
 """
 
 from __future__ import annotations
@@ -53,12 +57,14 @@ from ._convert_fallback import (
     timestamp_array,
 )
 from ._convert_fast import FastIdentityColumns, field_values
+from ._convert_unknown import EXTRA_COLUMN, identity_extras, session_extras
 from ._schema import JSON_FIELD_METADATA, JSON_TYPE, TraitInfo
 from ._timestamps import null_zero_times
 
 __all__ = [
     "AAL_CATEGORIES",
     "DERIVED_COLUMNS",
+    "EXTRA_COLUMN",
     "STATE_CATEGORIES",
     "SUMMARY_COLUMNS",
     "ConversionProblems",
@@ -84,6 +90,8 @@ SUMMARY_COLUMNS: tuple[str, ...] = tuple(_SUMMARY_TYPES)
 DERIVED_COLUMNS: tuple[str, ...] = tuple(_DERIVED_TYPES)
 _SUMMARY_FIELDS = [pa.field(name, t) for name, t in _SUMMARY_TYPES.items()]
 _DERIVED_FIELDS = [pa.field(name, t) for name, t in _DERIVED_TYPES.items()]
+# Unknown top-level fields of a record, as JSON (``_convert_unknown``); one column, in identities and sessions.
+_EXTRA_FIELD = pa.field(EXTRA_COLUMN, JSON_TYPE, metadata=JSON_FIELD_METADATA)
 
 STATE_CATEGORIES = ("active", "inactive")
 AAL_CATEGORIES = ("aal0", "aal1", "aal2", "aal3")
@@ -140,6 +148,7 @@ _IDENTITY_HEAD = [
     pa.field("created_at", TIMESTAMP),
     pa.field("updated_at", TIMESTAMP),
     pa.field("organization_id", pa.string()),
+    pa.field("region", pa.string()),  # Ory Network only (wire notes §3); null from a self-hosted Kratos
 ]
 _IDENTITY_TAIL = [
     pa.field("metadata_public", JSON_TYPE, metadata=JSON_FIELD_METADATA),
@@ -148,11 +157,14 @@ _IDENTITY_TAIL = [
     pa.field("recovery_addresses", pa.list_(RECOVERY_ADDRESS)),
     *_SUMMARY_FIELDS,
     *_DERIVED_FIELDS,
+    _EXTRA_FIELD,
 ]
 
 
-def _credential_columns(recs: Sequence[Mapping[str, Any]], include: Sequence[str]) -> list[pa.Array]:
-    """The ``DERIVED_COLUMNS`` (credential types and identifiers), then one config column per type in ``include``."""
+def _credential_columns(
+    recs: Sequence[Mapping[str, Any]], include: Sequence[str]
+) -> tuple[list[pa.Array], list[pa.Array]]:
+    """The ``DERIVED_COLUMNS`` (credential types and identifiers), and one config column per type in ``include``."""
     creds = [c if type(c := r.get("credentials")) is dict else None for r in recs]
     cred_ids = [
         None
@@ -172,7 +184,7 @@ def _credential_columns(recs: Sequence[Mapping[str, Any]], include: Sequence[str
     ]
     types = [None if c is None else [str(k) for k in c] for c in creds]
     derived = [pa.array(v, f.type) for v, f in zip((types, cred_ids), _DERIVED_FIELDS, strict=True)]
-    return [*derived, *(json_array(c) for c in configs)]
+    return derived, [json_array(c) for c in configs]
 
 
 class IdentityConverter:
@@ -201,15 +213,19 @@ class IdentityConverter:
         ]
         self.schema = pa.schema([*_IDENTITY_HEAD, *TraitColumns(self.traits).fields(), *_IDENTITY_TAIL, *config_fields])
         self._fast = FastIdentityColumns(
-            self.traits, pa.list_(VERIFIABLE_ADDRESS), pa.list_(RECOVERY_ADDRESS), summary_columns=SUMMARY_COLUMNS
+            self.traits,
+            pa.list_(VERIFIABLE_ADDRESS),
+            pa.list_(RECOVERY_ADDRESS),
+            summary_columns=SUMMARY_COLUMNS,
+            states=STATE_CATEGORIES,
         )
         self._json_traits = TraitColumns({k: v for k, v in self.traits.items() if v.is_json})
-        # The columns the fast path builds: all but the credential ones, which both paths build alike.
-        credential_columns = {*DERIVED_COLUMNS, *(f.name for f in config_fields)}
-        self._fast_columns = [name for name in self.schema.names if name not in credential_columns]
+        # The columns the fast path builds: all but the credential ones and the extras, which both paths build alike.
+        shared_columns = {*DERIVED_COLUMNS, EXTRA_COLUMN, *(f.name for f in config_fields)}
+        self._fast_columns = [name for name in self.schema.names if name not in shared_columns]
 
     def convert(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:
-        """One RecordBatch of ``self.schema`` from identity JSON objects (unknown keys are ignored)."""
+        """One RecordBatch of ``self.schema`` from identity JSON objects (unknown fields go to ``extra_fields``)."""
         with gc_paused():
             batch = self._convert_fast(records)
             batch = batch if batch is not None else self._convert_fallback(records)
@@ -240,8 +256,14 @@ class IdentityConverter:
         for key in ("metadata_public", "metadata_admin"):
             columns[key] = json_array([None if v is None else json_text(v) for v in field_values(records, key)])
         arrays = [columns[name] for name in self._fast_columns]
-        arrays += _credential_columns(records, self.include_credential)
+        arrays += self._shared_columns(records)
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+    def _shared_columns(self, records: Sequence[Mapping[str, Any]]) -> list[pa.Array]:
+        """The columns both paths build alike: credential types and identifiers, extras, credential configs."""
+        derived, configs = _credential_columns(records, self.include_credential)
+        extras = identity_extras(records, self.problems, states=STATE_CATEGORIES)
+        return [*derived, extras, *configs]
 
     def _convert_fallback(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:
         """The page value by value (:mod:`ory_frames._convert_fallback`): values that do not fit become null."""
@@ -266,13 +288,14 @@ class IdentityConverter:
             timestamp_array(get("created_at"), "created_at", problems, rows),
             timestamp_array(get("updated_at"), "updated_at", problems, rows),
             string_array(get("organization_id"), "organization_id", problems, rows),
+            string_array(get("region"), "region", problems, rows),
             *TraitColumns(self.traits).arrays(get("traits"), problems, rows),
             json_array([None if v is None else json_text(v) for v in get("metadata_public")]),
             json_array([None if v is None else json_text(v) for v in get("metadata_admin")]),
             nested_array(va, pa.list_(VERIFIABLE_ADDRESS), "verifiable_addresses", problems, rows),
             nested_array(ra, pa.list_(RECOVERY_ADDRESS), "recovery_addresses", problems, rows),
             *(pa.array(values, f.type) for values, f in zip(summaries, _SUMMARY_FIELDS, strict=True)),
-            *_credential_columns(recs, self.include_credential),
+            *self._shared_columns(recs),
         ]
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
@@ -292,7 +315,9 @@ _SESSION_HEAD = [
     pa.field("methods", pa.list_(pa.string())),
     pa.field("device_count", pa.int64()),
     pa.field("last_ip", pa.string()),
+    _EXTRA_FIELD,
 ]
+
 _SESSION_IDENTITY = [
     pa.field("identity.schema_id", pa.string()),
     pa.field("identity.state", _STATE_TYPE),
@@ -305,7 +330,8 @@ class SessionConverter:
     Columns: ``id, identity_id, active, expires_at, authenticated_at, issued_at,
     authenticator_assurance_level`` (category ``aal0``..``aal3``), ``authentication_methods``
     (list<struct>), ``devices`` (list<struct>; null when not expanded, wire notes §8), and the
-    summaries ``methods`` (method names), ``device_count`` and ``last_ip`` (the last device's address).
+    summaries ``methods`` (method names), ``device_count`` and ``last_ip`` (the last device's address),
+    and ``extra_fields`` (unknown top-level fields as JSON; new categories widen ``aal``/``state``).
     With ``identity_traits`` given, also ``identity.schema_id``, ``identity.state`` and
     ``identity.traits.<path>``. ``identity_id`` comes from the embedded identity, or from an
     ``identity_id`` key, or from ``identity_id=`` (sessions of one identity). Go's zero time
@@ -329,7 +355,7 @@ class SessionConverter:
 
     def _convert(self, records: Sequence[Mapping[str, Any]], identity_id: str | None) -> pa.RecordBatch:
         problems = self.problems
-        cols: list[list[Any]] = [[] for _ in range(12)]
+        cols: list[list[Any]] = [[] for _ in range(12)]  # the _SESSION_HEAD columns but extra_fields
         ids, idents, active, expires, authed, issued, aal, methods, devices, names, counts, ips = cols
         with_identity = self.identity_traits is not None
         trait_cols = TraitColumns(self.identity_traits or {}, "identity.")
@@ -374,6 +400,7 @@ class SessionConverter:
             _safe_string_lists(names),
             pa.array(counts, pa.int64()),
             _safe_strings(ips),
+            session_extras(records, problems, aal_values=AAL_CATEGORIES, states=STATE_CATEGORIES),
         ]
         if with_identity:
             arrays += [

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from ._convert_fast import loosen
+from ._convert_fast import category_array, loosen
 from ._errors import Problem
 from ._schema import EXACT_PYTHON_TYPES, JSON_TYPE, TraitInfo
 
@@ -60,7 +60,7 @@ def gc_paused() -> Iterator[None]:
 
 
 class ConversionWarning(UserWarning):
-    """Some values did not fit their column and were read as null."""
+    """Some values did not fit their column and were read as null, or a field or value new to ory_frames was met."""
 
 
 @dataclass
@@ -70,6 +70,12 @@ class ConversionProblems:
     counts: Counter[str] = field(default_factory=Counter)
     samples: list[Problem] = field(default_factory=list)
     max_samples: int = 20
+    # Fields and values new to ory_frames, kept as they came (``_convert_unknown``): description -> records.
+    unknown: Counter[str] = field(default_factory=Counter)
+
+    def note(self, what: str, records: int = 1) -> None:
+        """Record that ``records`` records hold a field or value ory_frames does not know (kept, not nulled)."""
+        self.unknown[what] += records
 
     def add(self, row: Any, column: str, reason: str) -> None:
         """Record one value read as null."""
@@ -87,7 +93,13 @@ class ConversionProblems:
         return dict(self.counts)
 
     def warn(self, stacklevel: int = 3) -> None:
-        """Emit one :class:`ConversionWarning` summarising the problems, if there were any."""
+        """Emit one :class:`ConversionWarning` summarising the problems, if any, and one per new field or value."""
+        for what, records in self.unknown.items():
+            warnings.warn(
+                f"ory_frames met an {what} ({records} record{'s' * (records != 1)})",
+                ConversionWarning,
+                stacklevel=stacklevel,
+            )
         if not self.total:
             return
         first = "; ".join(str(p) for p in self.samples[:3])
@@ -183,18 +195,19 @@ def _normalise_deep(value: Any) -> Any:
 def dictionary_array(
     values: Sequence[Any], categories: Sequence[str], column: str, problems: ConversionProblems, rows: Sequence[Any]
 ) -> pa.Array:
-    """Strings -> dictionary<int8, string> with fixed categories; unknown values become null.
+    """Strings -> dictionary<int8, string>: the known ``categories``, then any new string values (sorted).
 
-    ``""`` is Go's zero value of an enum, sent for "unset" (e.g. ``"aal": ""``): null without a problem.
+    A value that is not a string becomes null and is counted. ``""`` is Go's zero value of an enum, sent
+    for "unset" (e.g. ``"aal": ""``): null without a problem. New values are kept: Ory adds states and
+    levels over time (``_convert_unknown`` notes them once).
     """
-    index = {c: i for i, c in enumerate(categories)}
-    codes: list[int | None] = []
+    strings: list[str | None] = []
     for row, v in zip(rows, values, strict=True):
-        code = index.get(v) if isinstance(v, str) else None
-        if code is None and v is not None and v != "":
-            problems.add(row, column, f"{v!r} is not one of {list(categories)}")
-        codes.append(code)
-    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(list(categories), pa.string()))
+        if v is not None and type(v) is not str:
+            problems.add(row, column, f"{_short(v)} is not a string")
+            v = None
+        strings.append(v)
+    return category_array(pa.array(strings, pa.string()), categories)
 
 
 def string_array(values: Sequence[Any], column: str, problems: ConversionProblems, rows: Sequence[Any]) -> pa.Array:

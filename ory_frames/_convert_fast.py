@@ -2,8 +2,8 @@
 
 :class:`ory_frames._convert.IdentityConverter` tries this path first: one ``pa.array`` over the
 page, summaries by Arrow compute. It handles pages whose values all fit their columns; on anything
-odd (a wrong-typed trait, an unknown ``state``, a timestamp Arrow cannot parse, a record that is not
-an object) :meth:`FastIdentityColumns.build` returns None and the converter redoes that page on the
+odd (a wrong-typed trait, a ``state`` that is not a string, a timestamp Arrow cannot parse, a record
+that is not an object) :meth:`FastIdentityColumns.build` returns None and the converter redoes that page on the
 fallback path (:mod:`ory_frames._convert_fallback`), which nulls and reports each bad value.
 
 Wire shapes read (wire notes §3): the identity object's scalar fields, ``traits`` (typed by
@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from ._schema import EXACT_PYTHON_TYPES, TraitInfo
 
-__all__ = ["FastIdentityColumns", "field_values", "loosen", "timestamps_from_strings"]
+__all__ = ["FastIdentityColumns", "category_array", "field_values", "loosen", "timestamps_from_strings"]
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError, ValueError)
@@ -63,6 +63,20 @@ def timestamps_from_strings(values: pa.Array) -> pa.Array | None:
         return pc.replace_substring_regex(values, pattern=_NANO_FRACTION, replacement=r"\1").cast(_TIMESTAMP)
     except _ARROW_ERRORS:
         return None
+
+
+def category_array(strings: pa.Array, categories: Sequence[str]) -> pa.DictionaryArray:
+    """Strings -> dictionary<int8, string>: the known ``categories`` first, then new values, sorted; ``""`` is null.
+
+    Both conversion paths build category columns here, so a value Ory added since (a new ``state``)
+    widens the categories instead of becoming null, identically on either path.
+    """
+    strings = pc.if_else(pc.equal(strings, ""), pa.scalar(None, pa.string()), strings)
+    new = sorted(set(pc.unique(strings).drop_null().to_pylist()) - set(categories))
+    # int8 codes hold 128 categories; values past that (never seen in practice) read as null.
+    value_set = pa.array([*categories, *new][:128], pa.string())
+    codes = pc.index_in(strings, value_set=value_set)
+    return pa.DictionaryArray.from_arrays(codes.cast(pa.int8()), value_set)
 
 
 def _cast_nested(values: pa.Array, target: pa.DataType) -> pa.Array | None:
@@ -168,6 +182,8 @@ class FastIdentityColumns:
         The strict Arrow types of the two address lists.
     summary_columns
         The names of the columns :func:`summaries` returns, in its order (``_convert.SUMMARY_COLUMNS``).
+    states
+        The known values of ``state`` (``_convert.STATE_CATEGORIES``); others become new categories.
     """
 
     def __init__(
@@ -177,12 +193,14 @@ class FastIdentityColumns:
         recovery: pa.DataType,
         *,
         summary_columns: Sequence[str],
+        states: Sequence[str],
     ) -> None:
+        self.states = tuple(states)
         self.typed = [info for info in traits.values() if not info.is_json]
         self.verifiable, self.recovery = verifiable, recovery
         self.summary_columns = tuple(summary_columns)
         fields: list[tuple[str, pa.DataType]] = [(k, pa.string()) for k in _HEAD_STRINGS]
-        fields += [("organization_id", pa.string()), ("traits", _trait_tree(self.typed))]
+        fields += [("organization_id", pa.string()), ("region", pa.string()), ("traits", _trait_tree(self.typed))]
         fields += [("verifiable_addresses", loosen(verifiable)), ("recovery_addresses", loosen(recovery))]
         self.record_type = pa.struct(fields)
         # Columns pa.array could coerce silently get an exact-type check first (see EXACT_PYTHON_TYPES).
@@ -230,14 +248,10 @@ class FastIdentityColumns:
         except _ARROW_ERRORS:
             return None
         parts = dict(zip(self.record_type.names, page.flatten(), strict=True))
-        out: dict[str, pa.Array] = {k: parts[k] for k in ("id", "schema_id", "organization_id")}
+        out: dict[str, pa.Array] = {k: parts[k] for k in ("id", "schema_id", "organization_id", "region")}
         external = parts["external_id"]
         out["external_id"] = pc.if_else(pc.equal(external, ""), pa.scalar(None, pa.string()), external)
-        state = parts["state"]
-        codes = pc.index_in(state, value_set=pa.array(["active", "inactive"]))
-        if codes.null_count != state.null_count:
-            return None  # a state outside active/inactive: the slow path reports it
-        out["state"] = pa.DictionaryArray.from_arrays(codes.cast(pa.int8()), pa.array(["active", "inactive"]))
+        out["state"] = category_array(parts["state"], self.states)  # a new state widens the categories
         for key in ("state_changed_at", "created_at", "updated_at"):
             ts = timestamps_from_strings(parts[key])
             if ts is None:

@@ -248,8 +248,9 @@ def write_part(target: Target, index: int, table: pa.Table) -> None:
         return
     path = target.part_name(index)
     if target.fmt == "parquet":
+        # An IPC file holds one dictionary per field: pages that met a new state each widened their own.
         with target.fs.open_output_stream(path) as out, pa.ipc.new_file(out, table.schema) as writer:
-            writer.write_table(table)
+            writer.write_table(table.unify_dictionaries())
     elif target.fmt == "csv":
         flat = _csv_table(table)
         with target.fs.open_output_stream(path) as out:

@@ -6,10 +6,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import drift_support
 import pandas as pd
 import pytest
 
-from ory_frames import Client, plan_changes, plan_session_actions, read_identities, read_sessions, sandbox
+from ory_frames import Client, plan_changes, plan_session_actions, read_identities, read_sessions
 from ory_frames.cli import main
 
 KEY = "cli-apply-k3y-never-printed"
@@ -18,7 +19,7 @@ KEY = "cli-apply-k3y-never-printed"
 @pytest.fixture()
 def url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh sandbox per test (apply changes it), reachable through ORY_SDK_URL / ORY_API_KEY."""
-    with sandbox.running(seed_identities=40, seed=11, api_key=KEY) as base:
+    with drift_support.running(seed_identities=40, seed=11, api_key=KEY) as base:
         monkeypatch.setenv("ORY_SDK_URL", base)
         monkeypatch.setenv("ORY_API_KEY", KEY)
         yield base

@@ -6,11 +6,11 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+import drift_support
 import httpx
 import pyarrow.parquet as pq
 import pytest
 
-from ory_frames import sandbox
 from ory_frames._cli_export import FILTER_FLAGS
 from ory_frames._read import IDENTITY_FILTERS, SESSION_FILTERS
 from ory_frames.cli import main
@@ -29,7 +29,7 @@ def test_demo_exports_identities_and_sessions(tmp_path: Path, capsys: pytest.Cap
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
-    with sandbox.running(seed_identities=120, seed=3) as base:
+    with drift_support.running(seed_identities=120, seed=3) as base:
         yield base
 
 

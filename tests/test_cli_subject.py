@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from drift_support import running
 
 from ory_frames import Client, NotFoundError
 from ory_frames.cli import main
-from ory_frames.sandbox import running
 
 pytest.importorskip("uvicorn")
 

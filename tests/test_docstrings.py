@@ -18,12 +18,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import drift_support
 import pytest
 
 import ory_frames
 import ory_frames.sandbox
 import ory_frames.widgets
-from ory_frames import Client, sandbox
+from ory_frames import Client
 
 SEEDED = 120
 PUBLIC_MODULES: tuple[ModuleType, ...] = (ory_frames, ory_frames.sandbox, ory_frames.widgets)
@@ -65,7 +66,7 @@ RUNNABLE = [t for t in DOCTESTS if _runnable(t)]
 
 @pytest.fixture(scope="module")
 def seeded_client() -> Iterator[Client]:
-    with sandbox.running(seed_identities=SEEDED) as url, Client(url) as client:
+    with drift_support.running(seed_identities=SEEDED) as url, Client(url) as client:
         yield client
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from drift_support import running
 from secret_scan import find_secrets
 
 from ory_frames import Client, InvalidInputError, NotFoundError
-from ory_frames.sandbox import running
 from ory_frames.subject import (
     AmbiguousSubjectError,
     ErasureError,

@@ -3,6 +3,7 @@
 Use :func:`create_app` for an ASGI app (in-process tests), :func:`running` for a real server in a background
 thread and :func:`serve` for one in the foreground (the ``ory-frames sandbox`` command). Needs the
 ``ory-frames[sandbox]`` extra; ``create_app`` is loaded on first use, so that a missing extra fails there.
+``drift=True`` (``ory-frames sandbox --drift``) answers with fields and enum values no client knows yet (``_drift``).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def running(
     insecure_no_api_key
         Allow a non-loopback ``host`` without ``api_key``: the admin API is then open to the network.
     **kwargs
-        Passed to :func:`create_app` (``api_key``, ``seed_identities``, ``latency_ms``, ...).
+        Passed to :func:`create_app` (``api_key``, ``seed_identities``, ``latency_ms``, ``drift``, ...).
 
     Yields
     ------
@@ -130,6 +131,8 @@ def _banner(url: str, host: str, options: dict[str, Any]) -> str:
         details.append(f"faults {options['faults']}")
     if options.get("now"):
         details.append(f"clock from {options['now'].isoformat()}")
+    if options.get("drift"):
+        details.append(f"drift mode (seed {options.get('seed', 0)})")
     if options.get("latency_ms"):
         details.append(f"latency {options['latency_ms']:g} ms")
     if "max_body_bytes" in options:

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import _flows, _identities, _identity_reads, _sessions
 from . import _wire as w
 from ._context import Context, ctx, wall_clock
+from ._drift import DriftMiddleware
 from ._limits import DEFAULT_MAX_BODY_BYTES
 from ._middleware import SandboxMiddleware
 from ._schemas import SchemaRegistry
@@ -140,6 +141,7 @@ def create_app(
     now: datetime | None = None,
     max_body_bytes: int | None = DEFAULT_MAX_BODY_BYTES,
     latency_ms: float = 0,
+    drift: bool = False,
 ) -> Starlette:
     """Build the sandbox as a Starlette app.
 
@@ -174,6 +176,10 @@ def create_app(
     latency_ms
         Hold every answer back by this many milliseconds, like a server across a network; requests wait
         concurrently, so throughput behaves as it would against a remote Kratos.
+    drift
+        Drift mode: answers gain fields and enum values no client knows yet (a ``region``, an unknown credential
+        type, address ``via`` and identity ``state``, ``aal3``, unknown keys in addresses, devices and sessions,
+        unknown error ids), deterministically per ``seed``; stored data is unchanged (``sandbox/_drift.py``).
 
     Returns
     -------
@@ -216,6 +222,8 @@ def create_app(
     app.state.store = store
     if seed_identities:
         seed_store(store, identities=seed_identities, seed=seed, now=now)
+    if drift:
+        app.add_middleware(DriftMiddleware, seed=seed)  # inside the front door: it sees routed answers only
     app.add_middleware(
         SandboxMiddleware,
         api_key=api_key,

@@ -117,6 +117,9 @@ class _Builder:
         trait_cols = [c for c in edited.columns if isinstance(c, str) and is_trait_column(c)]
         trait_cols += [c for c in original.columns if isinstance(c, str) and is_trait_column(c) and c not in trait_cols]
         self.trait_cols = trait_cols
+        # States Ory itself sent in the original frame, new ones included: writing one back is not refused.
+        read = original["state"].dropna() if "state" in original.columns else ()
+        self.read_states = frozenset(v for v in read if isinstance(v, str))
         # Columns with a value in some new row that a create ignores (Ory sets or ory_frames derives them).
         self.ignored: dict[str, None] = {}
 
@@ -222,7 +225,7 @@ class _Builder:
             self._problem(row, column, f"{column!r} cannot be removed")
             return None
         if column == "state":
-            problem = state_problem(row, new.item() if isinstance(new, np.generic) else new)
+            problem = state_problem(row, new.item() if isinstance(new, np.generic) else new, self.read_states)
             if problem is not None:
                 self.problems.append(problem)
                 return None
@@ -315,7 +318,7 @@ class _Builder:
                 value = self._cell(column, epos, None)
                 if is_missing(value):
                     continue
-                if column == "state" and (problem := state_problem(row, value)) is not None:
+                if column == "state" and (problem := state_problem(row, value, self.read_states)) is not None:
                     self.problems.append(problem)
                     continue
                 ok, value = self._convert(row, column, value, info)

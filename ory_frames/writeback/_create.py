@@ -12,13 +12,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ory_frames._convert import DERIVED_COLUMNS, SUMMARY_COLUMNS
+from ory_frames._convert import DERIVED_COLUMNS, EXTRA_COLUMN, SUMMARY_COLUMNS
 
 from ._payloads import ValueProblem, short_repr, to_json_value
 
 # Columns Ory fills in itself (wire notes §3); a value in a new row (say, copied from a read) is ignored.
 ORY_SET_COLUMNS: tuple[str, ...] = ("created_at", "updated_at", "state_changed_at", "schema_url")
-IGNORED_NEW_ROW_COLUMNS: frozenset[str] = frozenset({*SUMMARY_COLUMNS, *DERIVED_COLUMNS, *ORY_SET_COLUMNS})
+# `region` is the source project's (Network only, wire notes §3); `extra_fields` holds what Ory sent that
+# ory_frames does not know, which no create body takes.
+IGNORED_NEW_ROW_COLUMNS: frozenset[str] = frozenset(
+    {*SUMMARY_COLUMNS, *DERIVED_COLUMNS, *ORY_SET_COLUMNS, "region", EXTRA_COLUMN}
+)
 
 ADDRESS_COLUMNS = ("verifiable_addresses", "recovery_addresses")
 # The address fields a create body takes (wire notes §5). Ids and timestamps are the old identity's:

@@ -7,7 +7,7 @@ does on create and on PATCH (wire notes §§5 and 6).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,8 +171,8 @@ def normalise_identifier(value: str) -> str:
     return value.lower() if "@" in value else value
 
 
-def state_problem(row: Any, value: Any) -> Problem | None:
-    """A problem when ``value`` is not a valid identity state (wire notes §6)."""
-    if isinstance(value, str) and value in VALID_STATES:
+def state_problem(row: Any, value: Any, read: Collection[str] = ()) -> Problem | None:
+    """A problem when ``value`` is neither a valid identity state (wire notes §6) nor one Ory sent (``read``)."""
+    if isinstance(value, str) and (value in VALID_STATES or value in read):
         return None
     return Problem(row, "state", f"{value!r} is not a valid state; use 'active' or 'inactive'")

@@ -46,10 +46,10 @@ RecoveryForm(Client())
 if CHROMIUM is None:
     pytest.skip("chromium is not installed; run scripts/install-browser.sh", allow_module_level=True)
 
+from drift_support import running  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from ory_frames import Client  # noqa: E402
-from ory_frames.sandbox import running  # noqa: E402
 
 
 def _free_port() -> int:

@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import drift_support
 import pytest
 
-from ory_frames import Client, sandbox
+from ory_frames import Client
 
 SECRET_HASH = "$argon2id$v=19$m=131072,t=2,p=1$lQFPaKxXqPL56/mU7vRi4w$6aldHyBnURt8sP8+xu41Ng"
 SECRET_TOKEN = "ya29.secret-access-token"
@@ -127,7 +128,7 @@ def build_session(n: int, *, identity: dict[str, Any] | None = None, devices: bo
 @pytest.fixture(scope="module")
 def sandbox_url() -> Iterator[str]:
     """The base URL of a sandbox seeded with 120 identities."""
-    with sandbox.running(seed_identities=120) as url:
+    with drift_support.running(seed_identities=120) as url:
         yield url
 
 

@@ -43,13 +43,19 @@ class CountingTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+def _decoded(table: pa.Table) -> pa.Table:
+    """The table with category columns as plain strings: a page holding a new state widens only its own dictionary."""
+    fields = [pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in table.schema]
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+
+
 def test_identity_batches_are_the_table_of_the_frame(client: Client) -> None:
     batches = list(iter_identity_batches(client, page_size=25, include_credential=["password"]))
     table = read_identities(client, as_arrow=True, include_credential=["password"])
     assert isinstance(table, pa.Table) and table.num_rows == SEEDED
     assert [b.num_rows for b in batches] == [25, 25, 25, 25, 20]
     assert all(b.schema == table.schema for b in batches)
-    assert pa.Table.from_batches(batches).equals(table)
+    assert _decoded(pa.Table.from_batches(batches)).equals(_decoded(table))
     assert "credentials.password.config" in table.column_names and "traits.email" in table.column_names
     frame = read_identities(client, include_credential=["password"])
     assert list(frame.columns) == table.column_names
@@ -61,7 +67,7 @@ def test_session_batches_are_the_table_of_the_frame(client: Client) -> None:
     table = read_sessions(client, as_arrow=True)
     assert table.num_rows > 50 and len(batches) == -(-table.num_rows // 50)
     assert all(b.schema == table.schema for b in batches)
-    assert pa.Table.from_batches(batches).equals(table)
+    assert _decoded(pa.Table.from_batches(batches)).equals(_decoded(table))
     assert {"identity_id", "identity.traits.email", "devices"} <= set(table.column_names)
     assert table.column("identity_id").null_count == 0
     pd.testing.assert_frame_equal(table_to_frame(table), read_sessions(client))

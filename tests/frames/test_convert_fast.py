@@ -97,7 +97,7 @@ def test_odd_values_leave_the_bulk_path(make: Any, traits: dict[str, Any], colum
 @pytest.mark.parametrize(
     "change",
     [
-        {"state": "suspended"},  # not active/inactive
+        {"state": 5},  # not a string (a new state string is kept on the bulk path)
         {"created_at": "not a time"},
         {"verifiable_addresses": ""},  # pa.array would read "" as an empty list
         {"verifiable_addresses": [{"value": 5}]},

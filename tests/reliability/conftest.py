@@ -11,10 +11,10 @@ from datetime import datetime, timezone
 
 import pyarrow.parquet as pq
 import pytest
+from drift_support import running
 from reliability_support import fast_client
 
 from ory_frames import export_identities, export_sessions
-from ory_frames.sandbox import running
 from ory_frames.sandbox._seed import seed_store
 from ory_frames.sandbox._store import Store
 

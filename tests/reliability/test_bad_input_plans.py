@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from drift_support import running
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ory_frames import Client
 from ory_frames._errors import InvalidInputError
 from ory_frames.frames import read_identities
-from ory_frames.sandbox import running
 from ory_frames.writeback import Plan, plan_changes
 
 EDITABLE = [

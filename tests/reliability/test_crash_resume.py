@@ -19,11 +19,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from drift_support import running
 from reliability_support import assert_same_rows
 
 from ory_frames import Client, export_identities, export_sessions
 from ory_frames._parts import PARTIAL_SUFFIX, STATE_SUFFIX
-from ory_frames.sandbox import running
 
 if sys.platform == "win32":  # pragma: no cover
     pytest.skip("SIGKILL is POSIX", allow_module_level=True)

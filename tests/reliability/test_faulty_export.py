@@ -13,10 +13,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from drift_support import running
 from reliability_support import FAULT_KINDS, assert_same_rows, fast_client, fault_counts, stats
 
 from ory_frames import export_identities, export_sessions
-from ory_frames.sandbox import running
 
 FAULTS = "429=0.015,500=0.015,502=0.01,503=0.01,reset=0.01,delay=0.01,truncate=0.01,delay_seconds=1.5"
 TIMEOUT = 0.5  # the delay fault holds a request 1.5 s: the client times out and retries

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from drift_support import running
 from reliability_support import (
     TrackedBudget,
     VirtualClock,
@@ -26,7 +27,6 @@ from reliability_support import (
 from test_writeback_faults import build_plan, check_report, check_server
 
 from ory_frames import export_identities, read_identities
-from ory_frames.sandbox import running
 from ory_frames.sandbox._ratelimit import RateLimitConfig
 
 SLACK = 1.1

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pyarrow.parquet as pq
 import pytest
+from drift_support import running
 
 from ory_frames import (
     Client,
@@ -30,7 +31,6 @@ from ory_frames import (
 )
 from ory_frames._retry import RetryPolicy
 from ory_frames._transport import RetryTransport
-from ory_frames.sandbox import running
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("secret_scan", ROOT / "tests" / "secret_scan.py")

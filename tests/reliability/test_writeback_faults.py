@@ -12,11 +12,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from drift_support import running
 from reliability_support import fast_client, stats
 
 from ory_frames import Client
 from ory_frames.frames import read_identities
-from ory_frames.sandbox import running
 from ory_frames.writeback import Plan, plan_changes
 
 FAULTS = "429=0.015,500=0.015,502=0.01,503=0.01,reset=0.01,delay=0.01,truncate=0.01,delay_seconds=1.5"

@@ -6,9 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from drift_support import create_app
 from starlette.testclient import TestClient
-
-from ory_frames.sandbox import create_app
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from ory_frames.sandbox import running
+from drift_support import running
 
 TRAITS = {"email": "ada@example.org"}
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+from drift_support import drift_enabled
 
 from ory_frames.cli import build_parser, main
 
@@ -54,7 +55,8 @@ def test_an_open_interface_without_a_key_is_refused_with_one_line(
 @contextmanager
 def cli_sandbox(*argv: str) -> Iterator[tuple[str, str]]:
     """Run `ory-frames sandbox --port 0 ARGV` in a subprocess; yield (its banner line, a loopback URL to it)."""
-    cmd = [sys.executable, "-m", "ory_frames.cli", "sandbox", "--port", "0", *argv]
+    drift = ["--drift"] if drift_enabled() and "--drift" not in argv else []
+    cmd = [sys.executable, "-m", "ory_frames.cli", "sandbox", "--port", "0", *drift, *argv]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -99,3 +101,13 @@ def test_an_open_interface_is_served_only_when_asked_and_the_banner_says_so() ->
         assert "bodies up to 2048 bytes" in banner
         assert httpx.get(f"{url}/admin/identities").status_code == 200
         assert httpx.post(f"{url}/admin/identities", content=b"x" * 4096).status_code == 413
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses SIGINT")
+def test_drift_flag_serves_fields_no_client_knows() -> None:
+    with cli_sandbox("--drift", "--seed", "3", "--seed-identities", "4") as (banner, url):
+        assert "drift mode (seed 3)" in banner
+        identities = httpx.get(f"{url}/admin/identities").json()
+        assert len(identities) == 4 and all("region" in i and "lifecycle" in i for i in identities)
+        error = httpx.get(f"{url}/admin/identities/00000000-0000-0000-0000-000000000001").json()["error"]
+        assert error["id"] and error["code"] == 404

@@ -14,10 +14,9 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from drift_support import running
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from ory_frames.sandbox import running
 
 KEY = "hostile-input-key"
 # Examples per operation: more where a body can be corrupted. About 750 requests, under a minute on a busy 2-core box.

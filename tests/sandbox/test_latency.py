@@ -6,8 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-
-from ory_frames.sandbox import running
+from drift_support import running
 
 LATENCY_MS = 400
 PARALLEL = 8

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from ory_frames.sandbox import running
+from drift_support import running
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "sandbox.py"
 KEY = "load-test-key"

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import drift_support
 import httpx
 import pytest
 
-from ory_frames import sandbox
 from ory_frames.sandbox._server import run_in_thread
 
 NEW_IDENTITY = {"schema_id": "default", "traits": {"email": "ada@example.org", "name": {"first": "Ada"}}}
@@ -18,7 +18,7 @@ NEW_IDENTITY = {"schema_id": "default", "traits": {"email": "ada@example.org", "
 
 @contextmanager
 def served(**kwargs: Any) -> Iterator[tuple[str, Any]]:
-    app = sandbox.create_app(**kwargs)
+    app = drift_support.create_app(**kwargs)
     with run_in_thread(app) as url:
         httpx.post(f"{url}/__sandbox/stats/reset")  # forget the readiness probes
         yield url, app.state.store
@@ -68,7 +68,7 @@ def test_delay_shorter_than_the_timeout_answers() -> None:
 def test_api_key_and_rate_limit_over_http() -> None:
     key = "sandbox-key-123"
     # The server's clock stands still: all 12 requests fall in one second however slow this machine is.
-    with sandbox.running(api_key=key, rate_limits="developer", clock=lambda: 1000.0) as url:
+    with drift_support.running(api_key=key, rate_limits="developer", clock=lambda: 1000.0) as url:
         assert httpx.get(f"{url}/admin/identities").status_code == 401
         assert httpx.get(f"{url}/health/ready").status_code == 200
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as client:

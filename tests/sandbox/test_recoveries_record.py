@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from drift_support import create_app
 from starlette.testclient import TestClient
-
-from ory_frames.sandbox import create_app
 
 
 def _identity(client: TestClient, email: str) -> str:

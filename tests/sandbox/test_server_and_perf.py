@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from drift_support import create_app, running
 from sandbox_helpers import link_parts, make_identity
 
-from ory_frames.sandbox import create_app, running
 from ory_frames.sandbox._server import run_in_thread
 
 COUNT = 10_000

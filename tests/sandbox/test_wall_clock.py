@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from drift_support import create_app
 from starlette.testclient import TestClient
 
 from ory_frames._cli_sandbox import _instant
-from ory_frames.sandbox import create_app
 from ory_frames.sandbox._context import wall_clock
 
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)

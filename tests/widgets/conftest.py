@@ -12,8 +12,9 @@ import pytest
 if importlib.util.find_spec("ipywidgets") is None:  # the widgets extra is not installed
     collect_ignore_glob = ["test_*.py"]
 
+from drift_support import running
+
 from ory_frames import Client
-from ory_frames.sandbox import running
 
 API_KEY = "ory_pat_widgets_test_0123456789"
 

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import httpx
 import pandas as pd
 import pytest
+from drift_support import running
 
 from ory_frames._client import Client
 from ory_frames._errors import InvalidInputError
 from ory_frames.frames import read_identities
-from ory_frames.sandbox import running
 from ory_frames.writeback import plan_changes
 
 EDITABLE = [

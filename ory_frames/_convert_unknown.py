@@ -1,0 +1,188 @@
+"""What Ory sends that ory_frames does not know yet: unknown fields kept as JSON, each new field or value noted once.
+
+Ory adds fields and enum values without notice (``region`` and ``external_id`` on identities, new
+credential types, address channels, states; wire notes §3, §8). Both conversion paths keep them:
+
+- unknown top-level fields of an identity or a session go, as they came, into the one JSON column
+  ``extra_fields`` (``{"lifecycle": {"stage": "dormant"}}``; null when a record has none);
+- unknown values of the category columns (``state``, ``authenticator_assurance_level``) become new
+  categories (``_convert_fast.category_array``); unknown ``via`` values and credential types stay
+  in their string columns;
+- unknown keys inside addresses, devices and authentication methods are not in the frame (their structs
+  have fixed fields); the raw JSON of ``iter_identities`` / ``iter_sessions`` keeps them.
+
+"Known" is what Ory's OpenAPI documents (``identity``, ``session``, ``verifiableIdentityAddress``,
+``recoveryIdentityAddress``, ``sessionDevice``, ``sessionAuthenticationMethod``), whether or not the
+frame has a column for it: a documented field is never warned about.
+
+Each new field or value is noted in :class:`ConversionProblems` with the number of records holding it,
+which ends in one :class:`ConversionWarning` per field or value per read, never one per row (pure).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Sequence
+from typing import Any, get_args
+
+import pyarrow as pa
+
+from ._convert_fallback import ConversionProblems, json_array, json_text
+from ._types import CredentialType
+
+__all__ = [
+    "EXTRA_COLUMN",
+    "IDENTITY_FIELDS",
+    "NESTED_FIELDS",
+    "SESSION_FIELDS",
+    "identity_extras",
+    "session_extras",
+]
+
+EXTRA_COLUMN = "extra_fields"
+
+# The top-level fields of Ory's identity and session objects (wire notes §3, §8; Ory's OpenAPI `identity`
+# and `session`). Those without a column of their own (`schema_url`, `tokenized`) are known, not extra.
+IDENTITY_FIELDS: frozenset[str] = frozenset(
+    {
+        "region",
+        "id",
+        "external_id",
+        "credentials",
+        "schema_id",
+        "schema_url",
+        "state",
+        "state_changed_at",
+        "traits",
+        "verifiable_addresses",
+        "recovery_addresses",
+        "metadata_public",
+        "metadata_admin",
+        "created_at",
+        "updated_at",
+        "organization_id",
+    }
+)
+SESSION_FIELDS: frozenset[str] = frozenset(
+    {
+        "id",
+        "active",
+        "expires_at",
+        "authenticated_at",
+        "authenticator_assurance_level",
+        "authentication_methods",
+        "issued_at",
+        "identity",
+        "identity_id",
+        "devices",
+        "tokenized",
+    }
+)
+# Keys of the objects inside lists (Ory's OpenAPI; `expires_at` is the legacy address field, see `_convert`).
+NESTED_FIELDS: dict[str, frozenset[str]] = {
+    "verifiable_addresses": frozenset(
+        {"id", "value", "verified", "via", "status", "verified_at", "created_at", "updated_at", "expires_at"}
+    ),
+    "recovery_addresses": frozenset({"id", "value", "via", "break_glass_for_organization", "created_at", "updated_at"}),
+    "devices": frozenset({"id", "ip_address", "user_agent", "location"}),
+    "authentication_methods": frozenset(
+        {"method", "aal", "completed_at", "provider", "organization", "upstream_acr", "upstream_amr"}
+    ),
+}
+_IDENTITY_LISTS = ("verifiable_addresses", "recovery_addresses")
+_SESSION_LISTS = ("authentication_methods", "devices")
+_CREDENTIAL_TYPES = frozenset(get_args(CredentialType))
+_VIAS = frozenset({"email", "sms"})  # identity/address.go: AddressTypeEmail, AddressTypeSMS
+
+
+def _top_level(records: Sequence[Any], known: Collection[str], kind: str, notes: Counter[str]) -> pa.Array:
+    """The ``extra_fields`` JSON column: each record's unknown top-level fields, noted by name."""
+    texts: list[str | None] = []
+    for record in records:
+        unknown = record.keys() - known if type(record) is dict else ()
+        if not unknown:
+            texts.append(None)
+            continue
+        extra = {key: record[key] for key in record if key in unknown}
+        notes.update(f"unknown field {key!r} in {kind}, kept in the {EXTRA_COLUMN!r} column" for key in extra)
+        texts.append(json_text(extra))
+    return json_array(texts)
+
+
+def _nested_keys(items: Any, known: frozenset[str], where: str, seen: set[str]) -> None:
+    """Add to ``seen`` the unknown keys of the objects in a list (each record counts once per key)."""
+    if type(items) is not list:
+        return
+    for item in items:
+        if type(item) is dict and not item.keys() <= known:
+            seen.update(f"unknown key {k!r} inside {where}, not in the frame" for k in item.keys() - known)
+
+
+def _report(notes: Counter[str], problems: ConversionProblems) -> None:
+    for what, rows in notes.items():
+        problems.note(what, rows)
+
+
+def identity_extras(
+    records: Sequence[Any],
+    problems: ConversionProblems,
+    *,
+    states: Collection[str],
+) -> pa.Array:
+    """The ``extra_fields`` column of an identity page; notes unknown fields, keys, states, vias and types.
+
+    ``states`` are the known values of ``state``.
+    """
+    notes: Counter[str] = Counter()
+    extras = _top_level(records, IDENTITY_FIELDS, "identities", notes)
+    for record in records:
+        if type(record) is not dict:
+            continue
+        seen: set[str] = set()
+        state = record.get("state")
+        if type(state) is str and state and state not in states:
+            seen.add(f"unknown value {state!r} in 'state', kept as a new category")
+        for field in _IDENTITY_LISTS:
+            items = record.get(field)
+            _nested_keys(items, NESTED_FIELDS[field], f"{field!r}", seen)
+            for item in items if type(items) is list else ():
+                via = item.get("via") if type(item) is dict else None
+                if type(via) is str and via and via not in _VIAS:
+                    seen.add(f"unknown value {via!r} of 'via' in {field!r}, kept as it is")
+        creds = record.get("credentials")
+        if type(creds) is dict and not creds.keys() <= _CREDENTIAL_TYPES:
+            seen.update(
+                f"unknown credential type {str(k)!r}, kept in 'credential_types'"
+                for k in creds.keys() - _CREDENTIAL_TYPES
+            )
+        notes.update(seen)
+    _report(notes, problems)
+    return extras
+
+
+def session_extras(
+    records: Sequence[Any],
+    problems: ConversionProblems,
+    *,
+    aal_values: Collection[str],
+    states: Collection[str],
+) -> pa.Array:
+    """The ``extra_fields`` column of a session page; notes unknown fields, keys and enum values."""
+    notes: Counter[str] = Counter()
+    extras = _top_level(records, SESSION_FIELDS, "sessions", notes)
+    for record in records:
+        if type(record) is not dict:
+            continue
+        seen: set[str] = set()
+        aal = record.get("authenticator_assurance_level")
+        if type(aal) is str and aal and aal not in aal_values:
+            seen.add(f"unknown value {aal!r} in 'authenticator_assurance_level', kept as a new category")
+        for field in _SESSION_LISTS:
+            _nested_keys(record.get(field), NESTED_FIELDS[field], f"{field!r}", seen)
+        ident = record.get("identity")
+        state = ident.get("state") if type(ident) is dict else None
+        if type(state) is str and state and state not in states:
+            seen.add(f"unknown value {state!r} in 'identity.state', kept as a new category")
+        notes.update(seen)
+    _report(notes, problems)
+    return extras
