@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 # Sends of a row whose outcome stayed unknown, and the pause before each repeat (seconds, doubled).
 ATTEMPTS = 4
 FIRST_PAUSE = 0.5
-_SPLIT_STATUSES = (400, 413)
 
 
 @dataclass
@@ -80,16 +79,21 @@ def _apply(client: Client, ops: list[Operation]) -> dict[str, Outcome]:
 
 
 def _refused_whole(outcomes: list[Outcome]) -> bool:
+    """Whether every row failed with one request-level refusal that a single row causes.
+
+    Per-item failures (a schema violation, a 409) can share a text too, but splitting them would only
+    send the same rows again: only the whole-batch refusals of wire notes §4 and "Imported password
+    hashes" (a hash in no known format or with costs out of bounds) and a body too large are split.
+    """
     first = outcomes[0]
-    return (
-        len(outcomes) > 1
-        and not first.created
-        and first.http_status in _SPLIT_STATUSES
-        and all(
-            (o.created, o.http_status, o.reason, o.message) == (False, first.http_status, first.reason, first.message)
-            for o in outcomes
-        )
+    if len(outcomes) < 2 or first.created:
+        return False
+    same = all(
+        (o.created, o.http_status, o.reason, o.message) == (False, first.http_status, first.reason, first.message)
+        for o in outcomes
     )
+    whole = first.http_status == 413 or (first.http_status == 400 and "imported password" in (first.reason or ""))
+    return same and whole
 
 
 def _send_split(client: Client, ops: list[Operation], count: Callable[[], None]) -> dict[str, Outcome]:
