@@ -98,6 +98,9 @@ class _Copier:
         self.state_path, self.journal, self.state = state_path, journal, state
         self.dry_run = dry_run
         self.flight = {str(i["source_id"]): i for i in state.in_flight.items} if state.in_flight else {}
+        # Rows of the interrupted batch not yet in the journal: a new intent keeps naming them until they are.
+        self.flight_pending = set(self.flight)
+        self.first_sent_at = (state.in_flight.first_sent_at or state.in_flight.sent_at) if state.in_flight else None
         self.index = TargetIndex()
         self.taken: set[str] = set()
         self.requests = {"source_pages": 0, "batches": 0}
@@ -169,7 +172,11 @@ class _Copier:
                 }
                 for op in ops
             ]
-            self.state.in_flight = InFlight(datetime.now(timezone.utc).isoformat(), items)
+            sent = {op.row for op in ops}
+            earlier = [self.flight[i] for i in sorted(self.flight_pending) if i not in sent]
+            now = datetime.now(timezone.utc).isoformat()
+            first = (self.first_sent_at or now) if earlier else now
+            self.state.in_flight = InFlight(now, items + earlier, first)
             self._save()
         outcomes: dict[str, Outcome] = send_unit(self.target, ops, count=self._count_batch) if ops else {}
         for op in ops:
@@ -189,6 +196,7 @@ class _Copier:
         self._send(unit)
         rows = [unit.rows[source_id] for source_id in unit.order]
         size = self.journal.append(rows)
+        self.flight_pending.difference_update(unit.order)
         for row in rows:
             self.state.counts[row[2]] = self.state.counts.get(row[2], 0) + 1
         self.state.cursor = cursor
@@ -207,7 +215,7 @@ class _Copier:
         wait = SETTLE_SECONDS - (datetime.now(timezone.utc) - sent).total_seconds()
         if wait > 0:
             time.sleep(wait)
-        return sent - CLOCK_MARGIN
+        return datetime.fromisoformat(flight.first_sent_at or flight.sent_at) - CLOCK_MARGIN
 
     def run(self) -> None:
         self.index = read_index(self.target, fingerprint_since=self._fingerprint_since())

@@ -33,10 +33,15 @@ REPORT_COLUMNS = ("source_id", "target_id", "status", "http_status", "reason", "
 
 @dataclass
 class InFlight:
-    """A batch that was (maybe) sent: when, and its rows ``{source_id, patch_id, fingerprint}``."""
+    """A batch that was (maybe) sent: when, and its rows ``{source_id, patch_id, fingerprint}``.
+
+    ``first_sent_at`` is when the earliest of its rows was sent: rows of a batch an earlier run sent
+    stay named, by a later intent, until the report has them.
+    """
 
     sent_at: str
     items: list[dict[str, Any]]
+    first_sent_at: str | None = None
 
 
 @dataclass
@@ -91,7 +96,9 @@ def load_state(path: Path, copy_id: str) -> CopyState | None:
             started=bool(data.get("started")),
             finished=bool(data.get("finished")),
             report_bytes=int(data.get("report_bytes", 0)),
-            in_flight=InFlight(str(flight["sent_at"]), list(flight["items"])) if flight else None,
+            in_flight=InFlight(str(flight["sent_at"]), list(flight["items"]), flight.get("first_sent_at"))
+            if flight
+            else None,
             counts={str(k): int(v) for k, v in data.get("counts", {}).items()},
         )
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
