@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from os import PathLike
@@ -106,6 +107,7 @@ class _Copier:
         self.requests = {"source_pages": 0, "batches": 0}
         self.sample: list[dict[str, Any]] = []
         self.bar: Any = None
+        self.sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ory-frames-copy")
         if progress:
             from tqdm.auto import tqdm
 
@@ -150,7 +152,8 @@ class _Copier:
     def _count_batch(self) -> None:
         self.requests["batches"] += 1
 
-    def _send(self, unit: _Unit) -> None:
+    def _begin(self, unit: _Unit) -> Future[dict[str, Outcome]] | None:
+        """Record the unit's creates as in flight and start sending them on the sender thread (dry run: plan them)."""
         ops = unit.creates
         if self.dry_run:
             for chunk in Plan("", ops).create_chunks():
@@ -159,27 +162,32 @@ class _Copier:
                     self.sample = Plan(content_id([o.patch_id for o in chunk]), chunk).payloads()
             for op in ops:
                 unit.rows[op.row] = _row(op.row, None, DRY_RUN_STATUS, notes=op.not_imported)
-            return
-        if ops:
-            items = [
-                {
-                    "source_id": op.row,
-                    "patch_id": op.patch_id,
-                    # Only rows that no key finds again get a fingerprint (a digest; no identity data).
-                    "fingerprint": None
-                    if (op.identifiers or (op.body or {}).get("external_id"))
-                    else fingerprint(op.body or {}),
-                }
-                for op in ops
-            ]
-            sent = {op.row for op in ops}
-            earlier = [self.flight[i] for i in sorted(self.flight_pending) if i not in sent]
-            now = datetime.now(timezone.utc).isoformat()
-            first = (self.first_sent_at or now) if earlier else now
-            self.state.in_flight = InFlight(now, items + earlier, first)
-            self._save()
-        outcomes: dict[str, Outcome] = send_unit(self.target, ops, count=self._count_batch) if ops else {}
-        for op in ops:
+            return None
+        if not ops:
+            return None
+        items = [
+            {
+                "source_id": op.row,
+                "patch_id": op.patch_id,
+                # Only rows that no key finds again get a fingerprint (a digest; no identity data).
+                "fingerprint": None
+                if (op.identifiers or (op.body or {}).get("external_id"))
+                else fingerprint(op.body or {}),
+            }
+            for op in ops
+        ]
+        sent = {op.row for op in ops}
+        earlier = [self.flight[i] for i in sorted(self.flight_pending) if i not in sent]
+        now = datetime.now(timezone.utc).isoformat()
+        first = (self.first_sent_at or now) if earlier else now
+        self.state.in_flight = InFlight(now, items + earlier, first)
+        self._save()
+        return self.sender.submit(send_unit, self.target, ops, count=self._count_batch)
+
+    def _end(self, unit: _Unit, sending: Future[dict[str, Outcome]] | None, cursor: str | None) -> None:
+        """Wait for the unit's creates, write its report rows, then move the state past it."""
+        outcomes = sending.result() if sending is not None else {}
+        for op in unit.creates if sending is not None else []:
             o = outcomes[op.patch_id or ""]
             status = "created" if o.created else "failed"
             unit.rows[op.row] = _row(
@@ -191,9 +199,6 @@ class _Copier:
                 message=o.message,
                 notes=op.not_imported,
             )
-
-    def _flush(self, unit: _Unit, cursor: str | None) -> None:
-        self._send(unit)
         rows = [unit.rows[source_id] for source_id in unit.order]
         size = self.journal.append(rows)
         self.flight_pending.difference_update(unit.order)
@@ -225,6 +230,9 @@ class _Copier:
         pages = iter_identities(
             self.source, include_credential=READ_CREDENTIALS, page_size=PAGE_SIZE, page_token=self.state.cursor
         )
+        # While one unit's batch is on the wire (Ory takes one batch write at a time, wire notes §14), the
+        # next unit is read and planned; it is recorded as in flight only once the previous one is done.
+        previous: tuple[_Unit, Future[dict[str, Outcome]] | None, str | None] | None = None
         try:
             for page in pages:
                 self.requests["source_pages"] += 1
@@ -233,12 +241,20 @@ class _Copier:
                 if page.next_token is None:
                     break
                 if len(unit.creates) + PAGE_SIZE > MAX_BATCH_ITEMS or len(unit.order) >= MAX_UNIT_ROWS:
-                    self._flush(unit, page.next_token)
+                    if previous is not None:
+                        self._end(*previous)
+                    previous = (unit, self._begin(unit), page.next_token)
                     unit = _Unit()
-            self._flush(unit, None)
+            if previous is not None:
+                self._end(*previous)
+            previous = None
+            self._end(unit, self._begin(unit), None)
             self.state.finished = True
             self._save()
         finally:
+            if previous is not None and previous[1] is not None:
+                wait([previous[1]])  # an interrupted run leaves no request behind; the intent covers its rows
+            self.sender.shutdown(wait=True)
             close = getattr(pages, "close", None)
             if close is not None:
                 close()

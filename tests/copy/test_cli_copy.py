@@ -106,7 +106,7 @@ def test_no_source_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, capsys: pyt
 
 # -- SIGKILL at random points ----------------------------------------------------------------------------------------
 KILL_SOURCE_SIZE = 3000
-KILLS = 6
+KILLS = 8
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_sigkill_at_random_points_then_resume_gives_the_source_exactly(
                 if state.exists() and state.stat().st_mtime_ns != before:
                     break
                 time.sleep(0.02)
-            time.sleep(rng.uniform(0.0, 6.0))
+            time.sleep(rng.uniform(0.0, 3.0))
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGKILL)
                 kills += 1
