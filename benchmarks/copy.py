@@ -1,10 +1,10 @@
 """Move-users benchmark: copy a seeded source of 20 000 identities into an empty sandbox, verify, copy again.
 
 Run with ``python benchmarks/copy.py [--size N] [--latencies 0,10]``. For each latency (added by both
-sandboxes to every answer, ``--latency``/``latency_ms=``; each sandbox runs in a process of its own) it prints the copy's throughput, checks that traits, state,
-metadata, external ids, address verification, password hashes and OIDC subjects equal the source's,
-counts the rows reported with credentials Ory cannot import (TOTP, lookup secrets), and times a second
-run, which must create nothing.
+sandboxes to every answer, ``--latency``; each sandbox runs in a process of its own) it prints the
+copy's throughput, checks that traits, state, metadata, external ids, address verification, password
+hashes and OIDC subjects equal the source's, counts the rows reported with credentials Ory cannot
+import (TOTP, lookup secrets), and times a second run, which must create nothing.
 """
 
 from __future__ import annotations
