@@ -24,7 +24,6 @@ from ._body import fingerprint, identifiers
 
 if TYPE_CHECKING:
     from ory_frames._client import Client
-    from ory_frames.writeback._build import Operation
 
 _INDEX_CREDENTIAL = ("code",)
 
@@ -64,14 +63,13 @@ class TargetIndex:
             if created is None or created >= fingerprint_since:
                 self.by_fingerprint.setdefault(fingerprint(identity), []).append(target_id)
 
-    def match(self, op: Operation) -> tuple[str, str] | None:
-        """``(target id, why)`` for the identity a create would copy, if the target has it; else None."""
-        external_id = (op.body or {}).get("external_id")
+    def match(self, external_id: Any, keys: list[str]) -> tuple[str, str] | None:
+        """``(target id, why)`` for a source identity (its external id and login identifiers) the target has."""
         if isinstance(external_id, str) and external_id:
             found = self.by_external_id.get(external_id)
             # wire notes §12: external ids are unique in a project, so a different one is another user.
             return (found, "same external_id") if found else None
-        for identifier in op.identifiers:
+        for identifier in keys:
             if found := self.by_identifier.get(identifier):
                 return found, "same credential identifier"
         return None

@@ -31,7 +31,7 @@ from ory_frames.writeback import Plan
 from ory_frames.writeback._build import Operation
 from ory_frames.writeback._payloads import MAX_BATCH_ITEMS, content_id
 
-from ._body import READ_CREDENTIALS, NotCopyable, create_operation, fingerprint
+from ._body import READ_CREDENTIALS, NotCopyable, create_operation, fingerprint, identifiers
 from ._index import TargetIndex, read_index
 from ._options import CopyOptions, check_schemas, schema_ids
 from ._result import DRY_RUN_STATUS, CopyResult, report_frame
@@ -124,22 +124,23 @@ class _Copier:
             why = f"schema {schema!r} is not in the target; map it with schema_map (nothing sent)"
             unit.add(source_id, _row(source_id, None, "failed", reason=why))
             return
+        # Matching needs only the keys: the create body is built for the rows that may be sent.
+        found = self.index.match(identity.get("external_id"), identifiers(identity))
+        earlier = source_id in self.flight
+        if found is not None and not earlier:
+            unit.add(source_id, _row(source_id, found[0], "matched", reason=f"already in the target: {found[1]}"))
+            return
         try:
             op = create_operation(identity, schema)
         except NotCopyable as exc:
             unit.add(source_id, _row(source_id, None, "failed", reason=f"cannot be copied: {exc} (nothing sent)"))
             return
-        found = self.index.match(op)
-        if found is None and source_id in self.flight and self.flight[source_id].get("fingerprint"):
+        if found is None and earlier and self.flight[source_id].get("fingerprint"):
             claimed = self.index.claim_by_fingerprint(op.body or {}, self.taken)
             found = (claimed, "same content") if claimed else None
         if found is not None:
-            target_id, why = found
-            earlier = source_id in self.flight
-            status = "created" if earlier else "matched"
-            reason = f"created by an interrupted run ({why})" if earlier else f"already in the target: {why}"
-            notes = op.not_imported if earlier else ()
-            unit.add(source_id, _row(source_id, target_id, status, reason=reason, notes=notes))
+            reason = f"created by an interrupted run ({found[1]})"
+            unit.add(source_id, _row(source_id, found[0], "created", reason=reason, notes=op.not_imported))
             return
         unit.add(source_id, None)
         unit.creates.append(op)
