@@ -21,6 +21,8 @@ import ory_frames.copy._run as run_module
 from ory_frames import Client, copy_identities, iter_identities, sandbox
 from ory_frames._retry import RetryPolicy
 from ory_frames._transport import RetryTransport
+from ory_frames.copy._send import send_unit
+from ory_frames.copy._state import Journal
 
 
 class Killed(BaseException):
@@ -67,9 +69,9 @@ def test_a_kill_at_each_step_of_a_unit_then_a_rerun_creates_each_identity_once(
 ) -> None:
     report = tmp_path / "report.csv"
     if where == "send_unit":
-        monkeypatch.setattr(run_module, "send_unit", _once(run_module.send_unit, after=after))
+        monkeypatch.setattr(run_module, "send_unit", _once(send_unit, after=after))
     else:
-        monkeypatch.setattr(run_module.Journal, "append", _once(run_module.Journal.append, after=after))
+        monkeypatch.setattr(Journal, "append", _once(Journal.append, after=after))
     with pytest.raises(Killed):
         copy_identities(source, target, report=report)
     monkeypatch.undo()
@@ -95,7 +97,7 @@ def test_rows_without_external_id_or_identifier_are_found_again_by_content(
     with sandbox.running(seed_identities=60, seed=4) as url, Client(url) as source:
         keyless = sum(1 for i in identities(source) if not i.get("external_id"))
         assert keyless > 10
-        original = run_module.send_unit
+        original = send_unit
         monkeypatch.setattr(run_module, "send_unit", _once(original, after=True))
         with pytest.raises(Killed):
             copy_identities(source, target, report=report)
@@ -137,7 +139,7 @@ def test_no_hash_or_secret_in_state_report_or_output(
     source: Client, target: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = tmp_path / "report.csv"
-    monkeypatch.setattr(run_module, "send_unit", _once(run_module.send_unit, after=True))
+    monkeypatch.setattr(run_module, "send_unit", _once(send_unit, after=True))
     with pytest.raises(Killed):
         copy_identities(source, target, report=report)
     state_text = (tmp_path / "report.csv.state.json").read_text(encoding="utf-8")
