@@ -9,7 +9,15 @@ import pandas as pd
 import pytest
 from copy_support import SOURCE_SIZE, comparable, differences, identities
 
-from ory_frames import Client, CopyResult, InvalidInputError, copy_identities, iter_identities
+from ory_frames import (
+    Client,
+    CopyResult,
+    InvalidInputError,
+    copy_identities,
+    iter_identities,
+    plan_changes,
+    read_identities,
+)
 
 
 def _count(client: Client) -> int:
@@ -164,3 +172,18 @@ def test_report_csv_and_result_frame_agree(source: Client, target: Client, tmp_p
     again = tmp_path / "again.csv"
     result.to_csv(again)
     assert pd.read_csv(again)["status"].tolist() == result.report["status"].tolist()
+
+
+def test_rows_read_from_one_project_plan_and_apply_in_another_as_they_stand(source: Client, target: Client) -> None:
+    # Done when: rows copied from read_identities output, appended with id cleared, need no column clean-up.
+    rows = read_identities(source, include_credential=["password", "oidc"]).head(60).copy()
+    source_ids = rows["id"].tolist()
+    rows["id"] = None
+    plan = plan_changes(rows.iloc[:0], rows)
+    assert set(plan.summary()[["create"]]) == {60}
+    report = plan.apply(target)
+    assert set(report["status"]) == {"applied"}
+    mapping = dict(zip(source_ids, report["identity_id"], strict=True))
+    src = {i["id"]: comparable(i) for i in identities(source)}
+    dst = {i["id"]: comparable(i) for i in identities(target)}
+    assert all(src[s] == dst[t] for s, t in mapping.items())
