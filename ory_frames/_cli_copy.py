@@ -15,9 +15,9 @@ __all__ = ["COPY_EXIT_CODES", "DEFAULT_REPORT", "add_copy", "cmd_copy"]
 COPY_EXIT_CODES = """\
 exit codes:
   0  every source identity was created, matched or skipped by a filter
-  1  runtime error: no URL, network failure, interrupted (run the same command again to resume)
-  2  usage error: bad arguments, an unknown schema in --schema-map or --schema-id, a state file of
-     another copy
+  1  runtime error: network failure, interrupted (run the same command again to resume)
+  2  usage error: bad arguments, no source or target URL, an unknown --tier, an unknown schema in
+     --schema-map or --schema-id, a state file of another copy
   3  the copy ran, but some identities failed (see the report)
 """
 DEFAULT_REPORT = "ory-frames-copy.csv"
@@ -114,11 +114,11 @@ def cmd_copy(args: argparse.Namespace) -> int:
     report = args.report or (None if args.dry_run else DEFAULT_REPORT)
     # The source key comes from ORY_SOURCE_API_KEY only: an empty string keeps Client from taking ORY_API_KEY.
     source_key = os.environ.get("ORY_SOURCE_API_KEY") or ""
-    with (
-        Client(source_url, api_key=source_key, budget=args.tier) as source,
-        Client(args.url, budget=args.tier) as target,
-    ):
-        try:
+    try:
+        with (
+            Client(source_url, api_key=source_key, budget=args.tier) as source,
+            Client(args.url, budget=args.tier) as target,
+        ):
             result = copy_identities(
                 source,
                 target,
@@ -132,11 +132,11 @@ def cmd_copy(args: argparse.Namespace) -> int:
                 dry_run=args.dry_run,
                 progress=progress_wanted(args),
             )
-        except InvalidInputError as exc:
-            return usage_error("copy", " ".join(line.strip() for line in str(exc).splitlines()))
-        except KeyboardInterrupt:
-            print("ory-frames copy: interrupted; run the same command to resume", file=sys.stderr)
-            return 1
+    except InvalidInputError as exc:
+        return usage_error("copy", " ".join(line.strip() for line in str(exc).splitlines()))
+    except KeyboardInterrupt:
+        print("ory-frames copy: interrupted; run the same command to resume", file=sys.stderr)
+        return 1
     if args.dry_run:
         _print_dry_run(result)
         if args.report:

@@ -167,3 +167,13 @@ def test_sigkill_at_random_points_then_resume_gives_the_source_exactly(
     texts += [p.read_text() for p in tmp_path.glob("log*.txt")]
     assert not any(h in text for h in hashes for text in texts)
     print(f"{kills} SIGKILL(s); rows recorded after each run: {progress}; final run resumed: {not finished_before}")
+
+
+def test_an_unknown_tier_or_no_target_is_a_usage_error(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["copy", "--tier", "platinum", "--dry-run"]) == 2
+    assert "unknown tier 'platinum'" in capsys.readouterr().err
+    monkeypatch.delenv("ORY_SDK_URL")
+    assert main(["copy", "--dry-run"]) == 2
+    assert "ORY_SDK_URL" in capsys.readouterr().err
