@@ -45,8 +45,10 @@ if _typing.TYPE_CHECKING:
     from ._budget import RateBudget
     from ._client import Client
     from ._convert import ConversionWarning
+    from ._estimate import Estimate
     from ._paging import Page, iter_identities, iter_identity_schemas, iter_identity_sessions, iter_sessions
     from ._read import iter_identity_batches, iter_session_batches
+    from .copy import CopyResult, copy_identities
     from .export import ExportResult, export_identities, export_sessions
     from .frames import identities_frame, read_identities, read_identity_sessions, read_sessions, sessions_frame
     from .writeback import Plan, SessionPlan, plan_changes, plan_revoke_sessions, plan_session_actions
@@ -60,6 +62,8 @@ __all__ = [
     "Client",
     "ConflictError",
     "ConversionWarning",
+    "CopyResult",
+    "Estimate",
     "ExportError",
     "ExportResult",
     "InvalidInputError",
@@ -74,6 +78,7 @@ __all__ = [
     "SessionPlan",
     "TransportError",
     "UnexpectedResponseError",
+    "copy_identities",
     "export_identities",
     "export_sessions",
     "identities_frame",
@@ -98,15 +103,17 @@ _LAZY_MODULES: dict[str, tuple[str, ...]] = {
     "._budget": ("RateBudget",),
     "._client": ("Client",),
     "._convert": ("ConversionWarning",),
+    "._estimate": ("Estimate",),
     "._paging": ("Page", "iter_identities", "iter_identity_schemas", "iter_identity_sessions", "iter_sessions"),
     "._read": ("iter_identity_batches", "iter_session_batches"),
+    ".copy": ("CopyResult", "copy_identities"),
     ".export": ("ExportResult", "export_identities", "export_sessions"),
     ".frames": ("identities_frame", "read_identities", "read_identity_sessions", "read_sessions", "sessions_frame"),
     ".writeback": ("Plan", "SessionPlan", "plan_changes", "plan_revoke_sessions", "plan_session_actions"),
 }
 _LAZY: dict[str, str] = {name: module for module, names in _LAZY_MODULES.items() for name in names}
 # Modules that hand out DataFrames or plan from them: loading one registers the df.ory accessor too.
-_PANDAS_EDGE = frozenset({".frames", ".writeback"})
+_PANDAS_EDGE = frozenset({".copy", ".frames", ".writeback"})
 
 
 def _publish(value: _typing.Any, name: str) -> _typing.Any:

@@ -83,10 +83,19 @@ def add_apply(subparsers: Any) -> None:
         help="write even where the identity changed since the plan's original frame was read",
     )
     p.add_argument("--report", default=None, metavar="REPORT.csv", help="write the report frame as CSV")
+    p.add_argument(
+        "--tier", default=None, help="pace requests (and estimate the time) at an Ory Network tier, e.g. production"
+    )
     p.add_argument("--no-save-progress", action="store_true", help="leave PLAN unchanged after applying")
     add_progress_option(p)
     p.add_argument("--url", default=None, help="project or Kratos admin URL (default: $ORY_SDK_URL)")
     p.set_defaults(run=cmd_apply)
+
+
+def _print_estimate(plan: Any, client: Any, args: argparse.Namespace) -> None:
+    """Requests per endpoint and the expected time at the client's rate budget (``Plan.estimate``)."""
+    options = {"ignore_conflicts": True} if args.ignore_conflicts else {}
+    print(str(plan.estimate(client, workers=args.workers, **options)))
 
 
 def _print_dry_run(plan: Any) -> None:
@@ -138,12 +147,18 @@ def cmd_apply(args: argparse.Namespace) -> int:
     path, plan = args.plan
     if args.dry_run:
         _print_dry_run(plan)
+        if args.url or os.environ.get("ORY_SDK_URL"):
+            with Client(args.url, budget=args.tier) as client:  # for its rate budget only; nothing is sent
+                _print_estimate(plan, client, args)
+        else:
+            _print_estimate(plan, None, args)  # no project named: the estimate assumes no rate limit
         return 0
     kwargs: dict[str, Any] = {"workers": args.workers, "progress": progress_wanted(args)}
     if args.ignore_conflicts and isinstance(plan, Plan):  # a session plan has no conflicts to ignore
         kwargs["ignore_conflicts"] = True
     report = None
-    with Client(args.url) as client:
+    with Client(args.url, budget=args.tier) as client:
+        _print_estimate(plan, client, args)
         try:
             report = plan.apply(client, **kwargs)
         except BaseException as exc:

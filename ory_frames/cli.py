@@ -3,7 +3,7 @@
 Each subcommand is an `add_<name>(subparsers)` function that builds its parser and sets `run=` to a
 `cmd_<name>(args) -> int` function, in a module of its own (`_cli_demo`, `_cli_export`, `_cli_apply`;
 what they share is `_cli_common`); `main` only dispatches. Exit codes: 0 ok, 1 runtime error (one line on
-stderr), 2 usage error (argparse), 3 `apply` ran but some operations failed or conflicted.
+stderr), 2 usage error (argparse), 3 `apply` or `copy` ran but some operations failed.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from ._cli_apply import add_apply
 from ._cli_common import wrap_help
+from ._cli_copy import add_copy
 from ._cli_demo import add_demo
 from ._cli_export import add_export
 from ._cli_sandbox import add_sandbox
@@ -26,7 +27,7 @@ exit codes:
   0  done
   1  runtime error (one line on stderr, never a traceback or the API key)
   2  usage error
-  3  apply only: the plan ran, but some operations failed or conflicted
+  3  apply and copy: they ran, but some operations failed or conflicted
 """
 
 
@@ -36,7 +37,7 @@ class CommandError(Exception):
 
 # ---- entry point -----------------------------------------------------------------------------------------------
 
-SUBCOMMANDS: list[Callable[[Any], None]] = [add_demo, add_export, add_apply, add_sandbox, add_subject]
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_demo, add_export, add_apply, add_copy, add_sandbox, add_subject]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _redact(text: str, args: argparse.Namespace) -> str:
     """The text on one line, with the API key (given on the command line or in ORY_API_KEY) masked."""
     one_line = " ".join(line.strip() for line in text.splitlines())
-    for key in (getattr(args, "api_key", None), os.environ.get("ORY_API_KEY")):
+    for key in (getattr(args, "api_key", None), os.environ.get("ORY_API_KEY"), os.environ.get("ORY_SOURCE_API_KEY")):
         if key:
             one_line = one_line.replace(key, "***")
     return one_line

@@ -190,17 +190,15 @@ def send_creates(client: Client, ops: list[Operation], record: Record, *, again:
         for op in ops:
             record(op, failed(exc))
         return
+    # map_answer left None only where exactly one answer item carries the row's patch_id.
+    by_patch = {i.get("patch_id"): i for i in _answer_items(answer) if isinstance(i, dict)}
     for op, result in map_answer(ops, answer):
-        record(op, result if result is not None else _item_result(client, op, _only_item(op, answer)))
+        record(op, result if result is not None else _item_result(client, op, by_patch[op.patch_id]))
 
 
 def _answer_items(answer: Any) -> list[Any]:
     items = answer.get("identities") if isinstance(answer, dict) else None
     return items if isinstance(items, list) else []
-
-
-def _only_item(op: Operation, answer: Any) -> dict[str, Any]:
-    return next(i for i in _answer_items(answer) if isinstance(i, dict) and i.get("patch_id") == op.patch_id)
 
 
 def map_answer(ops: list[Operation], answer: Any) -> list[tuple[Operation, Result | None]]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -32,6 +33,7 @@ from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 import pandas as pd
 
 from ory_frames._errors import ApiError, InvalidInputError, OryFramesError, Problem
+from ory_frames._estimate import EndpointCount, Estimate, estimate
 
 from ._payloads import content_id
 
@@ -76,6 +78,8 @@ class Result:
 
 
 _RESULT_FIELDS = frozenset(f.name for f in fields(Result))
+# Ids in request paths, so that requests group by endpoint ("/admin/identities/{id}") in estimates.
+_PATH_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _NOT_RUN = Result("skipped", reason="not run")
 
 
@@ -193,6 +197,29 @@ class PlanEngine(ABC, Generic[OpT]):
         batches, singles = self._schedule([op for op in self.operations if self._settled(op) is None])
         groups = [*batches, *([op] for op in singles)]
         return [self._request(ops, reveal_passwords=reveal_passwords) for ops in groups]
+
+    def _reads(self, op: OpT, options: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The reads ``apply`` sends for ``op`` besides its payload (method, path template); none by default."""
+        return []
+
+    def estimate(self, client: Any, *, latency: float | None = None, workers: int = 8, **options: Any) -> Estimate:
+        """Requests per endpoint and the expected time of ``apply`` at ``client``'s rate budget.
+
+        ``latency`` is the assumed seconds per request (default 0.1, shown in the estimate);
+        ``workers`` and the other keywords are those given to ``apply`` (e.g. ``ignore_conflicts``).
+        Operations an earlier ``apply`` finished are not counted.
+        """
+        todo = [op for op in self.operations if op.key not in self.done and self._settled(op) is None]
+        batches, singles = self._schedule(todo)
+        counts: dict[tuple[str, str, bool], int] = {}
+        for ops, concurrent in [*((b, False) for b in batches), *(([op], True) for op in singles)]:
+            for method, path in self._reads(ops[0], options) if concurrent else []:
+                counts[(method, path, True)] = counts.get((method, path, True), 0) + 1
+            request = self._request(ops, reveal_passwords=False)
+            key = (request["method"], _PATH_ID.sub("{id}", request["path"]), concurrent)
+            counts[key] = counts.get(key, 0) + 1
+        endpoints = [EndpointCount(m, p, n, c) for (m, p, c), n in counts.items()]
+        return estimate(endpoints, getattr(client, "budget", None), latency=latency, workers=workers)
 
     def notes(self) -> list[str]:
         """Plan-wide remarks a reviewer should see (shown by ``repr`` and in notebooks); none by default."""

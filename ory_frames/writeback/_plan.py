@@ -147,6 +147,12 @@ class Plan(PlanEngine[Operation]):
             return {"method": "PATCH", "path": f"/admin/identities/{op.identity_id}", "body": op.patch}
         return {"method": "DELETE", "path": f"/admin/identities/{op.identity_id}", "body": None}
 
+    def _reads(self, op: Operation, options: Mapping[str, Any]) -> list[tuple[str, str]]:
+        # The conflict check reads the identity before a patch, and before a delete of a row read with updated_at.
+        if options.get("ignore_conflicts") or (op.action == "delete" and not op.updated_at):
+            return []
+        return [("GET", "/admin/identities/{id}")]
+
     def _secrets(self) -> list[str]:
         bodies = [op.body or {} for op in self.operations if op.action == "create"]
         secrets = ["plaintext passwords"] if any(has_password(body) for body in bodies) else []

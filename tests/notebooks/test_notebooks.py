@@ -14,7 +14,7 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOK_PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 
-EXPECTED = {"01-explore-user-base", "02-export-to-parquet", "03-bulk-edit-traits", "04-admin-forms"}
+EXPECTED = {"01-explore-user-base", "02-export-to-parquet", "03-bulk-edit-traits", "04-admin-forms", "05-move-users"}
 NOTEBOOK_TIMEOUT = 120  # seconds per notebook; the four take about 40 s together
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 ids = [p.stem for p in NOTEBOOK_PATHS]
