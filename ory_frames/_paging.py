@@ -9,13 +9,14 @@ The paging rules themselves (tokens, sizes, the Link rule, when to stop) are the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 from ory_frames._errors import UnexpectedResponseError
 from ory_frames._paginators import (
     IdentityKeysetPaginator,
+    IdentityShardPaginator,
     OffsetPaginator,
     Page,
     PageRequest,
@@ -24,7 +25,15 @@ from ory_frames._paginators import (
 )
 from ory_frames._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, SessionExpand
 
-__all__ = ["Page", "PageSource", "iter_identities", "iter_identity_schemas", "iter_identity_sessions", "iter_sessions"]
+__all__ = [
+    "Page",
+    "PageSource",
+    "iter_identities",
+    "iter_identity_schemas",
+    "iter_identity_sessions",
+    "iter_identity_shard",
+    "iter_sessions",
+]
 
 
 class PageSource(Protocol):
@@ -135,6 +144,24 @@ def iter_identities(
     }
     paginator = IdentityKeysetPaginator.for_walk(page_size, page_token)
     return _start(client, PageRequest("/admin/identities", filters), paginator, prefetch)
+
+
+def iter_identity_shard(
+    client: PageSource,
+    filters: Mapping[str, Any],
+    *,
+    page_size: int | None,
+    start: str | None,
+    stop: str | None,
+    prefetch: bool = False,
+) -> Iterator[Page]:
+    """The pages of one shard of ``GET /admin/identities``: the ids after ``start`` up to ``stop`` (None: the end).
+
+    ``filters`` are the query parameters of :func:`iter_identities` by name; the range rule is
+    :class:`~ory_frames._paginators.IdentityShardPaginator`'s. ``page_size`` is checked at once.
+    """
+    paginator = IdentityShardPaginator(page_size=page_size, start=start, stop=stop)
+    return _start(client, PageRequest("/admin/identities", dict(filters)), paginator, prefetch)
 
 
 def iter_sessions(

@@ -68,6 +68,7 @@ def read_identities(
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
+    shards: int = 1,
     as_arrow: Literal[False] = False,
 ) -> pd.DataFrame: ...
 
@@ -85,6 +86,7 @@ def read_identities(
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
+    shards: int = 1,
     as_arrow: Literal[True],
 ) -> pa.Table: ...
 
@@ -101,6 +103,7 @@ def read_identities(
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
+    shards: int = 1,
     as_arrow: bool = False,
 ) -> pd.DataFrame | pa.Table:
     """Every identity matching the filters, one row each, with one column per trait.
@@ -124,6 +127,9 @@ def read_identities(
         Keep Go's zero time ``0001-01-01T00:00:00Z`` (an unset timestamp) as the year 1; by default it
         is read as NaT, in every timestamp column, nested ones included. A year-1 timestamp makes
         ``df.to_json()`` overflow and ``describe()`` report means a thousand years off.
+    shards
+        Keyset cursors reading slices of the id space at once, as in :func:`~ory_frames.export_identities`;
+        the same rows, in another order.
     as_arrow
         Return the ``pyarrow.Table`` the frame would be made from (by :func:`table_to_frame`), for polars,
         DuckDB or Arrow: no pandas involved. Nested columns stay Arrow lists and structs; JSON columns
@@ -155,7 +161,7 @@ def read_identities(
         include_credential=include_credential,
         consistency=consistency,
     )
-    pages = identity_pages(client, filters, page_size=page_size)
+    pages = identity_pages(client, filters, page_size=page_size, shards=shards)
     batches = [converter.convert(page.items) for page in with_progress(pages, progress, "identities")]
     table = pa.Table.from_batches(batches, schema=converter.schema)
     converter.problems.warn()
