@@ -204,9 +204,9 @@ def _pump(
         state.pop("next_token", None)  # a state saved before cursors had only this; they replace it
         write_json(target, target.state, state)
         buffer, buffered = [], 0
-        gc.collect()  # cheap here: the process's older objects are frozen and the buffer was just dropped
+        collect()  # cheap here: the process's older objects are frozen and the buffer was just dropped
 
-    with _gc_between_flushes():
+    with _gc_between_flushes() as collect:
         try:
             for page in with_progress(pages, progress, unit):
                 buffer.append(page)
@@ -220,19 +220,27 @@ def _pump(
 
 
 @contextlib.contextmanager
-def _gc_between_flushes() -> Iterator[None]:
+def _gc_between_flushes() -> Iterator[Callable[[], None]]:
     """Collect cyclic garbage only when :func:`_pump` asks (at each flush), restoring the GC afterwards.
 
     The buffered pages hold hundreds of thousands of small objects; with automatic collection every
-    new page would make the GC rescan all of them and every long-lived object of the process.
+    new page would make the GC rescan all of them and every long-lived object of the process. What
+    survives a collection (pages fetched ahead, among others) is frozen too, so that each collection
+    scans only what arrived since the previous one; all is unfrozen at the end.
     """
     enabled = gc.isenabled()
     freeze = gc.get_freeze_count() == 0  # a caller's own frozen objects are left as they are
     gc.disable()
     if freeze:
         gc.freeze()
+
+    def collect() -> None:
+        gc.collect()
+        if freeze:
+            gc.freeze()
+
     try:
-        yield
+        yield collect
     finally:
         if freeze:
             gc.unfreeze()
