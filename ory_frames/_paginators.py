@@ -214,9 +214,26 @@ class Paginator(ABC):
         """Shape ``request`` for the page after the last one read: the token and the page size."""
         if self.next_token is None:
             raise ValueError("update_request called after the last page")
+        self._shape(request, self.next_token)
+
+    def _shape(self, request: PageRequest, token: str) -> None:
         for legacy in ("page", "per_page"):
             request.params.pop(legacy, None)
-        request.params.update(page_size=self.page_size, page_token=self.next_token)
+        request.params.update(page_size=self.page_size, page_token=token)
+
+    def peek_next(self, response: httpx.Response) -> str | None:
+        """Before ``response`` is decoded: the token of the page after it, if its headers alone tell it.
+
+        A walk may send the next request (:meth:`request_for`) while it decodes this page, and must drop
+        that answer unless ``update_state`` then learns the same token. None: not known before decoding.
+        """
+        return None
+
+    def request_for(self, request: PageRequest, token: str) -> PageRequest:
+        """A copy of ``request`` shaped for the page of ``token`` (``request`` itself is left as it is)."""
+        shaped = PageRequest(request.path, dict(request.params), dict(request.path_params))
+        self._shape(shaped, token)
+        return shaped
 
     @abstractmethod
     def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
@@ -225,6 +242,15 @@ class Paginator(ABC):
 
 class _KeysetPaginator(Paginator):
     """Keyset paging: the next token is the ``page_token`` of the Link header's ``rel="next"``."""
+
+    def peek_next(self, response: httpx.Response) -> str | None:
+        """The Link header's next token (a non-empty page leads there, wire notes §1); None if it has none or is bad."""
+        if len(response.content) < 64 and response.content.strip() == b"[]":
+            return None  # an empty page ends the walk whatever its Link says
+        try:
+            return next_token_from_link(response.headers.get("link"), response.request.url)
+        except UnexpectedResponseError:
+            return None  # raised again when the page is decoded
 
     def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
         # The link is checked even on an empty page (a link to another host is always an error), but an
@@ -261,6 +287,9 @@ class IdentityKeysetPaginator(_KeysetPaginator):
 
     def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
         return None if self.legacy else super()._next_token(response, data)
+
+    def peek_next(self, response: httpx.Response) -> str | None:
+        return None if self.legacy else super().peek_next(response)
 
 
 def _id_of(item: Any) -> str | None:
@@ -316,6 +345,11 @@ class IdentityShardPaginator(IdentityKeysetPaginator):
         super().__init__(page_size=self.walk_size(page_size), page_token=start)
         self.stop = stop.lower() if stop is not None else None
         self._after = start.lower() if start is not None else None
+
+    def peek_next(self, response: httpx.Response) -> str | None:
+        token = super().peek_next(response)
+        # the token is the page's last id: at or past the stop, this page ends the shard
+        return None if token is None or (self.stop is not None and token.lower() >= self.stop) else token
 
     def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
         token = super()._next_token(response, data)

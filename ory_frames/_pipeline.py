@@ -66,6 +66,15 @@ class Cursor:
         return asdict(self)
 
     @classmethod
+    def saved(cls, state: Mapping[str, Any]) -> list[Cursor] | None:
+        """The cursors an export's state saved (one from a state holding only ``next_token``); None: none yet."""
+        if state.get("cursors"):
+            return [cls.from_json(cursor) for cursor in state["cursors"]]
+        if state.get("next_token"):
+            return [cls(token=state["next_token"])]
+        return None
+
+    @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Cursor:
         """A cursor saved by :meth:`to_json`."""
         text = {key: data.get(key) for key in ("token", "start", "stop", "position")}

@@ -135,7 +135,7 @@ def session_pages(
 
     def open_cursor(cursor: Cursor) -> Iterator[Page]:
         return iter_sessions(
-            client, active=active, expand=list(expand), page_size=page_size, page_token=cursor.token, prefetch=False
+            client, active=active, expand=list(expand), page_size=page_size, page_token=cursor.token, prefetch=True
         )
 
     return PageStream(cursors or [Cursor()], open_cursor, buffer_bytes=buffer_bytes)

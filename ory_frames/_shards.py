@@ -129,11 +129,11 @@ class IdentityPages(PageStream):
         """The share of the UUID space handed out so far (:func:`uuid_fraction`)."""
         return uuid_fraction(self.cursors)
 
-    def _open_cursor(self, cursor: Cursor) -> Iterator[Page]:
+    def _open_cursor(self, cursor: Cursor, *, prefetch: bool = True) -> Iterator[Page]:
         """The walk of one cursor from where it stands: a plain walk for the whole space, else a shard."""
         if cursor.start is None and cursor.stop is None:
             return iter_identities(
-                self._client, page_size=self._page_size, page_token=cursor.token, prefetch=False, **self._filters
+                self._client, page_size=self._page_size, page_token=cursor.token, prefetch=prefetch, **self._filters
             )
         return iter_identity_shard(
             self._client,
@@ -141,12 +141,13 @@ class IdentityPages(PageStream):
             page_size=self._page_size,
             start=cursor.token if cursor.token is not None else cursor.start,
             stop=cursor.stop,
+            prefetch=prefetch,
         )
 
     def _begin(self) -> tuple[list[tuple[int, Page]], dict[int, Iterator[Page]]]:
         if self._shards == 1:
             return super()._begin()
-        probe = self._open_cursor(self.cursors[0])
+        probe = self._open_cursor(self.cursors[0], prefetch=False)  # nothing sent ahead before the plan is made
         try:
             page = _first_page(probe)
             if page.next_token is None:  # one page held everything
@@ -154,7 +155,7 @@ class IdentityPages(PageStream):
             ids = [item["id"].lower() for item in page.items]
             if not is_id_token(page.next_token, page.items[-1]) or ids != sorted(set(ids)):
                 self._give_up("its page tokens are not the plain UUIDs of the last identity of a page")
-                return [(0, page)], {0: probe}
+                return self._alone(page, probe)
             planned = shard_cursors(self._shards)
             started = self._start_shards(planned[1:])
         except BaseException:
@@ -162,7 +163,7 @@ class IdentityPages(PageStream):
             raise
         if started is None:
             self._give_up("it refused a page token that ory_frames made")
-            return [(0, page)], {0: probe}
+            return self._alone(page, probe)
         _close(probe)
         first = planned[0]
         items = list(page.items)
@@ -173,6 +174,11 @@ class IdentityPages(PageStream):
             walks[0] = self._open_cursor(Cursor(token=page.next_token, start=None, stop=first.stop))
         self.cursors = planned
         return [(0, head)], walks
+
+    def _alone(self, page: Page, probe: Iterator[Page]) -> tuple[list[tuple[int, Page]], dict[int, Iterator[Page]]]:
+        """The plan of one cursor: the first page in hand, then the walk from its token."""
+        _close(probe)
+        return [(0, page)], {0: self._open_cursor(Cursor(token=page.next_token))}
 
     def _start_shards(self, cursors: Sequence[Cursor]) -> list[Iterator[Page]] | None:
         """The walks of ``cursors``, each with its first page read (all at once); None if the server refused one.

@@ -146,7 +146,7 @@ def _run(
             if appender is not None:
                 for _, part in target.parts():  # parts a previous run flushed
                     appender.append(read_part(target, part))
-            pages = pages_from(_saved_cursors(state))
+            pages = pages_from(Cursor.saved(state))
             _pump(target, state, schema, convert, pages, progress, batch_rows, kind, appender)
         except BaseException:
             if appender is not None:
@@ -156,15 +156,6 @@ def _run(
             appender.close()
     finish(target, state, schema, overwrite)
     return _result(target, state, started, resumed=resumed, problems=problems)
-
-
-def _saved_cursors(state: Mapping[str, Any]) -> list[Cursor] | None:
-    """The cursors of an interrupted export (one from a state that holds only ``next_token``), None for a new one."""
-    if state.get("cursors"):
-        return [Cursor.from_json(cursor) for cursor in state["cursors"]]
-    if state.get("next_token"):
-        return [Cursor(token=state["next_token"])]
-    return None
 
 
 def _pump(
@@ -323,17 +314,14 @@ def export_identities(
         Write Go's zero time ``0001-01-01T00:00:00Z`` (an unset timestamp) as the year 1; by default
         it is written as null, in every timestamp column, nested ones included.
     shards
-        Keyset cursors that read at once, each a slice of the id space (Kratos lists identities by
-        their random UUIDs, wire notes §1): up to ``shards`` times the pace of one where the server
-        and the rate budget allow it; they share the client's budget. The rows are the same, in
-        another order (sort by ``id`` to compare). With the ``ids``, ``credentials_identifier`` or
-        ``preview_credentials_identifier_similar`` filter one cursor reads (they name the identities
-        wanted); a server whose tokens are not plain UUIDs, or that refuses a token ory_frames made,
-        is read by one cursor too, with a warning. :attr:`ExportResult.shard_fallback` says why. A
-        resumed export keeps the cursors of the interrupted one.
+        Keyset cursors reading slices of the id space at once (identities come by random UUID, wire
+        notes §1), sharing the client's rate budget: the same rows in another order, up to ``shards``
+        times faster where server and budget allow. One cursor reads with the ``ids``,
+        ``credentials_identifier`` or ``preview_credentials_identifier_similar`` filter, or (with a
+        warning) from a server whose tokens are not plain UUIDs or that refuses one made here;
+        :attr:`ExportResult.shard_fallback` says why. A resume keeps the interrupted run's cursors.
     buffer_bytes
-        How many bytes of answers background threads may fetch ahead of the conversion (a page larger
-        than that still goes through, alone). Parsed, pages take several times their size in memory.
+        Bytes of answers fetched ahead of the conversion (parsed, pages take several times that).
 
     Every timestamp is UTC: typed in Parquet, and in CSV and JSON Lines written in one RFC 3339 form,
     top-level and nested alike: ``2023-12-20T07:20:43.512549Z`` (six fraction digits, ``Z``).

@@ -227,7 +227,7 @@ class KillAfter(httpx.BaseTransport):
                 os.kill(os.getpid(), signal.SIGKILL)
         return self.inner.handle_request(request)
 
-# buffer_bytes=1: the fetcher runs at most two pages ahead, so when the 7th request goes, parts are flushed
+# buffer_bytes=1: the fetcher runs at most three requests ahead, so when the 7th goes, parts are flushed
 export_identities(Client(url, transport=KillAfter(), retries=0), path, page_size=10, buffer_bytes=1, batch_rows=10)
 """
 
