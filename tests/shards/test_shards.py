@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,6 +92,16 @@ def test_reads_take_shards_too(faulty: dict[int, str], reference: dict[int, pa.T
     assert by_id(table).equals(reference[333])
     assert sorted(frame["id"]) == reference[333].column("id").to_pylist()
     assert by_id(pa.Table.from_batches(batches)).equals(reference[333])
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("ory_frames-")]  # none left running
+
+
+def test_stopping_early_stops_every_fetcher(faulty: dict[int, str]) -> None:
+    with patient(faulty[333]) as client:
+        batches = iter_identity_batches(client, shards=4, page_size=10, buffer_bytes=1)
+        first = next(batches)
+        assert first.num_rows == 10
+        batches.close()
+        assert not [t.name for t in threading.enumerate() if t.name.startswith("ory_frames-")]
 
 
 class Gatekeeper(httpx.BaseTransport):
