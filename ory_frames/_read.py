@@ -206,9 +206,8 @@ def iter_identity_batches(
     the next pages, up to ``buffer_bytes`` of answers ahead. Values that do not fit their column are
     read as null and summed up in one :class:`~ory_frames.ConversionWarning` after the last batch.
 
-    The parameters are those of :func:`~ory_frames.read_identities` (``shards`` too: with more than one,
-    batches of different slices of the id space interleave), plus ``buffer_bytes`` as in
-    :func:`~ory_frames.export_identities`.
+    The parameters are those of :func:`~ory_frames.read_identities` (with more than one of ``shards``,
+    batches of different slices of the id space interleave).
 
     Examples
     --------
@@ -255,8 +254,7 @@ def iter_session_batches(
     The batches have the columns and types of :func:`~ory_frames.read_sessions`'s table (its
     ``as_arrow=True`` answer); with ``"identity"`` expanded (the default) the identity schemas are
     fetched on the first ``next()`` to type the ``identity.traits.*`` columns. Pages are converted as in
-    :func:`iter_identity_batches`; the parameters are those of :func:`~ory_frames.read_sessions`,
-    plus ``buffer_bytes``.
+    :func:`iter_identity_batches`; the parameters are those of :func:`~ory_frames.read_sessions`.
 
     Examples
     --------

@@ -30,6 +30,7 @@ import pyarrow as pa
 from ._convert import IdentityConverter, SessionConverter
 from ._errors import InvalidInputError, Problem
 from ._frame_edge import ATTRS_KEY, attrs, now, table_to_frame
+from ._pipeline import DEFAULT_BUFFER_BYTES
 from ._read import (
     expand_list,
     fetch_schemas,
@@ -69,6 +70,7 @@ def read_identities(
     progress: bool = False,
     keep_zero_time: bool = False,
     shards: int = 1,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: Literal[False] = False,
 ) -> pd.DataFrame: ...
 
@@ -87,6 +89,7 @@ def read_identities(
     progress: bool = False,
     keep_zero_time: bool = False,
     shards: int = 1,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: Literal[True],
 ) -> pa.Table: ...
 
@@ -104,6 +107,7 @@ def read_identities(
     progress: bool = False,
     keep_zero_time: bool = False,
     shards: int = 1,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: bool = False,
 ) -> pd.DataFrame | pa.Table:
     """Every identity matching the filters, one row each, with one column per trait.
@@ -130,6 +134,8 @@ def read_identities(
     shards
         Keyset cursors reading slices of the id space at once, as in :func:`~ory_frames.export_identities`;
         the same rows, in another order.
+    buffer_bytes
+        Bytes of answers fetched ahead, by background threads, while pages are converted.
     as_arrow
         Return the ``pyarrow.Table`` the frame would be made from (by :func:`table_to_frame`), for polars,
         DuckDB or Arrow: no pandas involved. Nested columns stay Arrow lists and structs; JSON columns
@@ -161,7 +167,7 @@ def read_identities(
         include_credential=include_credential,
         consistency=consistency,
     )
-    pages = identity_pages(client, filters, page_size=page_size, shards=shards)
+    pages = identity_pages(client, filters, page_size=page_size, shards=shards, buffer_bytes=buffer_bytes)
     batches = [converter.convert(page.items) for page in with_progress(pages, progress, "identities")]
     table = pa.Table.from_batches(batches, schema=converter.schema)
     converter.problems.warn()
@@ -265,6 +271,7 @@ def read_sessions(
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: Literal[False] = False,
 ) -> pd.DataFrame: ...
 
@@ -278,6 +285,7 @@ def read_sessions(
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: Literal[True],
 ) -> pa.Table: ...
 
@@ -290,6 +298,7 @@ def read_sessions(
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: bool = False,
 ) -> pd.DataFrame | pa.Table:
     """Every session of the project (``GET /admin/sessions``), one row each.
@@ -313,6 +322,8 @@ def read_sessions(
         Draw a progress bar (tqdm.auto).
     keep_zero_time
         As in :func:`read_identities`: Go's zero time is NaT unless this is true.
+    buffer_bytes
+        As in :func:`read_identities`.
     as_arrow
         Return the ``pyarrow.Table`` the frame would be made from, as in :func:`read_identities`.
 
@@ -330,7 +341,7 @@ def read_sessions(
     converter = SessionConverter(
         trait_columns(schemas) if "identity" in expands else None, keep_zero_time=keep_zero_time
     )
-    pages = session_pages(client, active=active, expand=expands, page_size=page_size)
+    pages = session_pages(client, active=active, expand=expands, page_size=page_size, buffer_bytes=buffer_bytes)
     batches = [converter.convert(page.items) for page in with_progress(pages, progress, "sessions")]
     if as_arrow:
         converter.problems.warn()
