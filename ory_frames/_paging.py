@@ -54,9 +54,10 @@ def _walk(client: PageSource, request: PageRequest, paginator: Paginator, prefet
 
     The request of page n+1 goes out as soon as the headers of page n name it (``peek_next``), while page
     n is decoded and then used; if decoding page n leads elsewhere (an empty page, the end of a shard),
-    that answer is dropped. At most one request is in flight ahead of the caller; closing the iterator
-    waits for it and shuts the worker down. A token seen before means the server is going round in
-    circles: UnexpectedResponseError.
+    that answer is dropped. Where only the decoded page tells the next one (offset paging), it goes out
+    once page n is decoded, while the caller uses it. At most one request is in flight ahead of the
+    caller; closing the iterator waits for it and shuts the worker down. A token seen before means the
+    server is going round in circles: UnexpectedResponseError.
     """
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ory_frames-prefetch") if prefetch else None
     start = request.params.get("page_token")
@@ -78,6 +79,8 @@ def _walk(client: PageSource, request: PageRequest, paginator: Paginator, prefet
             if pending is not None and token != ahead:
                 pending.cancel()  # sent for a page this one does not lead to: its answer is not used
                 pending = None
+            if executor is not None and pending is None and token is not None:
+                pending = executor.submit(client.send_page, request)  # known only now (offset paging)
             yield page
             if token is None:
                 return
