@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -118,6 +119,8 @@ class _BucketState:
     def __init__(self, limits: Limits = ()) -> None:
         self.windows = [_Window(limit, seconds) for limit, seconds in limits]
         self.blocked_until = float("-inf")
+        # sends while no window is known: the first windows learnt start with them (the server counted them)
+        self.unpaced: deque[float] = deque(maxlen=2048)
 
     def wait(self, now: float) -> float:
         wait = self.blocked_until - now
@@ -126,8 +129,18 @@ class _BucketState:
         return wait
 
     def record(self, now: float) -> None:
-        for window in self.windows:
-            window.sent.append(now)
+        for log in self._logs():
+            log.append(now)
+
+    def _logs(self) -> list[deque[float]]:
+        return [window.sent for window in self.windows] if self.windows else [self.unpaced]
+
+    def restamp(self, sent: float, now: float) -> None:
+        """Count a request recorded at ``sent`` from ``now`` instead (``now`` is never earlier than any entry)."""
+        for log in self._logs():
+            with contextlib.suppress(ValueError):  # gone already: it was in flight longer than the window
+                log.remove(sent)
+            log.append(now)
 
     def set_limits(self, limits: Limits) -> None:
         old = {window.seconds: window for window in self.windows}
@@ -137,7 +150,7 @@ class _BucketState:
             if previous is not None and previous.limit == limit:
                 new.append(previous)
             else:
-                new.append(_Window(limit, seconds, previous.sent if previous else ()))
+                new.append(_Window(limit, seconds, previous.sent if previous else self.unpaced))
         self.windows = new
 
 
@@ -175,6 +188,7 @@ class RateBudget:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._states: dict[str, _BucketState] = {}
+        self._sent = threading.local()  # per thread: bucket -> when its last acquired request was recorded
         for bucket, windows in (limits or {}).items():
             self._states[bucket] = _BucketState([(int(n), float(s)) for n, s in windows])
 
@@ -231,9 +245,27 @@ class RateBudget:
                 wait = state.wait(now)
                 if wait <= 0:
                     state.record(now)
+                    self._sent.__dict__.setdefault("at", {})[bucket] = now
                     return waited
             self._sleep(wait)
             waited += wait
+
+    def finish(self, bucket: str | None) -> None:
+        """Count the request this thread last acquired for ``bucket`` from now on: its answer is in (or it failed).
+
+        A server counts a request when it arrives, which can be later than when ``acquire`` let it go,
+        and later for one request than for another sent after it; counted from the end of its answer,
+        no request can arrive in a server window that the budget believes to be already free. With one
+        sender this changes little; with several threads sharing the budget (keyset shards, parallel
+        write-back) it keeps them all within the server's windows.
+        """
+        sent = getattr(self._sent, "at", {}).pop(bucket, None)
+        if sent is None or bucket is None:
+            return
+        with self._lock:
+            state = self._states.get(bucket)
+            if state is not None:
+                state.restamp(sent, self._clock())
 
     def observe(self, bucket: str | None, headers: Mapping[str, str], status: int | None = None) -> None:
         """Learn from a response's ``x-ratelimit-limit``/``-remaining``/``-reset`` headers."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from ._cli_common import EXIT_CODES, add_progress_option, progress_wanted, usage_error, whole_number, wrap_help
@@ -12,13 +13,16 @@ from ._errors import ExportError, InvalidInputError
 if TYPE_CHECKING:
     from .export import ExportResult
 
-__all__ = ["FILTER_FLAGS", "FORMATS", "INTERRUPTED", "add_export", "cmd_export"]
+__all__ = ["FILTER_FLAGS", "FORMATS", "INTERRUPTED", "MAX_SHARDS", "add_export", "cmd_export"]
 
 INTERRUPTED = 130  # the shell's code for a command ended by SIGINT (128 + 2)
 
 # The export formats (the keys of ory_frames._parts.EXTENSIONS, which imports pyarrow: the parser is built
 # without it, and a test keeps the two equal).
 FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
+
+# The most cursors --shards accepts (ory_frames._shards.MAX_SHARDS, which imports httpx; a test keeps the two equal).
+MAX_SHARDS = 64
 
 # The flag of each filter, by the parameter name the read layer gives it (ory_frames._read).
 FILTER_FLAGS: dict[str, str] = {
@@ -60,6 +64,14 @@ def add_export(subparsers: Any) -> None:
         metavar="N",
         help="items per request (default: Ory's maximum, 500 identities or 1000 sessions)",
     )
+    p.add_argument(
+        "--shards",
+        type=_shard_count,
+        default=1,
+        metavar="N",
+        help="identities only: N keyset cursors read slices of the id space at once (default 1); "
+        "the same rows, in another order",
+    )
     add_progress_option(p)
     p.add_argument("--url", default=None, help="project or Kratos admin URL (default: $ORY_SDK_URL)")
     g = p.add_argument_group("identity filters (export identities only)")
@@ -87,6 +99,14 @@ def add_export(subparsers: Any) -> None:
     p.set_defaults(run=cmd_export)
 
 
+def _shard_count(text: str) -> int:
+    """An argparse type: a number of cursors, 1 to MAX_SHARDS."""
+    value = whole_number(1, "is not a positive integer")(text)
+    if value > MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"{value} is more than {MAX_SHARDS} cursors")
+    return value
+
+
 def _misplaced_filters(args: argparse.Namespace) -> list[str]:
     """The flags given that filter the other kind of export (identity filters on sessions and vice versa)."""
     from ._read import IDENTITY_FILTERS, SESSION_FILTERS
@@ -106,6 +126,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         flags = " and ".join([", ".join(misplaced[:-1]), misplaced[-1]] if len(misplaced) > 1 else misplaced)
         verb, pronoun = ("filters", "it") if len(misplaced) == 1 else ("filter", "they")
         return usage_error("export", f"{flags} {verb} {kind}; {pronoun} cannot be used with 'export {args.what}'")
+    if args.what == "sessions" and args.shards > 1:
+        return usage_error("export", "--shards splits identities only: a session page token is opaque (one cursor)")
     try:
         output_format(args.out, args.format, args.partition_by)
     except InvalidInputError as exc:
@@ -131,7 +153,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
         return INTERRUPTED
     resumed = " (resumed)" if result.resumed else ""
-    print(f"{result.rows} {args.what} → {result.path}{resumed} in {result.seconds:.1f} s", file=sys.stdout)
+    cursors = f" by {result.shards} cursors" if result.shards > 1 else ""
+    print(f"{result.rows} {args.what} → {result.path}{resumed} in {result.seconds:.1f} s{cursors}", file=sys.stdout)
+    if result.shard_fallback and args.shards > 1:
+        print(f"ory-frames export: note: {result.shard_fallback}", file=sys.stderr)
     return 0
 
 
@@ -140,7 +165,9 @@ def _export(args: argparse.Namespace, options: dict[str, Any]) -> ExportResult:
     from ._client import Client
     from .export import export_identities, export_sessions
 
-    with Client(args.url) as client:
+    with Client(args.url) as client, warnings.catch_warnings():
+        # a fallback to one cursor is said once, in the note printed by cmd_export, not also as a Python warning
+        warnings.filterwarnings("ignore", message="the server cannot be read by several cursors")
         if args.what == "identities":
             result = export_identities(
                 client,
@@ -151,6 +178,7 @@ def _export(args: argparse.Namespace, options: dict[str, Any]) -> ExportResult:
                 organization_id=args.organization_id,
                 include_credential=args.include_credential,
                 consistency=args.consistency,
+                shards=args.shards,
                 **options,
             )
         else:

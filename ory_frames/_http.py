@@ -234,9 +234,12 @@ class HttpCore:
 
         ``request`` is sent as it stands: whoever drives the paginator has put its paging parameters on it.
         """
+        return decode_page(self.send_page(request), paginator)
+
+    def send_page(self, request: PageRequest) -> httpx.Response:
+        """GET one page of a list call and return the answer, its body read but not decoded."""
         path = request.path.format_map({name: segment(value) for name, value in request.path_params.items()})
-        response = self.send("GET", path, params=query(**request.params))
-        return decode_page(response, paginator)
+        return self.send("GET", path, params=query(**request.params))
 
 
 class _RedirectError(UnexpectedResponseError):

@@ -8,6 +8,8 @@ request for the next page. The wire shapes it reads (wire notes §1):
 - identity keyset, ``GET /admin/identities``: ``Link: </admin/identities?page_size=250&page_token=8f1c…>;
   rel="next"``; only the ``page_token`` of ``rel="next"`` is read, no ``next`` means the last page.
   Without ``page_size``/``page_token`` but with ``page``, Kratos pages the legacy way (no token).
+  A shard of that walk (:class:`IdentityShardPaginator`) starts after a given id and stops at another:
+  the token is the last id read and rows come in id order, so ``(start, stop]`` ranges cover the ids once.
 - session keyset, ``GET /admin/sessions``: the same Link rule, an opaque token, up to 1000 a page.
 - offset with ``X-Total-Count``, ``GET /admin/identities/{id}/sessions`` and ``GET /schemas``: the token
   is base64url (no padding) of ``{"offset":"250","v":2}``; their Link ``next`` is untrustworthy (it even
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import re
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,13 +36,16 @@ from ory_frames._redact import mask_url
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "IdentityKeysetPaginator",
+    "IdentityShardPaginator",
     "OffsetPaginator",
     "Page",
     "PageRequest",
     "Paginator",
     "SessionKeysetPaginator",
+    "clip_to_stop",
     "decode_offset_token",
     "encode_offset_token",
+    "is_id_token",
     "next_token_from_link",
     "parse_link_header",
 ]
@@ -60,6 +66,7 @@ class Page:
     """One page of a list call: the raw JSON items plus what is needed to fetch or resume the next.
 
     Pass ``next_token`` as ``page_token`` (with the same ``page_size``) to continue where this page ends.
+    ``nbytes`` is the size of the answer's body, which buffers of pages are bounded by.
     """
 
     items: list[dict[str, Any]]
@@ -68,6 +75,7 @@ class Page:
     request_id: str | None
     total_count: int | None
     ratelimit: dict[str, str] = field(default_factory=dict)
+    nbytes: int = 0
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.items)
@@ -173,11 +181,16 @@ class Paginator(ABC):
 
         The size sent is clamped to the maximum first, so that a full page is recognised as full.
         """
+        return cls(page_size=cls.walk_size(page_size), page_token=page_token)
+
+    @classmethod
+    def walk_size(cls, page_size: int | None) -> int:
+        """The page size a walk sends: None means the maximum, more is clamped to it, below 1 is refused."""
         if page_size is None:
-            page_size = cls.max_page_size
-        elif page_size <= 0:
+            return cls.max_page_size
+        if page_size <= 0:
             raise InvalidInputError(f"page_size must be positive, got {page_size}")
-        return cls(page_size=min(page_size, cls.max_page_size), page_token=page_token)
+        return min(page_size, cls.max_page_size)
 
     @classmethod
     def _clamp(cls, requested: int | None) -> int:
@@ -201,9 +214,26 @@ class Paginator(ABC):
         """Shape ``request`` for the page after the last one read: the token and the page size."""
         if self.next_token is None:
             raise ValueError("update_request called after the last page")
+        self._shape(request, self.next_token)
+
+    def _shape(self, request: PageRequest, token: str) -> None:
         for legacy in ("page", "per_page"):
             request.params.pop(legacy, None)
-        request.params.update(page_size=self.page_size, page_token=self.next_token)
+        request.params.update(page_size=self.page_size, page_token=token)
+
+    def peek_next(self, response: httpx.Response) -> str | None:
+        """Before ``response`` is decoded: the token of the page after it, if its headers alone tell it.
+
+        A walk may send the next request (:meth:`request_for`) while it decodes this page, and must drop
+        that answer unless ``update_state`` then learns the same token. None: not known before decoding.
+        """
+        return None
+
+    def request_for(self, request: PageRequest, token: str) -> PageRequest:
+        """A copy of ``request`` shaped for the page of ``token`` (``request`` itself is left as it is)."""
+        shaped = PageRequest(request.path, dict(request.params), dict(request.path_params))
+        self._shape(shaped, token)
+        return shaped
 
     @abstractmethod
     def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
@@ -212,6 +242,15 @@ class Paginator(ABC):
 
 class _KeysetPaginator(Paginator):
     """Keyset paging: the next token is the ``page_token`` of the Link header's ``rel="next"``."""
+
+    def peek_next(self, response: httpx.Response) -> str | None:
+        """The Link header's next token (a non-empty page leads there, wire notes §1); None if it has none or is bad."""
+        if len(response.content) < 64 and response.content.strip() == b"[]":
+            return None  # an empty page ends the walk whatever its Link says
+        try:
+            return next_token_from_link(response.headers.get("link"), response.request.url)
+        except UnexpectedResponseError:
+            return None  # raised again when the page is decoded
 
     def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
         # The link is checked even on an empty page (a link to another host is always an error), but an
@@ -248,6 +287,85 @@ class IdentityKeysetPaginator(_KeysetPaginator):
 
     def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
         return None if self.legacy else super()._next_token(response, data)
+
+    def peek_next(self, response: httpx.Response) -> str | None:
+        return None if self.legacy else super().peek_next(response)
+
+
+def _id_of(item: Any) -> str | None:
+    """An item's id in lower case, or None for an item that is not an object with a string id."""
+    if type(item) is dict:
+        value = item.get("id")
+        if type(value) is str:
+            return value.lower()
+    return None
+
+
+def is_id_token(token: str | None, last: Any) -> bool:
+    """Whether ``token`` is what Kratos sends (wire notes §1): the plain UUID of ``last``, the page's last item.
+
+    Only then can a shard start at a UUID of our choosing; a server with other tokens is read with one cursor.
+    """
+    if token is None or _id_of(last) != token.lower():
+        return False
+    try:
+        return str(uuid.UUID(token)) == token.lower()
+    except ValueError:
+        return False
+
+
+def clip_to_stop(data: list[Any], stop: str) -> bool:
+    """Drop, in place, the items of an id-ordered page whose id is above ``stop``; True if the range ends here.
+
+    The range ends when an item lay beyond ``stop`` or the last one kept is ``stop`` itself. An item
+    without a string id stops the scan and is kept, so that the page is refused as a whole later.
+    """
+    for index, item in enumerate(data):
+        key = _id_of(item)
+        if key is None:
+            return False
+        if key > stop:
+            del data[index:]
+            return True
+    return bool(data) and _id_of(data[-1]) == stop
+
+
+class IdentityShardPaginator(IdentityKeysetPaginator):
+    """One shard of ``GET /admin/identities``: the ids after ``start`` up to and including ``stop`` (None: all).
+
+    Kratos pages by ``WHERE id > token ORDER BY id`` with the last id as the token (wire notes §1), so
+    a shard starts with ``page_token=start`` and ends at the first page reaching past ``stop``, whose
+    items above ``stop`` are dropped: they belong to the next shard, which starts at ``stop``. Ids are
+    compared as lower-case text, the order of a UUID column. Each page must continue the order (ids
+    ascending, above the token sent); a server that breaks it is an UnexpectedResponseError, since
+    shards would then miss or repeat identities.
+    """
+
+    def __init__(self, *, page_size: int | None = None, start: str | None = None, stop: str | None = None) -> None:
+        super().__init__(page_size=self.walk_size(page_size), page_token=start)
+        self.stop = stop.lower() if stop is not None else None
+        self._after = start.lower() if start is not None else None
+
+    def peek_next(self, response: httpx.Response) -> str | None:
+        token = super().peek_next(response)
+        # the token is the page's last id: at or past the stop, this page ends the shard
+        return None if token is None or (self.stop is not None and token.lower() >= self.stop) else token
+
+    def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
+        token = super()._next_token(response, data)
+        previous = self._after
+        for item in data:
+            key = _id_of(item)
+            if key is None:
+                break  # refused as a whole by the page decoder
+            if previous is not None and key <= previous:
+                where = f"{response.request.method} {mask_url(response.request.url)}"
+                raise UnexpectedResponseError(f"{where}: identity {key} is not after {previous}; ids are out of order")
+            previous = key
+        if self.stop is not None and clip_to_stop(data, self.stop):
+            token = None
+        self._after = token.lower() if token is not None else None
+        return token
 
 
 class SessionKeysetPaginator(_KeysetPaginator):

@@ -1,68 +1,93 @@
 """The ``iter_*`` walks: every page of a list call, one paginator per walk, the next page prefetched in a thread.
 
-One loop, :func:`_walk`, drives a fresh paginator per walk as dlt's ``rest_client`` does: fetch a page
-(the paginator reads it with ``update_state``), let the paginator shape the next request
-(``update_request``), fetch that one in the background while the caller works on the page in hand.
-The paging rules themselves (tokens, sizes, the Link rule, when to stop) are the paginators' own
-(:mod:`ory_frames._paginators`, wire notes §1). Walks need of a client only :meth:`PageSource.fetch_page`.
+One loop, :func:`_walk`, drives a fresh paginator per walk as dlt's ``rest_client`` does: send a
+request, decode the answer (the paginator reads it with ``update_state``), let the paginator shape the
+next request (``update_request``). With ``prefetch``, the next request goes out in the background as
+soon as the answer's headers name it (``peek_next``: a keyset Link), before the body is decoded, so
+that decoding and the caller's work overlap the wait. The paging rules themselves (tokens, sizes, the
+Link rule, when to stop) are the paginators' own (:mod:`ory_frames._paginators`, wire notes §1).
+Walks need of a client only :meth:`PageSource.send_page`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
+
+import httpx
 
 from ory_frames._errors import UnexpectedResponseError
 from ory_frames._paginators import (
     IdentityKeysetPaginator,
+    IdentityShardPaginator,
     OffsetPaginator,
     Page,
     PageRequest,
     Paginator,
     SessionKeysetPaginator,
 )
+from ory_frames._responses import decode_page
 from ory_frames._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, SessionExpand
 
-__all__ = ["Page", "PageSource", "iter_identities", "iter_identity_schemas", "iter_identity_sessions", "iter_sessions"]
+__all__ = [
+    "Page",
+    "PageSource",
+    "iter_identities",
+    "iter_identity_schemas",
+    "iter_identity_sessions",
+    "iter_identity_shard",
+    "iter_sessions",
+]
 
 
 class PageSource(Protocol):
-    """What a walk needs of a client (:class:`ory_frames.Client` is one): one page sent, decoded, read."""
+    """What a walk needs of a client (:class:`ory_frames.Client` is one): one list request sent, its body read."""
 
-    def fetch_page(self, request: PageRequest, paginator: Paginator) -> Page:
-        """GET ``request`` as it stands and build its Page, ``paginator`` reading the answer's paging facts."""
+    def send_page(self, request: PageRequest) -> httpx.Response:
+        """GET ``request`` as it stands and return the answer (a failure is raised as its ApiError)."""
         ...
 
 
 def _walk(client: PageSource, request: PageRequest, paginator: Paginator, prefetch: bool) -> Iterator[Page]:
-    """Every page ``paginator`` leads to from ``request``; with ``prefetch``, page n+1 is fetched while n is used.
+    """Every page ``paginator`` leads to from ``request``; with ``prefetch``, page n+1 is on its way while n is used.
 
-    At most one request is in flight ahead of the caller; closing the iterator waits for it and shuts the
-    worker down. A token seen before means the server is going round in circles: UnexpectedResponseError.
+    The request of page n+1 goes out as soon as the headers of page n name it (``peek_next``), while page
+    n is decoded and then used; if decoding page n leads elsewhere (an empty page, the end of a shard),
+    that answer is dropped. Where only the decoded page tells the next one (offset paging), it goes out
+    once page n is decoded, while the caller uses it. At most one request is in flight ahead of the
+    caller; closing the iterator waits for it and shuts the worker down. A token seen before means the
+    server is going round in circles: UnexpectedResponseError.
     """
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ory_frames-prefetch") if prefetch else None
     start = request.params.get("page_token")
     seen: set[str] = {start} if start else set()
-    pending: Future[Page] | None = None
+    pending: Future[httpx.Response] | None = None
     try:
-        page = client.fetch_page(request, paginator)
+        response = client.send_page(request)
         while True:
+            ahead = paginator.peek_next(response) if executor is not None else None
+            if executor is not None and ahead is not None and ahead not in seen:
+                pending = executor.submit(client.send_page, paginator.request_for(request, ahead))
+            page = decode_page(response, paginator)
             token = paginator.next_token
             if token is not None:
                 if token in seen:
                     raise UnexpectedResponseError(f"the server returned page token {token!r} twice")
                 seen.add(token)
                 paginator.update_request(request)
-                if executor is not None:
-                    pending = executor.submit(client.fetch_page, request, paginator)
+            if pending is not None and token != ahead:
+                pending.cancel()  # sent for a page this one does not lead to: its answer is not used
+                pending = None
+            if executor is not None and pending is None and token is not None:
+                pending = executor.submit(client.send_page, request)  # known only now (offset paging)
             yield page
             if token is None:
                 return
             if pending is not None:
-                page, pending = pending.result(), None
+                response, pending = pending.result(), None
             else:
-                page = client.fetch_page(request, paginator)
+                response = client.send_page(request)
     finally:
         if pending is not None:
             pending.cancel()
@@ -135,6 +160,24 @@ def iter_identities(
     }
     paginator = IdentityKeysetPaginator.for_walk(page_size, page_token)
     return _start(client, PageRequest("/admin/identities", filters), paginator, prefetch)
+
+
+def iter_identity_shard(
+    client: PageSource,
+    filters: Mapping[str, Any],
+    *,
+    page_size: int | None,
+    start: str | None,
+    stop: str | None,
+    prefetch: bool = False,
+) -> Iterator[Page]:
+    """The pages of one shard of ``GET /admin/identities``: the ids after ``start`` up to ``stop`` (None: the end).
+
+    ``filters`` are the query parameters of :func:`iter_identities` by name; the range rule is
+    :class:`~ory_frames._paginators.IdentityShardPaginator`'s. ``page_size`` is checked at once.
+    """
+    paginator = IdentityShardPaginator(page_size=page_size, start=start, stop=stop)
+    return _start(client, PageRequest("/admin/identities", dict(filters)), paginator, prefetch)
 
 
 def iter_sessions(

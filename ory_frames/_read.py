@@ -2,8 +2,11 @@
 
 :mod:`ory_frames.frames` (``read_*``), :mod:`ory_frames.export` (``export_*``) and the command line
 take the filters of the ``iter_*`` functions under the same names, with the same types and defaults
-(wire notes §2), and fetch their pages through the functions below. Pages are counted here, at the
-edge: the paging core only yields them, and a ``tqdm.auto`` bar is drawn around it when asked.
+(wire notes §2), and fetch their pages through the functions below: streams whose pages are fetched
+ahead, by background threads, while the caller converts (:mod:`ory_frames._pipeline`), identities by
+one or several keyset cursors (:mod:`ory_frames._shards`). Pages are counted here, at the edge: the
+paging core only yields them, and a ``tqdm.auto`` bar is drawn around it when asked, with the percent
+done and the time left for identities (their cursors' position in the UUID space says how far they are).
 
 :func:`iter_identity_batches` and :func:`iter_session_batches` are the reads without pandas: one
 ``pyarrow.RecordBatch`` per page, converted when the caller asks for it, with the columns and types of
@@ -18,8 +21,11 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from ._convert import ConversionProblems, IdentityConverter, SessionConverter
-from ._paging import iter_identities, iter_identity_schemas, iter_identity_sessions, iter_sessions
+from ._paginators import SessionKeysetPaginator
+from ._paging import iter_identity_schemas, iter_identity_sessions, iter_sessions
+from ._pipeline import DEFAULT_BUFFER_BYTES, Cursor, PageStream
 from ._schema import normalize_schemas, trait_columns
+from ._shards import IdentityPages
 from ._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, JSONObject, SessionExpand
 
 if TYPE_CHECKING:
@@ -94,10 +100,22 @@ def identity_filters(
 
 
 def identity_pages(
-    client: Client, filters: dict[str, Any], *, page_size: int | None, page_token: str | None = None
-) -> Iterator[Page]:
-    """Pages of ``GET /admin/identities`` with the filters of :func:`identity_filters`, from ``page_token`` on."""
-    return iter_identities(client, page_size=page_size, page_token=page_token, **filters)
+    client: Client,
+    filters: dict[str, Any],
+    *,
+    page_size: int | None,
+    shards: int = 1,
+    cursors: Sequence[Cursor] | None = None,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
+) -> IdentityPages:
+    """Pages of ``GET /admin/identities`` with the filters of :func:`identity_filters`, fetched ahead.
+
+    ``shards`` cursors read slices of the id space at once (:mod:`ory_frames._shards`); ``cursors``, those
+    of an interrupted export, continue where they stood. Bad ``page_size``/``shards`` are refused now.
+    """
+    return IdentityPages(
+        client, filters, page_size=page_size, shards=shards, cursors=cursors, buffer_bytes=buffer_bytes
+    )
 
 
 def session_pages(
@@ -106,10 +124,21 @@ def session_pages(
     active: bool | None,
     expand: Sequence[SessionExpand],
     page_size: int | None,
-    page_token: str | None = None,
-) -> Iterator[Page]:
-    """Pages of ``GET /admin/sessions``; ``expand`` comes from :func:`expand_list` (empty: expand nothing)."""
-    return iter_sessions(client, active=active, expand=list(expand), page_size=page_size, page_token=page_token)
+    cursors: Sequence[Cursor] | None = None,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
+) -> PageStream:
+    """Pages of ``GET /admin/sessions``, fetched ahead; ``expand`` comes from :func:`expand_list` (empty: none).
+
+    One cursor: the session token is opaque (wire notes §1), so sessions cannot be split into ranges.
+    """
+    SessionKeysetPaginator.walk_size(page_size)  # a bad page_size is refused now, before any request
+
+    def open_cursor(cursor: Cursor) -> Iterator[Page]:
+        return iter_sessions(
+            client, active=active, expand=list(expand), page_size=page_size, page_token=cursor.token, prefetch=True
+        )
+
+    return PageStream(cursors or [Cursor()], open_cursor, buffer_bytes=buffer_bytes)
 
 
 def identity_session_pages(
@@ -120,16 +149,29 @@ def identity_session_pages(
 
 
 def with_progress(pages: Iterable[Page], enabled: bool, unit: str) -> Iterator[Page]:
-    """The pages as they come, drawing a ``tqdm.auto`` bar that counts their items when ``enabled``."""
+    """The pages as they come, drawing a ``tqdm.auto`` bar that counts their items when ``enabled``.
+
+    When the pages tell how far they are (:meth:`PageStream.fraction_done`: identities), the bar's total
+    is the count so far over that fraction, so it shows the percent done and tqdm's time left, at the
+    pace the pages actually come (against a rate-limited tier, the pace the budget allows).
+    """
     if not enabled:
         yield from pages
         return
     from tqdm.auto import tqdm
 
+    fraction = pages.fraction_done if isinstance(pages, PageStream) else None
     with tqdm(unit=unit, unit_scale=True) as bar:
         for page in pages:
-            yield page
+            done = fraction() if fraction is not None else None
+            if done:
+                count = bar.n + len(page.items)
+                bar.total = max(count, round(count / done))
             bar.update(len(page.items))
+            yield page
+        if fraction is not None:
+            bar.total = bar.n
+            bar.refresh()
 
 
 def _converted(
@@ -153,16 +195,19 @@ def iter_identity_batches(
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
+    shards: int = 1,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
 ) -> Iterator[pa.RecordBatch]:
     """Every identity matching the filters as Arrow, one ``pyarrow.RecordBatch`` per page, without pandas.
 
     The batches have the columns and types of :func:`~ory_frames.read_identities`'s table (its
     ``as_arrow=True`` answer) and all share one schema. The identity schemas are fetched on the first
-    ``next()``; then each page is converted when its batch is asked for, while the next page is fetched
-    (one request ahead, as :func:`~ory_frames.iter_identities`). Values that do not fit their column are
+    ``next()``; then each page is converted when its batch is asked for, while background threads fetch
+    the next pages, up to ``buffer_bytes`` of answers ahead. Values that do not fit their column are
     read as null and summed up in one :class:`~ory_frames.ConversionWarning` after the last batch.
 
-    The parameters are those of :func:`~ory_frames.read_identities`.
+    The parameters are those of :func:`~ory_frames.read_identities` (with more than one of ``shards``,
+    batches of different slices of the id space interleave).
 
     Examples
     --------
@@ -181,7 +226,8 @@ def iter_identity_batches(
         include_credential=include_credential,
         consistency=consistency,
     )
-    pages = identity_pages(client, filters, page_size=page_size)  # checks page_size now; sends nothing yet
+    # checks page_size, shards and buffer_bytes now; sends nothing yet
+    pages = identity_pages(client, filters, page_size=page_size, shards=shards, buffer_bytes=buffer_bytes)
 
     def batches() -> Iterator[pa.RecordBatch]:
         traits = trait_columns(fetch_schemas(client))
@@ -201,6 +247,7 @@ def iter_session_batches(
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
 ) -> Iterator[pa.RecordBatch]:
     """Every session as Arrow, one ``pyarrow.RecordBatch`` per page of ``GET /admin/sessions``, without pandas.
 
@@ -219,7 +266,7 @@ def iter_session_batches(
     True
     """
     expands = expand_list(expand)
-    pages = session_pages(client, active=active, expand=expands, page_size=page_size)
+    pages = session_pages(client, active=active, expand=expands, page_size=page_size, buffer_bytes=buffer_bytes)
 
     def batches() -> Iterator[pa.RecordBatch]:
         traits = trait_columns(fetch_schemas(client)) if "identity" in expands else None

@@ -145,6 +145,7 @@ def decode_page(response: httpx.Response, paginator: Paginator) -> Page:
         request_id=response.headers.get("x-request-id"),
         total_count=int(total) if total and total.strip().isdigit() else None,
         ratelimit=ratelimit_headers(response.headers),
+        nbytes=len(response.content),
     )
 
 

@@ -42,15 +42,8 @@ class RetryTransport(httpx.BaseTransport):
         bucket = bucket_for(method, request.url.path)
         attempt = 0
         while True:
-            if self.budget is not None:
-                self.budget.acquire(bucket)
             try:
-                response = self.inner.handle_request(request)
-                try:
-                    response.read()
-                except BaseException:
-                    response.close()
-                    raise
+                response = self._attempt(request, bucket)
             except httpx.TransportError as exc:
                 if attempt >= self.policy.retries or not should_retry_exception(method, exc):
                     raise
@@ -66,6 +59,22 @@ class RetryTransport(httpx.BaseTransport):
             response.close()
             self._wait(request, attempt, f"HTTP {status}", delay)
             attempt += 1
+
+    def _attempt(self, request: httpx.Request, bucket: str | None) -> httpx.Response:
+        """One attempt: wait for the budget, send, read the whole body; the budget counts it until the answer is in."""
+        if self.budget is not None:
+            self.budget.acquire(bucket)
+        try:
+            response = self.inner.handle_request(request)
+            try:
+                response.read()
+            except BaseException:
+                response.close()
+                raise
+            return response
+        finally:
+            if self.budget is not None:
+                self.budget.finish(bucket)
 
     def _wait(self, request: httpx.Request, attempt: int, reason: str, delay: float) -> None:
         """Log a retry (URL masked, no headers) and sleep before it."""

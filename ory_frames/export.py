@@ -1,18 +1,22 @@
 """Stream identities or sessions to Parquet (one file or a partitioned dataset), CSV or JSONL, resumably.
 
-Pages are buffered until ``batch_rows`` rows have arrived, then converted together into one table of
-an Arrow schema fixed up front (from the identity schemas), written as one numbered part file under
-``<path>.partial/``, and the sidecar ``<path>.ory-frames-state.json`` is replaced atomically with the
-cursor (the next ``page_token``), the rows and pages written and the number of parts. Memory is
-therefore bounded by ``batch_rows``, never by the size of the project.
+Background threads fetch pages ahead, up to ``buffer_bytes`` of answers (:mod:`ory_frames._pipeline`);
+identities by one or, with ``shards``, several keyset cursors over slices of the id space
+(:mod:`ory_frames._shards`). Pages are buffered until ``batch_rows`` rows have arrived, then converted
+together into one table of an Arrow schema fixed up front (from the identity schemas), written as one
+numbered part file under ``<path>.partial/``, and the sidecar ``<path>.ory-frames-state.json`` is
+replaced atomically with the cursors (each one's next ``page_token`` and range), the rows and pages
+written and the number of parts. Memory is therefore bounded by ``batch_rows`` and ``buffer_bytes``,
+never by the size of the project.
 
 For a single Parquet file each part is also encoded, in a background thread, into the combined file
 as it is flushed; otherwise (and after a crash) the parts are joined at the end (Parquet row group by
 row group, CSV/JSONL byte by byte). The combined file is moved to ``<path>``, or, for a partitioned
 dataset, the directory is renamed to ``<path>``; nothing ever appears
 under the final name half-written. An interrupted export leaves its parts and state behind, so
-``resume=True`` continues from the last flushed part without losing or repeating rows; a new export
-without ``resume`` discards them. An existing ``<path>`` is kept unless ``overwrite=True``.
+``resume=True`` continues from the last flushed part without losing or repeating rows, each cursor
+from where it stood (with as many cursors as the interrupted run had); a new export without ``resume``
+discards them. An existing ``<path>`` is kept unless ``overwrite=True``.
 
 The output format: an explicit ``format`` wins, but a path whose extension names another format is
 refused; without ``format`` the extension decides (``.parquet``/``.pq``, ``.csv``, ``.jsonl``/``.ndjson``),
@@ -53,20 +57,26 @@ from ._parts import (
     write_json,
     write_part,
 )
+from ._pipeline import DEFAULT_BUFFER_BYTES, Cursor, PageStream
 from ._read import expand_list, fetch_schemas, identity_filters, identity_pages, session_pages, with_progress
 from ._schema import trait_columns
 from ._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, PathOrURL, SessionExpand
 
 if TYPE_CHECKING:
     from ._client import Client
-    from ._paging import Page
+    from ._paginators import Page
 
 __all__ = ["ExportFormat", "ExportResult", "export_identities", "export_sessions", "output_format"]
 
 
 @dataclass(frozen=True)
 class ExportResult:
-    """What an export wrote: final path, rows, pages fetched, bytes on disk, wall time, whether resumed."""
+    """What an export wrote: final path, rows, pages fetched, bytes on disk, wall time, whether resumed.
+
+    ``shards`` is the number of cursors that read the identities; ``shard_fallback`` says why it is
+    one although more were asked for (a filter that names identities, or a server that cannot be read
+    by several cursors), else None.
+    """
 
     path: str
     rows: int
@@ -75,6 +85,8 @@ class ExportResult:
     seconds: float
     resumed: bool
     problems: Mapping[str, int]
+    shards: int = 1
+    shard_fallback: str | None = None
 
 
 @exclusive  # one export per target; a full disk or a denied write is one ExportError
@@ -84,7 +96,7 @@ def _run(
     kind: str,
     schema: pa.Schema,
     convert: Callable[[Sequence[Page]], pa.Table],
-    pages_from: Callable[[str | None], Iterator[Page]],
+    pages_from: Callable[[list[Cursor] | None], PageStream],
     params: Mapping[str, Any],
     problems: ConversionProblems,
     resume: bool,
@@ -123,7 +135,7 @@ def _run(
     if state is None:
         cleanup(target)
         target.fs.create_dir(target.partial, recursive=True)
-        state = {**header, "next_token": None, "done": False, "rows": 0, "pages": 0, "parts": 0, "phase": "writing"}
+        state = {**header, "cursors": None, "done": False, "rows": 0, "pages": 0, "parts": 0, "phase": "writing"}
         write_json(target, target.state, state)
     resumed = state["rows"] > 0 or state["done"]
     for index, part in target.parts():
@@ -136,7 +148,7 @@ def _run(
             if appender is not None:
                 for _, part in target.parts():  # parts a previous run flushed
                     appender.append(read_part(target, part))
-            pages = pages_from(state["next_token"])
+            pages = pages_from(Cursor.saved(state))
             _pump(target, state, schema, convert, pages, progress, batch_rows, kind, appender)
         except BaseException:
             if appender is not None:
@@ -153,17 +165,21 @@ def _pump(
     state: dict[str, Any],
     schema: pa.Schema,
     convert: Callable[[Sequence[Page]], pa.Table],
-    pages: Iterator[Page],
+    pages: PageStream,
     progress: bool,
     batch_rows: int,
     unit: str,
     appender: ParquetAppender | None = None,
 ) -> None:
-    """Fetch pages and convert them in groups, flushing a part (then the state) every ``batch_rows`` rows."""
+    """Take pages as they arrive and convert them in groups, flushing a part (then the state) every ``batch_rows`` rows.
+
+    The state saved with a part holds the cursors as they stand after its last page, so that a resume
+    fetches exactly the pages not yet in a part; the fetcher threads stop however this ends.
+    """
     buffer: list[Page] = []
     buffered = 0
 
-    def flush(next_token: str | None) -> None:
+    def flush(done: bool) -> None:
         nonlocal buffer, buffered
         if buffered:
             table = convert(buffer)
@@ -172,39 +188,52 @@ def _pump(
             if appender is not None:
                 appender.append(table)
         state.update(
-            next_token=next_token,
-            done=next_token is None,
+            cursors=[cursor.to_json() for cursor in pages.cursors],
+            shard_fallback=pages.fallback,
+            done=done,
             rows=state["rows"] + buffered,
             pages=state["pages"] + len(buffer),
         )
+        state.pop("next_token", None)  # a state saved before cursors had only this; they replace it
         write_json(target, target.state, state)
         buffer, buffered = [], 0
-        gc.collect()  # cheap here: the process's older objects are frozen and the buffer was just dropped
+        collect()  # cheap here: the process's older objects are frozen and the buffer was just dropped
 
-    with _gc_between_flushes():
-        for page in with_progress(pages, progress, unit):
-            buffer.append(page)
-            buffered += len(page.items)
-            if buffered >= batch_rows or page.next_token is None:
-                flush(page.next_token)
+    with _gc_between_flushes() as collect:
+        try:
+            for page in with_progress(pages, progress, unit):
+                buffer.append(page)
+                buffered += len(page.items)
+                if buffered >= batch_rows or pages.done:
+                    flush(pages.done)
+        finally:
+            pages.close()
         if buffer or not state["done"]:
-            flush(None)
+            flush(True)
 
 
 @contextlib.contextmanager
-def _gc_between_flushes() -> Iterator[None]:
+def _gc_between_flushes() -> Iterator[Callable[[], None]]:
     """Collect cyclic garbage only when :func:`_pump` asks (at each flush), restoring the GC afterwards.
 
     The buffered pages hold hundreds of thousands of small objects; with automatic collection every
-    new page would make the GC rescan all of them and every long-lived object of the process.
+    new page would make the GC rescan all of them and every long-lived object of the process. What
+    survives a collection (pages fetched ahead, among others) is frozen too, so that each collection
+    scans only what arrived since the previous one; all is unfrozen at the end.
     """
     enabled = gc.isenabled()
     freeze = gc.get_freeze_count() == 0  # a caller's own frozen objects are left as they are
     gc.disable()
     if freeze:
         gc.freeze()
+
+    def collect() -> None:
+        gc.collect()
+        if freeze:
+            gc.freeze()
+
     try:
-        yield
+        yield collect
     finally:
         if freeze:
             gc.unfreeze()
@@ -224,6 +253,8 @@ def _result(
         seconds=time.perf_counter() - started,
         resumed=resumed,
         problems=problems.as_dict(),
+        shards=len(state.get("cursors") or [None]),
+        shard_fallback=state.get("shard_fallback"),
     )
 
 
@@ -246,6 +277,8 @@ def export_identities(
     page_size: int | None = None,
     batch_rows: int = 10_000,
     keep_zero_time: bool = False,
+    shards: int = 1,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
 ) -> ExportResult:
     """Stream every identity matching the filters to a file or dataset, in constant memory.
 
@@ -282,6 +315,15 @@ def export_identities(
     keep_zero_time
         Write Go's zero time ``0001-01-01T00:00:00Z`` (an unset timestamp) as the year 1; by default
         it is written as null, in every timestamp column, nested ones included.
+    shards
+        Keyset cursors reading slices of the id space at once (identities come by random UUID, wire
+        notes §1), sharing the client's rate budget: the same rows in another order, up to ``shards``
+        times faster where server and budget allow. One cursor reads with the ``ids``,
+        ``credentials_identifier`` or ``preview_credentials_identifier_similar`` filter, or (with a
+        warning) from a server whose tokens are not plain UUIDs or that refuses one made here;
+        :attr:`ExportResult.shard_fallback` says why. A resume keeps the interrupted run's cursors.
+    buffer_bytes
+        Bytes of answers fetched ahead of the conversion (parsed, pages take several times that).
 
     Every timestamp is UTC: typed in Parquet, and in CSV and JSON Lines written in one RFC 3339 form,
     top-level and nested alike: ``2023-12-20T07:20:43.512549Z`` (six fraction digits, ``Z``).
@@ -317,8 +359,12 @@ def export_identities(
         consistency=consistency,
     )
 
-    def pages_from(token: str | None) -> Iterator[Page]:
-        return identity_pages(client, filters, page_size=page_size, page_token=token)
+    identity_pages(client, filters, page_size=page_size, shards=shards, buffer_bytes=buffer_bytes)  # checks them
+
+    def pages_from(cursors: list[Cursor] | None) -> PageStream:
+        return identity_pages(
+            client, filters, page_size=page_size, shards=shards, cursors=cursors, buffer_bytes=buffer_bytes
+        )
 
     return _run(
         target,
@@ -350,6 +396,7 @@ def export_sessions(
     page_size: int | None = None,
     batch_rows: int = 10_000,
     keep_zero_time: bool = False,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
 ) -> ExportResult:
     """Stream every session (``GET /admin/sessions``) to a file or dataset, in constant memory.
 
@@ -358,16 +405,21 @@ def export_sessions(
     the ``identity_id`` column would be null (wire notes §8); ``expand=()`` or ``None`` asks for
     no expansion (smaller answers, ``identity_id`` null, ``devices`` null). With ``identity``
     expanded, the ``identity.*`` columns are added, typed from the identity schemas. ``page_size``
-    None asks for Ory's maximum, 1000. The other parameters (``keep_zero_time`` too) and the timestamp
-    forms are as in :func:`export_identities`.
+    None asks for Ory's maximum, 1000. Sessions are read by one cursor: their page token is opaque
+    (wire notes §1), so there is no range to split. The other parameters (``keep_zero_time`` and
+    ``buffer_bytes`` too) and the timestamp forms are as in :func:`export_identities`.
     """
     target = target_for(path, filesystem, output_format(path, format, partition_by), partition_by)
     expands = expand_list(expand)
     traits = trait_columns(fetch_schemas(client)) if "identity" in expands else None
     converter = SessionConverter(traits, keep_zero_time=keep_zero_time)
 
-    def pages_from(token: str | None) -> Iterator[Page]:
-        return session_pages(client, active=active, expand=expands, page_size=page_size, page_token=token)
+    session_pages(client, active=active, expand=expands, page_size=page_size, buffer_bytes=buffer_bytes)  # checks
+
+    def pages_from(cursors: list[Cursor] | None) -> PageStream:
+        return session_pages(
+            client, active=active, expand=expands, page_size=page_size, cursors=cursors, buffer_bytes=buffer_bytes
+        )
 
     return _run(
         target,

@@ -30,6 +30,7 @@ import pyarrow as pa
 from ._convert import IdentityConverter, SessionConverter
 from ._errors import InvalidInputError, Problem
 from ._frame_edge import ATTRS_KEY, attrs, now, table_to_frame
+from ._pipeline import DEFAULT_BUFFER_BYTES
 from ._read import (
     expand_list,
     fetch_schemas,
@@ -68,6 +69,8 @@ def read_identities(
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
+    shards: int = 1,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: Literal[False] = False,
 ) -> pd.DataFrame: ...
 
@@ -85,6 +88,8 @@ def read_identities(
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
+    shards: int = 1,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: Literal[True],
 ) -> pa.Table: ...
 
@@ -101,6 +106,8 @@ def read_identities(
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
+    shards: int = 1,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: bool = False,
 ) -> pd.DataFrame | pa.Table:
     """Every identity matching the filters, one row each, with one column per trait.
@@ -124,6 +131,11 @@ def read_identities(
         Keep Go's zero time ``0001-01-01T00:00:00Z`` (an unset timestamp) as the year 1; by default it
         is read as NaT, in every timestamp column, nested ones included. A year-1 timestamp makes
         ``df.to_json()`` overflow and ``describe()`` report means a thousand years off.
+    shards
+        Keyset cursors reading slices of the id space at once, as in :func:`~ory_frames.export_identities`;
+        the same rows, in another order.
+    buffer_bytes
+        Bytes of answers fetched ahead, by background threads, while pages are converted.
     as_arrow
         Return the ``pyarrow.Table`` the frame would be made from (by :func:`table_to_frame`), for polars,
         DuckDB or Arrow: no pandas involved. Nested columns stay Arrow lists and structs; JSON columns
@@ -155,7 +167,7 @@ def read_identities(
         include_credential=include_credential,
         consistency=consistency,
     )
-    pages = identity_pages(client, filters, page_size=page_size)
+    pages = identity_pages(client, filters, page_size=page_size, shards=shards, buffer_bytes=buffer_bytes)
     batches = [converter.convert(page.items) for page in with_progress(pages, progress, "identities")]
     table = pa.Table.from_batches(batches, schema=converter.schema)
     converter.problems.warn()
@@ -259,6 +271,7 @@ def read_sessions(
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: Literal[False] = False,
 ) -> pd.DataFrame: ...
 
@@ -272,6 +285,7 @@ def read_sessions(
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: Literal[True],
 ) -> pa.Table: ...
 
@@ -284,6 +298,7 @@ def read_sessions(
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: bool = False,
 ) -> pd.DataFrame | pa.Table:
     """Every session of the project (``GET /admin/sessions``), one row each.
@@ -307,6 +322,8 @@ def read_sessions(
         Draw a progress bar (tqdm.auto).
     keep_zero_time
         As in :func:`read_identities`: Go's zero time is NaT unless this is true.
+    buffer_bytes
+        As in :func:`read_identities`.
     as_arrow
         Return the ``pyarrow.Table`` the frame would be made from, as in :func:`read_identities`.
 
@@ -324,7 +341,7 @@ def read_sessions(
     converter = SessionConverter(
         trait_columns(schemas) if "identity" in expands else None, keep_zero_time=keep_zero_time
     )
-    pages = session_pages(client, active=active, expand=expands, page_size=page_size)
+    pages = session_pages(client, active=active, expand=expands, page_size=page_size, buffer_bytes=buffer_bytes)
     batches = [converter.convert(page.items) for page in with_progress(pages, progress, "sessions")]
     if as_arrow:
         converter.problems.warn()
