@@ -252,7 +252,8 @@ def targets_met(row: dict[str, float]) -> str:
         10.0: [("export/bytes", 0.95)],
         30.0: [("shards/export", 2.5)],
     }.get(row["latency_ms"], [])
-    return ", ".join(f"{name} >= {bound:g}: {'met' if row[name] >= bound else 'missed'}" for name, bound in checks) or "-"
+    verdicts = [f"{name} >= {bound:g}: {'met' if row[name] >= bound else 'missed'}" for name, bound in checks]
+    return ", ".join(verdicts) or "-"
 
 
 def rss_check(directory: Path, sizes: Sequence[int], out: Path) -> bool:
