@@ -8,10 +8,14 @@ Each variant runs in a fresh subprocess that reports identities/s and its own pe
     ``pandas.json_normalize`` and ``to_parquet``;
 (c) the floor: an httpx page loop that only parses the JSON.
 
+Beside them, the notebook path against the same sandbox (:func:`compare_reads`): ``read_identities`` /
+``read_sessions`` into a DataFrame next to ``export_identities`` / ``export_sessions`` to Parquet, with
+the ratio read / export (target >= 0.8).
+
 Targets: (a) >= 3x (b) and >= 0.8x (c) in identities/s; peak RSS of (a) at the large size <= 1.3x
 its peak RSS at the small size.
 
-Usage: ``python benchmarks/export.py [--quick]``
+Usage: ``python benchmarks/export.py [--quick] [--size N] [--skip-rss] [--reads-only]``
 """
 
 from __future__ import annotations
@@ -85,6 +89,62 @@ report(rows, time.perf_counter() - start)
 }
 
 
+# The frame reads beside the exports they are compared with, each pair on the same data (rows: identities or sessions).
+READS: dict[str, str] = {
+    "export_identities -> Parquet": """
+from ory_frames import Client, export_identities
+with Client(url) as client:
+    start = time.perf_counter()
+    rows = export_identities(client, out, overwrite=True).rows
+    report(rows, time.perf_counter() - start)
+""",
+    "read_identities -> DataFrame": """
+from ory_frames import Client, read_identities
+with Client(url) as client:
+    start = time.perf_counter()
+    rows = len(read_identities(client))
+    report(rows, time.perf_counter() - start)
+""",
+    "export_sessions -> Parquet": """
+from ory_frames import Client, export_sessions
+with Client(url) as client:
+    start = time.perf_counter()
+    rows = export_sessions(client, out, overwrite=True).rows
+    report(rows, time.perf_counter() - start)
+""",
+    "read_sessions -> DataFrame": """
+from ory_frames import Client, read_sessions
+with Client(url) as client:
+    start = time.perf_counter()
+    rows = len(read_sessions(client))
+    report(rows, time.perf_counter() - start)
+""",
+}
+READ_TARGET = 0.8
+
+
+def compare_reads(url: str, out: Path, identities: int) -> bool:
+    """Print the frame reads beside the exports of the same data; True when both ratios meet the target.
+
+    The sessions export counts the sessions, which the sessions read must then see.
+    """
+    ok = True
+    for kind, (export_name, read_name) in {
+        "identities": ("export_identities -> Parquet", "read_identities -> DataFrame"),
+        "sessions": ("export_sessions -> Parquet", "read_sessions -> DataFrame"),
+    }.items():
+        expected = identities if kind == "identities" else -1
+        export = run_variant(READS[export_name], url, out, expected)
+        read = run_variant(READS[read_name], url, out, export["rows"])
+        rates = {name: rep["rows"] / rep["seconds"] for name, rep in ((export_name, export), (read_name, read))}
+        for name, rep in ((export_name, export), (read_name, read)):
+            print(f"{name:48s} {rates[name]:>10.0f} {kind}/s   peak RSS {rep['rss_mb']:7.1f} MB", flush=True)
+        ratio = rates[read_name] / rates[export_name]
+        print(f"{read_name.split()[0]} / {export_name.split()[0]} = {ratio:.2f} (target >= {READ_TARGET})", flush=True)
+        ok &= ratio >= READ_TARGET
+    return ok
+
+
 _SERVER = """
 import sys
 from ory_frames import sandbox
@@ -124,7 +184,7 @@ def run_variant(code: str, url: str, out: Path, expected: int) -> dict[str, Any]
     if proc.returncode != 0:
         raise RuntimeError(f"variant failed:\n{proc.stderr[-2000:]}")
     report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    if report["rows"] != expected:
+    if expected >= 0 and report["rows"] != expected:
         raise RuntimeError(f"variant saw {report['rows']} identities, expected {expected}")
     return report
 
@@ -134,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
     parser.add_argument("--size", type=int, help="identities for the speed comparison (default 100000)")
     parser.add_argument("--skip-rss", action="store_true", help="only compare speeds")
+    parser.add_argument("--reads-only", action="store_true", help="only compare the frame reads with the exports")
     args = parser.parse_args(argv)
     size, small, large = (3_000, 2_000, 20_000) if args.quick else (100_000, 20_000, 200_000)
     size = args.size or size
@@ -141,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.parquet"
         with serve(size) as url:
+            ok &= compare_reads(url, out, size)
+            if args.reads_only:
+                print("all targets met" if ok else "some targets missed")
+                return 0 if ok else 1
             speed: dict[str, float] = {}
             for name, code in VARIANTS.items():
                 rep = run_variant(code, url, out, size)
