@@ -204,7 +204,8 @@ class JsonArray(ExtensionArray):
             equal = pc.fill_null(pc.equal(self._text, other._text), False).to_numpy(zero_copy_only=False)
             same_text = np.asarray(equal, dtype=bool) & ~self._parsed & ~other._parsed
         result = same_text.copy()
-        rest = np.flatnonzero(~same_text)
+        # A missing cell equals nothing (pandas compares missing values apart): no need to parse its pair.
+        rest = np.flatnonzero(~same_text & ~self.isna() & ~other.isna())
         for side in (self, other):
             side._parse(rest[~side._parsed[rest]])
         for position in rest.tolist():

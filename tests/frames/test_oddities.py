@@ -333,6 +333,8 @@ def test_frames_survive_to_json_to_parquet_and_describe(keep, tmp_path):
         described = df.describe()
         assert not described.empty
         df.to_parquet(tmp_path / f"{i}.parquet")
+        df.to_csv(tmp_path / f"{i}.csv", index=False)
+        assert len(pd.read_csv(tmp_path / f"{i}.csv")) == len(df)
         if keep:
             continue  # the year 1 is outside pandas' nanosecond JSON encoder: that is what the default avoids
         text = df.to_json(orient="records", date_format="iso")
