@@ -255,7 +255,9 @@ class JsonArray(ExtensionArray):
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         values = self._values()
-        return values if dtype in (None, object) else values.astype(dtype)
+        if dtype not in (None, object):
+            return values.astype(dtype)
+        return values.copy() if copy else values
 
     def __arrow_array__(self, type: pa.DataType | None = None) -> pa.Array:
         if self._text is not None and not self._parsed.any():
