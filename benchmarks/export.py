@@ -17,6 +17,9 @@ added latency (``sandbox.running(latency_ms=…)``):
 Targets (issue 11): at 10 ms export >= 0.95x bytes; at 0 ms export >= 0.75x parse and >= 5x SDK; at
 30 ms shards >= 2.5x export. Each row says which of them it checks.
 
+The frame reads (``compare_reads``): ``read_identities`` / ``read_sessions`` into a DataFrame beside
+``export_identities`` / ``export_sessions`` to Parquet on the same data at 0 ms, read / export >= 0.8.
+
 The memory check (``rss_check``): ``export_identities`` of ``--base-size`` and of ``--size`` identities
 (cloned from a few thousand realistic ones: ``ory_frames.sandbox._seed_fast``); peak RSS at ``--size``
 under 400 MB and within 1.3x of the peak at ``--base-size``.
@@ -25,7 +28,8 @@ Each part is one function (a variant is one entry of ``VARIANTS`` plus a column 
 more rows or columns (shards, reads) are added beside them. ``--db-dir`` keeps the seeded databases, so a
 second run does not seed again.
 
-Usage: ``python benchmarks/export.py [--size 1000000] [--quick] [--skip-table] [--skip-rss] [--db-dir DIR]``
+Usage: ``python benchmarks/export.py [--size 1000000] [--quick] [--skip-table] [--skip-reads] [--skip-rss]
+[--db-dir DIR]``
 """
 
 from __future__ import annotations
@@ -130,6 +134,33 @@ with Client(url) as client:
 report(result.rows, time.perf_counter() - start)
 """,
 }
+# The frame reads beside the exports they are compared with, each pair on the same data (compare_reads).
+VARIANTS.update(
+    {
+        "read_identities": """
+from ory_frames import Client, read_identities
+with Client(url) as client:
+    start = time.perf_counter()
+    rows = len(read_identities(client, page_size=page_size))
+report(rows, time.perf_counter() - start)
+""",
+        "export_sessions": """
+from ory_frames import Client, export_sessions
+with Client(url) as client:
+    start = time.perf_counter()
+    rows = export_sessions(client, out, overwrite=True).rows
+report(rows, time.perf_counter() - start)
+""",
+        "read_sessions": """
+from ory_frames import Client, read_sessions
+with Client(url) as client:
+    start = time.perf_counter()
+    rows = len(read_sessions(client))
+report(rows, time.perf_counter() - start)
+""",
+    }
+)
+READ_TARGET = 0.8
 # Table columns: (header, variant). A derived column (a ratio) is computed in table_rows.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("bytes-only httpx loop", "bytes"),
@@ -207,7 +238,7 @@ def run_variant(name: str, url: str, out: Path, expected: int, page_size: int = 
     if proc.returncode != 0:
         raise RuntimeError(f"variant {name} failed:\n{proc.stderr[-2000:]}")
     report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    if report["rows"] != expected:
+    if expected >= 0 and report["rows"] != expected:
         raise RuntimeError(f"variant {name} saw {report['rows']} identities, expected {expected}")
     return report
 
@@ -256,6 +287,31 @@ def targets_met(row: dict[str, float]) -> str:
     return ", ".join(verdicts) or "-"
 
 
+def compare_reads(db: Path, identities: int, out: Path) -> bool:
+    """The frame reads beside the exports of the same data at 0 ms; True when both ratios meet READ_TARGET.
+
+    The sessions export counts the sessions, which the sessions read must then see.
+    """
+    ok = True
+    with serve(db) as url:
+        for kind, (export_name, read_name) in {
+            "identities": ("export", "read_identities"),
+            "sessions": ("export_sessions", "read_sessions"),
+        }.items():
+            export = run_variant(export_name, url, out, identities if kind == "identities" else -1)
+            read = run_variant(read_name, url, out, export["rows"])
+            rates = {name: rep["rows"] / rep["seconds"] for name, rep in ((export_name, export), (read_name, read))}
+            ratio = rates[read_name] / rates[export_name]
+            print(
+                f"{kind}: {export_name} {rates[export_name]:,.0f}/s (peak RSS {export['rss_mb']:.0f} MB), "
+                f"{read_name} {rates[read_name]:,.0f}/s (peak RSS {read['rss_mb']:.0f} MB): "
+                f"read / export = {ratio:.2f} (target >= {READ_TARGET})",
+                flush=True,
+            )
+            ok &= ratio >= READ_TARGET
+    return ok
+
+
 def rss_check(directory: Path, sizes: Sequence[int], out: Path) -> bool:
     """Peak RSS of export_identities at each size; the largest under RSS_LIMIT_MB and within RSS_GROWTH of the first."""
     peak: dict[int, float] = {}
@@ -286,8 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table-size", type=int, default=50_000, help="identities of the latency table")
     parser.add_argument("--latency", type=float, action="append", help="added ms per request (default 0, 10, 30)")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
-    parser.add_argument("--skip-table", action="store_true", help="only the memory check")
-    parser.add_argument("--skip-rss", action="store_true", help="only the latency table")
+    parser.add_argument("--skip-table", action="store_true", help="no latency table")
+    parser.add_argument("--skip-rss", action="store_true", help="no memory check")
+    parser.add_argument("--skip-reads", action="store_true", help="no read_* / export_* comparison")
     parser.add_argument("--db-dir", type=Path, help="keep the seeded databases here (default: a temporary folder)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -298,8 +355,13 @@ def main(argv: list[str] | None = None) -> int:
         directory = args.db_dir or Path(tmp)
         directory.mkdir(parents=True, exist_ok=True)
         out = Path(tmp) / "out.parquet"
+        if not (args.skip_table and args.skip_reads):
+            table_db = seeded_db(directory, args.table_size, fast=False)
         if not args.skip_table:
-            table_rows(seeded_db(directory, args.table_size, fast=False), args.table_size, latencies, out)
+            rows = table_rows(table_db, args.table_size, latencies, out)
+            ok &= all("missed" not in targets_met(row) for row in rows)
+        if not args.skip_reads:
+            ok &= compare_reads(table_db, args.table_size, out)
         if not args.skip_rss:
             ok &= rss_check(directory, sorted({args.base_size, args.size}), out)
     print("all targets met" if ok else "some targets missed")

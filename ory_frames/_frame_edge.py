@@ -9,13 +9,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-import orjson
 import pandas as pd
 import pyarrow as pa
 
 from ._convert import ConversionProblems
 from ._json_dtype import JsonArray
-from ._schema import TraitInfo, is_json_field, pandas_types_mapper
+from ._schema import TraitInfo, is_json_field, is_nested_arrow, pandas_types_mapper
 from ._types import JSONObject
 
 __all__ = ["ATTRS_KEY", "attrs", "now", "table_to_frame"]
@@ -24,21 +23,23 @@ ATTRS_KEY = "ory_frames"
 
 
 def table_to_frame(table: pa.Table) -> pd.DataFrame:
-    """An Arrow table of our schema as a DataFrame with nullable dtypes and Python values in nested columns."""
-    special = [
-        (i, f)
-        for i, f in enumerate(table.schema)
-        if is_json_field(f) or pa.types.is_list(f.type) or pa.types.is_struct(f.type)
-    ]
-    plain = table.drop_columns([f.name for _, f in special]) if special else table
+    """An Arrow table of our schema as a DataFrame: nullable scalar dtypes, Arrow-backed nested and JSON columns.
+
+    Lists and structs (addresses, devices, ``emails``, list traits ...) are ``pd.ArrowDtype`` columns,
+    used through pandas' ``.list`` and ``.struct`` accessors; a cell (``df.loc[i, column]``) or
+    ``.tolist()`` gives Python lists and dicts. JSON columns keep their text and parse a cell when
+    it is looked at (:class:`~ory_frames._json_dtype.JsonArray`). No Python object per value is made here.
+    """
+    json_fields = [(i, f) for i, f in enumerate(table.schema) if is_json_field(f)]
+    plain = table.drop_columns([f.name for _, f in json_fields]) if json_fields else table
+    for position, f in enumerate(plain.schema):
+        column = plain.column(position)
+        if is_nested_arrow(f.type) and column.num_chunks > 1:
+            # One chunk per page read: joined once, so that a cell lookup does not walk the pages.
+            plain = plain.set_column(position, f, pa.chunked_array([column.combine_chunks()], f.type))
     df: pd.DataFrame = plain.to_pandas(types_mapper=pandas_types_mapper())
-    for i, f in special:
-        values = table.column(f.name).to_pylist()
-        if is_json_field(f):  # parsed values, written back to Arrow/Parquet as JSON text (any shape)
-            column = pd.Series(JsonArray([orjson.loads(v) if v is not None else None for v in values]), index=df.index)
-        else:
-            column = pd.Series(values, index=df.index, dtype=object)
-        df.insert(i, f.name, column)
+    for i, f in json_fields:
+        df.insert(i, f.name, pd.Series(JsonArray.from_arrow(table.column(f.name)), index=df.index))
     return df
 
 

@@ -4,8 +4,11 @@
 the command line), ``*_frame`` functions convert JSON already in hand. Both go JSON -> Arrow
 (:mod:`ory_frames._convert`) -> pandas with nullable dtypes: strings are ``string``, integers
 ``Int64``, booleans ``boolean``, timestamps ``datetime64[us, UTC]``, ``state`` and
-``authenticator_assurance_level`` are ``category``; list, struct and JSON columns hold plain Python
-values (lists, dicts, parsed JSON).
+``authenticator_assurance_level`` are ``category``. List and struct columns (addresses, devices,
+``emails``, list traits) are ``pd.ArrowDtype`` over the read's Arrow data, for pandas' ``.list`` and
+``.struct`` accessors; a cell or ``.tolist()`` gives Python lists and dicts. JSON columns (metadata,
+object traits) keep their JSON text and parse a cell when it is looked at. No Python object is made
+per nested value while reading.
 
 Every frame carries ``df.attrs["ory_frames"]``, a dict that write-back relies on:
 

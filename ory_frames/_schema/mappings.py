@@ -25,6 +25,7 @@ __all__ = [
     "STRING_FORMAT_ARROW_TYPES",
     "has_exact_type",
     "is_json_field",
+    "is_nested_arrow",
     "json_type_for_dtype",
     "json_type_of_arrow",
     "pandas_types_mapper",
@@ -64,8 +65,9 @@ ARROW_JSON_TYPES: dict[pa.DataType, str] = {
     pa.timestamp("us", tz="UTC"): "string",
 }
 
-# Arrow type -> pandas nullable dtype name, for `Table.to_pandas(types_mapper=...)`. Types not listed
-# keep pyarrow's default: timestamps with tz stay datetime64[us, UTC], dictionaries become category.
+# Arrow type -> pandas nullable dtype name, for `Table.to_pandas(types_mapper=...)`. Nested types become
+# pd.ArrowDtype (see pandas_types_mapper); other types not listed keep pyarrow's default: timestamps with
+# tz stay datetime64[us, UTC], dictionaries become category.
 PANDAS_DTYPE_NAMES: dict[pa.DataType, str] = {
     pa.string(): "string",
     pa.large_string(): "string",
@@ -116,13 +118,39 @@ def json_type_of_arrow(f: pa.Field) -> str | None:
 _pandas_dtypes: dict[pa.DataType, Any] = {}
 
 
+def is_nested_arrow(t: pa.DataType) -> bool:
+    """Whether an Arrow type nests values (lists, structs, maps): such columns stay Arrow-backed in pandas."""
+    return bool(
+        pa.types.is_list(t)
+        or pa.types.is_large_list(t)
+        or pa.types.is_fixed_size_list(t)
+        or pa.types.is_struct(t)
+        or pa.types.is_map(t)
+    )
+
+
+def _pandas_dtype(t: pa.DataType) -> Any:
+    """A scalar type's nullable dtype from the table, ``pd.ArrowDtype`` for a nested type, else None."""
+    if t in _pandas_dtypes:
+        return _pandas_dtypes[t]
+    if is_nested_arrow(t):
+        import pandas as pd
+
+        # No Python object per list or struct: pandas' .list and .struct accessors work on the Arrow data.
+        return pd.ArrowDtype(t)
+    return None
+
+
 def pandas_types_mapper() -> Callable[[pa.DataType], Any]:
-    """The ``types_mapper`` for ``Table.to_pandas``: Arrow type -> pandas nullable dtype, or None (default)."""
+    """The ``types_mapper`` for ``Table.to_pandas``: Arrow type -> pandas dtype, or None (pyarrow's default).
+
+    Scalars get the nullable dtypes of :data:`PANDAS_DTYPE_NAMES`; lists, structs and maps ``pd.ArrowDtype``.
+    """
     if not _pandas_dtypes:
         import pandas as pd  # the frame edge asks for this; the schema model itself needs no pandas
 
         _pandas_dtypes.update({t: pd.api.types.pandas_dtype(name) for t, name in PANDAS_DTYPE_NAMES.items()})
-    return _pandas_dtypes.get
+    return _pandas_dtype
 
 
 def json_type_for_dtype(dtype: Any) -> str | None:

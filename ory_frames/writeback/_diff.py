@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ory_frames._convert import SUMMARY_COLUMNS
 from ory_frames._errors import Problem
+from ory_frames._schema import is_nested_arrow
 
 from ._match import ID, frame_problems, match_rows, row_label
 from ._payloads import is_missing, json_equal, to_json_value
@@ -63,11 +65,52 @@ def _plain(values: pd.Series) -> pd.Series:
     return values
 
 
+def _arrow_nested(values: pd.Series) -> pa.Array | None:
+    """The Arrow data of a list or struct column read as ``pd.ArrowDtype``, else None."""
+    dtype = values.dtype
+    if not (isinstance(dtype, pd.ArrowDtype) and is_nested_arrow(dtype.pyarrow_dtype)):
+        return None
+    data = pa.array(values.array)  # the column's own Arrow data (pandas' __arrow_array__)
+    return data.combine_chunks() if isinstance(data, pa.ChunkedArray) else data
+
+
+# Rows compared at once in Arrow before Python looks at single cells (see _nested_changed).
+_BLOCK = 512
+
+
+def _nested_changed(old: pd.Series, new: pd.Series) -> np.ndarray | None:
+    """Changed cells of two Arrow-backed nested columns of one type, or None if they are not both that.
+
+    Arrow has no cell-wise equality for lists and structs, but compares whole slices exactly: equal
+    blocks of rows are unchanged, and only the cells of differing blocks are compared one by one.
+    """
+    a, b = _arrow_nested(old), _arrow_nested(new)
+    if a is None or b is None or a.type != b.type:
+        return None
+    changed = np.zeros(len(a), dtype=bool)
+    for start in range(0, len(a), _BLOCK):
+        block_a, block_b = a.slice(start, _BLOCK), b.slice(start, _BLOCK)
+        if block_a.equals(block_b):
+            continue
+        pairs = zip(block_a.to_pylist(), block_b.to_pylist(), strict=True)
+        changed[start : start + len(block_a)] = [not _cell_equal(x, y) for x, y in pairs]
+    return changed
+
+
 def changed_mask(old: pd.Series, new: pd.Series) -> np.ndarray:
-    """Boolean array: True where the two aligned series differ (all missing kinds are equal)."""
+    """Boolean array: True where the two aligned series differ (all missing kinds are equal).
+
+    Nested cells compare by JSON value whatever holds them: ``pd.ArrowDtype`` columns as read, or
+    Python lists and dicts a user assigned (an object column).
+    """
     old, new = _plain(old.reset_index(drop=True)), _plain(new.reset_index(drop=True))
+    nested = _nested_changed(old, new)
+    if nested is not None:
+        return nested
     old_na, new_na = old.isna().to_numpy(), new.isna().to_numpy()
-    if old.dtype != object and new.dtype != object:
+    # No == between Arrow lists or structs (pandas answers False everywhere): those go cell by cell below.
+    arrow_nested = _arrow_nested(old) is not None or _arrow_nested(new) is not None
+    if not arrow_nested and old.dtype != object and new.dtype != object:
         try:
             equal = (old == new).to_numpy(dtype=bool, na_value=False)
             return np.asarray((old_na != new_na) | (~old_na & ~new_na & ~equal))

@@ -277,7 +277,7 @@ def test_sessions_frame_with_identity(make: Any) -> None:
     assert df.loc[0, "methods"] == ["password", "totp"]
     assert df.loc[0, "device_count"] == 2 and pd.isna(df.loc[1, "device_count"])
     assert df.loc[0, "last_ip"] == "10.0.0.1"
-    assert df.loc[1, "devices"] is None  # not expanded: null (wire notes §8)
+    assert df.loc[1, "devices"] is pd.NA  # not expanded: null (wire notes §8)
     assert df.loc[0, "authentication_methods"][0]["completed_at"] is None  # Go's zero time (wire notes §8)
     assert df.loc[0, "authenticated_at"] == pd.Timestamp("2013-10-07T07:23:19.5Z")
     assert list(df["authenticator_assurance_level"].cat.categories) == ["aal0", "aal1", "aal2", "aal3"]

@@ -83,7 +83,7 @@ def test_filter_ids(client: Any, everyone: pd.DataFrame) -> None:
 
 
 def test_filter_credentials_identifier(client: Any, everyone: pd.DataFrame) -> None:
-    row = everyone[everyone["credential_identifiers"].map(lambda v: bool(v))].iloc[0]
+    row = everyone[everyone["credential_identifiers"].list.len().fillna(0) > 0].iloc[0]
     identifier = row["credential_identifiers"][0]
     df = read_identities(client, credentials_identifier=identifier)
     assert df["id"].tolist() == [row["id"]]

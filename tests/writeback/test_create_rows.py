@@ -96,6 +96,9 @@ def _renamed(value: Any, n: int, column: str) -> Any:
 def _copies(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """The picked rows with id cleared, identifiers, OIDC subjects and external ids changed; and old -> new."""
     rows = _pick(frame).copy()
+    for column in ("verifiable_addresses", "recovery_addresses"):
+        # Arrow-backed list cells take no Python list one by one: the column becomes Python lists first.
+        rows[column] = rows[column].tolist()
     renames: dict[str, str] = {}
     for n, label in enumerate(rows.index):
         for column in ("traits.email", "traits.username", "traits.phone"):
