@@ -211,7 +211,11 @@ class HttpCore:
         if json is not None:
             content = orjson.dumps(jsonable(json))
             headers["Content-Type"] = "application/json"
-        request = self._http.build_request(method, path, params=params, content=content, headers=headers)
+        try:
+            request = self._http.build_request(method, path, params=params, content=content, headers=headers)
+        except httpx.InvalidURL as exc:  # e.g. an external id or filter too long for any URL: refused, not sent
+            shown = mask_text(path if len(path) <= 80 else path[:77] + "...", self._secrets())
+            raise InvalidInputError(f"{method} {shown}: cannot be sent ({exc})") from exc
         where = f"{method} {mask_text(mask_url(request.url), self._secrets())}"
         try:
             response = self._http.send(request)

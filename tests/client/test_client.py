@@ -118,6 +118,22 @@ def test_unusable_url(url):
         Client(url)
 
 
+def test_a_path_too_long_for_a_url_is_refused_before_sending():
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return json_response(404, {})
+
+    with (
+        Client(BASE, api_key=KEY, transport=httpx.MockTransport(handler)) as client,
+        pytest.raises(InvalidInputError, match="cannot be sent") as info,
+    ):
+        client.get_identity_by_external_id("x" * 120_000)
+    assert not sent
+    assert KEY not in str(info.value) and len(str(info.value)) < 400
+
+
 def test_repr_masks_the_key():
     client = Client(BASE, api_key=KEY)
     assert repr(client) == "Client(base_url='https://acme.projects.oryapis.com', api_key=***)"
