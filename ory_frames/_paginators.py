@@ -48,6 +48,7 @@ __all__ = [
     "is_id_token",
     "next_token_from_link",
     "parse_link_header",
+    "walk_page_size",
 ]
 
 # What Ory applies when no (or a non-positive) page size is asked for, on every list endpoint (wire notes §1).
@@ -409,3 +410,12 @@ class OffsetPaginator(Paginator):
         if not data or len(data) < self.page_size:
             return None
         return encode_offset_token(self.offset)
+
+
+def walk_page_size(paginator: type[Paginator], page_size: int | None) -> int:
+    """The page size a walk over every page sends: None and sizes above the endpoint's maximum are the maximum.
+
+    An export's resume state records this, not the argument, so ``page_size=None`` and ``page_size=500`` for
+    identities (the same requests) are the same export, whichever of them wrote the state.
+    """
+    return paginator.for_walk(page_size).page_size

@@ -1,8 +1,10 @@
 """Timestamps at any depth of Arrow data: Go's zero time as null, and the one RFC 3339 text form of exports.
 
 Ory writes an unset Go ``time.Time`` as ``0001-01-01T00:00:00Z`` (wire notes §3: timestamps are Go
-``time.Time`` values); read as a date it is the year 1, which pandas cannot hold in nanoseconds
-(``to_json`` overflows) and which drags every mean back a thousand years. :func:`null_zero_times`
+``time.Time`` values); read as a date it is the year 1, outside the nanosecond range that pandas' epoch
+JSON form goes through (``to_json()`` overflows; ``to_json(date_format="iso")`` does not), and it drags
+every mean back a thousand years. ``keep_zero_time=True`` keeps it as a microsecond timestamp like any
+other, which Arrow, Parquet and ISO JSON hold exactly. :func:`null_zero_times`
 turns that instant into null in every timestamp column, top-level or nested (address, device and
 authentication-method structs alike). :func:`timestamps_as_text` writes every timestamp, at any
 depth, as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC, always six fraction digits), the single form CSV and

@@ -41,6 +41,7 @@ import pyarrow as pa
 from ._convert import ConversionProblems, IdentityConverter, SessionConverter
 from ._errors import InvalidInputError
 from ._export_lock import exclusive
+from ._paginators import IdentityKeysetPaginator, SessionKeysetPaginator, walk_page_size
 from ._parts import (
     STATE_VERSION,
     ExportFormat,
@@ -372,7 +373,11 @@ def export_identities(
         schema=converter.schema,
         convert=lambda pages: converter.convert_pages([page.items for page in pages]),
         pages_from=pages_from,
-        params={**filters, "page_size": page_size, "keep_zero_time": keep_zero_time},
+        params={
+            **filters,
+            "page_size": walk_page_size(IdentityKeysetPaginator, page_size),
+            "keep_zero_time": keep_zero_time,
+        },
         problems=converter.problems,
         resume=resume,
         overwrite=overwrite,
@@ -430,7 +435,7 @@ def export_sessions(
         params={
             "active": active,
             "expand": list(expands) or None,
-            "page_size": page_size,
+            "page_size": walk_page_size(SessionKeysetPaginator, page_size),
             "keep_zero_time": keep_zero_time,
         },
         problems=converter.problems,

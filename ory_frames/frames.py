@@ -131,9 +131,11 @@ def read_identities(
     progress
         Draw a progress bar (tqdm.auto).
     keep_zero_time
-        Keep Go's zero time ``0001-01-01T00:00:00Z`` (an unset timestamp) as the year 1; by default it
-        is read as NaT, in every timestamp column, nested ones included. A year-1 timestamp makes
-        ``df.to_json()`` overflow and ``describe()`` report means a thousand years off.
+        Keep Go's zero time ``0001-01-01T00:00:00Z`` (an unset timestamp) as the year 1, typed like every
+        other timestamp (UTC, microseconds); by default it is read as NaT, in every timestamp column,
+        nested ones included. Such a frame writes Parquet and JSON with ``date_format="iso"``, but
+        pandas' epoch JSON form (``df.to_json()`` without it) overflows, and ``describe()`` reports
+        means a thousand years off.
     shards
         Keyset cursors reading slices of the id space at once, as in :func:`~ory_frames.export_identities`;
         the same rows, in another order.

@@ -337,7 +337,7 @@ def test_the_receipt_names_nobody_but_the_id(client: Client, take: Callable[[], 
 
 
 class StampingTransport(httpx.BaseTransport):
-    """Real HTTP to the sandbox, with an `x-request-id` on every response as Ory Network sends one."""
+    """Real HTTP to the sandbox, with an `x-request-id` on every response, as a gateway in front of Ory may add."""
 
     def __init__(self) -> None:
         self._inner = httpx.HTTPTransport()

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import orjson
 
 from ._hashes import check_imported_hash
-from ._wire import WireError, parse_uuid
+from ._wire import GoDecodeError, parse_uuid
 
 _PBKDF2_ITERATIONS = 1000
 
@@ -29,9 +29,9 @@ def hash_password(plain: str) -> str:
     return f"$pbkdf2-sha256$i={_PBKDF2_ITERATIONS},l=32${salt_b64}${digest_b64}"
 
 
-def strict_decode_error(message: str) -> WireError:
-    """A Go decode failure: HTTP 400 whose body says code 500 (herodot's default for non-herodot errors)."""
-    return WireError(400, code=500, message=message)
+def strict_decode_error(message: str) -> GoDecodeError:
+    """A Go decode failure with Go's text; each route writes it in its own shape (see `GoDecodeError`)."""
+    return GoDecodeError(message)
 
 
 def credential_record(ctype: str, identifiers: list[str], config: Any, version: int, now: str) -> dict[str, Any]:

@@ -42,8 +42,12 @@ _IDENTITY_KEYS = (
 )
 
 
+# oryx/decoderx/http.go: the content types PUT accepts, in the order its error message lists them (wire notes §6).
+_PUT_CONTENT_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded", "application/json")
+
+
 def decode_body(body: bytes) -> Any:
-    """Parse JSON like Go's decoder would, raising its error text as a 400 (body code 500)."""
+    """Parse JSON like Go's decoder would, raising its error text as a `GoDecodeError`."""
     if not body.strip():
         raise strict_decode_error("EOF")
     try:
@@ -62,7 +66,12 @@ def _created(c: Context, doc: dict[str, Any]) -> dict[str, Any]:
 async def create_identity(request: Request) -> Response:
     """POST /admin/identities: strict decode, validate, insert; 201 + Location (wire notes §5)."""
     c = ctx(request)
-    body = identity_from_body(decode_body(await request.body()), strict=True)
+    try:
+        body = identity_from_body(decode_body(await request.body()), strict=True)
+    except w.GoDecodeError as exc:
+        # identity/handler.go (create) wraps the decoder's error: herodot.ErrBadRequest().WithError(err.Error()),
+        # so the envelope says code 400 with Go's text as message (wire notes §5); the batch does not (§4).
+        raise w.bad_request(message=exc.text) from None
     doc, _ = build_new_identity(body, lambda sid: c.schemas.validate(sid, body.get("traits")), c.now_rfc3339())
     try:
         c.store.add_identity(doc)
@@ -193,9 +202,17 @@ async def update_identity(request: Request) -> Response:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if not raw:
         raise w.bad_request('Unable to decode HTTP Request Body because its HTTP Header "Content-Length" is zero.')
-    if ctype not in ("application/json", "application/x-www-form-urlencoded", "multipart/form-data"):
-        raise w.bad_request(f'Unable to decode body because HTTP Request Header "Content-Type: {ctype}" is unknown.')
-    body = identity_from_body(decode_body(raw), strict=False, go_type="UpdateIdentityBody")
+    if ctype not in _PUT_CONTENT_TYPES:
+        given = request.headers.get("content-type", "")
+        raise w.bad_request(
+            f'HTTP PUT Request used unknown HTTP Header "Content-Type: {given}", only [{" ".join(_PUT_CONTENT_TYPES)}]'
+            " are supported."
+        )
+    try:
+        body = identity_from_body(decode_body(raw), strict=False, go_type="UpdateIdentityBody")
+    except w.GoDecodeError as exc:
+        # oryx/decoderx/http.go (decodeJSON): herodot.ErrBadRequest().WithReasonf("Unable to decode JSON payload: %s")
+        raise w.bad_request(f"Unable to decode JSON payload: {exc.text}") from None
     doc = c.store.identity_doc(path_identity_id(request))
     if doc is None:
         raise w.not_found()

@@ -102,6 +102,19 @@ class WireError(Exception):
         return out
 
 
+class GoDecodeError(WireError):
+    """Go's `encoding/json` refused a body; `text` is its error text.
+
+    As raised it is written the way the batch create writes it: HTTP 400 with herodot's default code 500 in the
+    envelope (wire notes §4). Create and PUT wrap the decoder's error in a herodot 400 of their own, so their
+    routes catch it and raise their own shape (wire notes §5, §6).
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(400, code=500, message=text)
+        self.text = text
+
+
 def bad_request(reason: str | None = None, *, message: str | None = None) -> WireError:
     """A 400 with the given reason and the default message unless one is given."""
     return WireError(400, reason=reason, message=message)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ory_frames._convert_fallback import gc_paused
 from ory_frames._errors import InvalidInputError, Problem
 from ory_frames._schema import (
     SCALAR_JSON_TYPES,
@@ -426,16 +427,19 @@ def build_operations(
     if schemas is None:
         schemas = _frame_schemas(original)
     infos = load_schemas(schemas)
-    diff = diff_frames(original, edited)
-    problems = list(diff.problems)
-    builder = _Builder(original, edited, infos, problems)
-    creates = builder.creates(diff.new_pos)
-    patches = builder.patches(diff)
-    deletes = builder.deletes(diff.missing_pos, allow_delete)
-    if problems:
-        raise InvalidInputError(problems)
-    operations = [*creates, *patches, *deletes]
-    plan_id = _plan_id(operations)
+    # A plan is acyclic plain data, made of a few containers per operation; while it grows, the cyclic GC would
+    # make full passes over every live object, the frames' JSON cells included (benchmarks/plan.py).
+    with gc_paused():
+        diff = diff_frames(original, edited)
+        problems = list(diff.problems)
+        builder = _Builder(original, edited, infos, problems)
+        creates = builder.creates(diff.new_pos)
+        patches = builder.patches(diff)
+        deletes = builder.deletes(diff.missing_pos, allow_delete)
+        if problems:
+            raise InvalidInputError(problems)
+        operations = [*creates, *patches, *deletes]
+        plan_id = _plan_id(operations)
     for op in creates:
         op.patch_id = patch_id_for(plan_id, op.row)
         op.key = f"create:{op.patch_id}"

@@ -57,7 +57,7 @@ def test_plaintext_password_is_hashed_never_stored(client: Any, app: Any) -> Non
 def test_create_strict_decode_unknown_field(client: Any) -> None:
     err = assert_error(_create(client, traits={"email": "a@b.co"}, schema_url="x"), 400)
     assert err["message"] == 'json: unknown field "schema_url"'
-    assert err["code"] == 500  # herodot default for a non-herodot error (wire notes §4)
+    assert err["code"] == 400  # create wraps the decoder error in herodot's 400 (wire notes §5), unlike the batch
 
 
 def test_create_validation_reason_single_and_multi(client: Any) -> None:

@@ -29,7 +29,8 @@ OWNER_ONLY = 0o600
 def ory_error(response: httpx.Response, status: int, code: int | None = None) -> dict[str, Any]:
     """The `error` of an answer in Ory's envelope with this status and body code (wire notes §13).
 
-    A body Go's decoder refuses is answered 400 with herodot's default code 500 in the body (wire notes §4, §5).
+    A body Go's decoder refuses in a batch create is answered 400 with herodot's default code 500 in the body
+    (wire notes §4); create and PUT say 400 (wire notes §5, §6).
     """
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
@@ -242,10 +243,12 @@ def test_nesting_deeper_than_the_limit_is_a_400_everywhere(small_limit_url: str)
         ident = ok.json()["id"]
         too_deep = {"traits": {"email": "deeper@example.org"}, "metadata_public": _deep(300)}
         decoder_error = {"code": 500, "status": "Internal Server Error", "message": "exceeded max depth"}
-        assert http.post("/admin/identities", json=too_deep).json()["error"] == decoder_error
-        assert http.put(f"/admin/identities/{ident}", json=too_deep).json()["error"] == decoder_error
+        created = http.post("/admin/identities", json=too_deep)
+        assert ory_error(created, 400) == {"code": 400, "status": "Bad Request", "message": "exceeded max depth"}
+        put = ory_error(http.put(f"/admin/identities/{ident}", json=too_deep), 400)
+        assert put["reason"] == "Unable to decode JSON payload: exceeded max depth"
         batch = {"identities": [{"create": too_deep}]}
-        assert http.patch("/admin/identities", json=batch).json()["error"] == decoder_error
+        assert ory_error(http.patch("/admin/identities", json=batch), 400, 500) == decoder_error
         # Each patch is shallow enough, but nests the identity deeper than the limit: refused, never stored.
         patch = [{"op": "add", "path": "/metadata_public" + "/k" * 60, "value": _deep(100)}]
         assert ory_error(http.patch(f"/admin/identities/{ident}", json=patch), 400)["message"] == "exceeded max depth"
