@@ -85,6 +85,8 @@ def to_json_value(value: Any, json_type: str | Sequence[str] | None = None) -> A
         if "integer" in types and "number" not in types:
             if not value.is_integer():
                 raise ValueProblem(f"{short_repr(value)} is not an integer")
+            if not _INT64_MIN <= value <= _INT64_MAX:  # 2.0**64 is integral, yet no 64-bit integer
+                raise ValueProblem(f"{short_repr(value)} is too large: integers must fit in 64 bits to be sent")
             return int(value)
         if types and not types & {"number", "integer"}:
             raise ValueProblem(f"{short_repr(value)} is not {_article(types)}")
