@@ -8,8 +8,9 @@ credential types, address channels, states; wire notes §3, §8). Both conversio
 - unknown values of the category columns (``state``, ``authenticator_assurance_level``) become new
   categories (``_convert_fast.category_array``); unknown ``via`` values and credential types stay
   in their string columns;
-- unknown keys inside addresses, devices and authentication methods are not in the frame (their structs
-  have fixed fields); the raw JSON of ``iter_identities`` / ``iter_sessions`` keeps them.
+- unknown keys inside addresses, devices and authentication methods (whose struct columns have fixed
+  fields) go into ``extra_fields`` too, under the list's name, one object per item in the list's order
+  holding only that item's unknown keys (``{"devices": [{"asn": 64500}, {}]}``).
 
 "Known" is what Ory's OpenAPI documents (``identity``, ``session``, ``verifiableIdentityAddress``,
 ``recoveryIdentityAddress``, ``sessionDevice``, ``sessionAuthenticationMethod``), whether or not the
@@ -95,27 +96,41 @@ _CREDENTIAL_TYPES = frozenset(get_args(CredentialType))
 _VIAS = frozenset({"email", "sms"})  # identity/address.go: AddressTypeEmail, AddressTypeSMS
 
 
-def _top_level(records: Sequence[Any], known: Collection[str], kind: str, notes: Counter[str]) -> pa.Array:
-    """The ``extra_fields`` JSON column: each record's unknown top-level fields, noted by name."""
+def _extras(
+    records: Sequence[Any], known: Collection[str], lists: Sequence[str], kind: str, notes: Counter[str]
+) -> pa.Array:
+    """The ``extra_fields`` JSON column: each record's unknown top-level fields and unknown keys in its lists."""
     texts: list[str | None] = []
     for record in records:
-        unknown = record.keys() - known if type(record) is dict else ()
-        if not unknown:
+        if type(record) is not dict:
             texts.append(None)
             continue
+        unknown = record.keys() - known
         extra = {key: record[key] for key in record if key in unknown}
         notes.update(f"unknown field {key!r} in {kind}, kept in the {EXTRA_COLUMN!r} column" for key in extra)
-        texts.append(json_text(extra))
+        seen: set[str] = set()
+        for field in lists:
+            nested = _nested_extras(record.get(field), NESTED_FIELDS[field], f"{field!r}", seen)
+            if nested is not None:
+                extra[field] = nested
+        notes.update(seen)
+        texts.append(json_text(extra) if extra else None)
     return json_array(texts)
 
 
-def _nested_keys(items: Any, known: frozenset[str], where: str, seen: set[str]) -> None:
-    """Add to ``seen`` the unknown keys of the objects in a list (each record counts once per key)."""
-    if type(items) is not list:
-        return
+def _nested_extras(items: Any, known: frozenset[str], where: str, seen: set[str]) -> list[dict[str, Any]] | None:
+    """Per item of a list, its unknown keys (``{}`` for an item with none); None when no item has any.
+
+    Adds to ``seen`` what was found (each record counts once per key).
+    """
+    if type(items) is not list or all(type(item) is not dict or item.keys() <= known for item in items):
+        return None
+    kept: list[dict[str, Any]] = []
     for item in items:
-        if type(item) is dict and not item.keys() <= known:
-            seen.update(f"unknown key {k!r} inside {where}, not in the frame" for k in item.keys() - known)
+        unknown = item.keys() - known if type(item) is dict else set()
+        seen.update(f"unknown key {k!r} inside {where}, kept in the {EXTRA_COLUMN!r} column" for k in unknown)
+        kept.append({k: item[k] for k in item if k in unknown} if unknown else {})
+    return kept
 
 
 def _report(notes: Counter[str], problems: ConversionProblems) -> None:
@@ -134,7 +149,7 @@ def identity_extras(
     ``states`` are the known values of ``state``.
     """
     notes: Counter[str] = Counter()
-    extras = _top_level(records, IDENTITY_FIELDS, "identities", notes)
+    extras = _extras(records, IDENTITY_FIELDS, _IDENTITY_LISTS, "identities", notes)
     for record in records:
         if type(record) is not dict:
             continue
@@ -144,7 +159,6 @@ def identity_extras(
             seen.add(f"unknown value {state!r} in 'state', kept as a new category")
         for field in _IDENTITY_LISTS:
             items = record.get(field)
-            _nested_keys(items, NESTED_FIELDS[field], f"{field!r}", seen)
             for item in items if type(items) is list else ():
                 via = item.get("via") if type(item) is dict else None
                 if type(via) is str and via and via not in _VIAS:
@@ -169,7 +183,7 @@ def session_extras(
 ) -> pa.Array:
     """The ``extra_fields`` column of a session page; notes unknown fields, keys and enum values."""
     notes: Counter[str] = Counter()
-    extras = _top_level(records, SESSION_FIELDS, "sessions", notes)
+    extras = _extras(records, SESSION_FIELDS, _SESSION_LISTS, "sessions", notes)
     for record in records:
         if type(record) is not dict:
             continue
@@ -177,8 +191,6 @@ def session_extras(
         aal = record.get("authenticator_assurance_level")
         if type(aal) is str and aal and aal not in aal_values:
             seen.add(f"unknown value {aal!r} in 'authenticator_assurance_level', kept as a new category")
-        for field in _SESSION_LISTS:
-            _nested_keys(record.get(field), NESTED_FIELDS[field], f"{field!r}", seen)
         ident = record.get("identity")
         state = ident.get("state") if type(ident) is dict else None
         if type(state) is str and state and state not in states:

@@ -82,10 +82,16 @@ def test_frame_keeps_region_as_a_column_and_unknown_fields_in_extra_fields(clien
     assert len(frame) == SEEDED
     assert set(frame["region"]) <= set(REGIONS) and frame["region"].notna().all()
     extras = frame["extra_fields"]
-    assert all(set(value) == {IDENTITY_KEY} for value in extras)
+    assert all(IDENTITY_KEY in value for value in extras)
     raw = {i["id"]: i for page in iter_identities(client) for i in page}
     for identity_id, value in zip(frame["id"], extras, strict=True):
         assert value[IDENTITY_KEY] == raw[identity_id][IDENTITY_KEY]
+        # unknown keys inside the address lists: one object per address, in order, with only those keys
+        for field in ("verifiable_addresses", "recovery_addresses"):
+            items = raw[identity_id].get(field) or []
+            expected = [{ADDRESS_KEY: item[ADDRESS_KEY]} if ADDRESS_KEY in item else {} for item in items]
+            assert value.get(field, [{}] * len(items)) == expected, (identity_id, field)
+    assert any("verifiable_addresses" in value for value in extras)
 
 
 def test_unknown_credential_type_appears_in_credential_types(client: Client) -> None:
@@ -116,7 +122,11 @@ def test_sessions_keep_aal3_new_methods_and_extras(client: Client) -> None:
     ]
     assert (frame["authenticator_assurance_level"] == "aal3").any()
     assert any("device_binding" in methods for methods in frame["methods"])
-    assert all(set(value) == {SESSION_KEY} for value in frame["extra_fields"])
+    assert all(SESSION_KEY in value for value in frame["extra_fields"])
+    for session_id, value in zip(frame["id"], frame["extra_fields"], strict=True):
+        devices = raw[session_id].get("devices") or []
+        expected = [{DEVICE_KEY: d[DEVICE_KEY]} if DEVICE_KEY in d else {} for d in devices]
+        assert value.get("devices", [{}] * len(devices)) == expected, session_id
     assert DRIFT_STATE in set(frame["identity.state"].astype(str))
 
 
