@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any, NamedTuple
 
-from ._cli_common import add_progress_option, progress_wanted, whole_number, wrap_help
+from ._cli_common import add_progress_option, print_failures, progress_wanted, whole_number, wrap_help
 from ._errors import InvalidInputError
 
 __all__ = ["APPLY_EXIT_CODES", "add_apply", "cmd_apply"]
@@ -22,7 +22,6 @@ exit codes:
 """
 FAILED_STATUSES = ("failed", "conflict")
 REPORT_STATUSES = ("applied", "failed", "conflict", "skipped")
-SHOWN_FAILURES = 10
 
 
 class PlanFile(NamedTuple):
@@ -129,14 +128,12 @@ def _print_report(report: Any) -> int:
         "report: " + ", ".join(f"{s} {int(counts.get(s, 0)):,}" for s in ("applied", "failed", "conflict", "skipped"))
     )
     bad = report[report["status"].isin(FAILED_STATUSES)]
-    for rec in bad.head(SHOWN_FAILURES).itertuples(index=False):
-        who = rec.identity_id if isinstance(rec.identity_id, str) else "(new)"
-        status = "" if rec.http_status is None or str(rec.http_status) == "<NA>" else f" HTTP {rec.http_status}"
-        detail = " — ".join(str(x) for x in (rec.reason, rec.message) if isinstance(x, str) and x)
-        print(f"  row {rec.row} {rec.action} {who}: {rec.status}{status} {detail}".rstrip())
-    if len(bad) > SHOWN_FAILURES:
-        print(f"  ... and {len(bad) - SHOWN_FAILURES} more (see --report)")
-    return 3 if len(bad) else 0
+    return print_failures(bad, _row_label, "see --report")
+
+
+def _row_label(rec: Any) -> str:
+    who = rec.identity_id if isinstance(rec.identity_id, str) else "(new)"
+    return f"row {rec.row} {rec.action} {who}: {rec.status}"
 
 
 def cmd_apply(args: argparse.Namespace) -> int:

@@ -6,8 +6,20 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Callable
+from typing import Any
 
-__all__ = ["EXIT_CODES", "add_progress_option", "progress_wanted", "usage_error", "whole_number", "wrap_help"]
+__all__ = [
+    "EXIT_CODES",
+    "SHOWN_FAILURES",
+    "add_progress_option",
+    "print_failures",
+    "progress_wanted",
+    "usage_error",
+    "whole_number",
+    "wrap_help",
+]
+
+SHOWN_FAILURES = 10  # failed rows printed by apply and copy; the report has them all
 
 EXIT_CODES = """\
 exit codes:
@@ -58,3 +70,17 @@ def usage_error(command: str, message: str) -> int:
     """Print a usage error found after parsing as one line on stderr and return its exit code, 2."""
     print(f"ory-frames {command}: {message}", file=sys.stderr)
     return 2
+
+
+def print_failures(failed: Any, label: Callable[[Any], str], more: str) -> int:
+    """Print the first failed rows of a report (``label`` names each), with Ory's status and texts; 3 if any, else 0.
+
+    ``failed`` is the report's DataFrame of failed rows (with ``http_status``, ``reason``, ``message``).
+    """
+    for rec in failed.head(SHOWN_FAILURES).itertuples(index=False):
+        status = "" if rec.http_status is None or str(rec.http_status) == "<NA>" else f" HTTP {rec.http_status}"
+        detail = " — ".join(str(x) for x in (rec.reason, rec.message) if isinstance(x, str) and x)
+        print(f"  {label(rec)}{status} {detail}".rstrip())
+    if len(failed) > SHOWN_FAILURES:
+        print(f"  ... and {len(failed) - SHOWN_FAILURES} more ({more})")
+    return 3 if len(failed) else 0

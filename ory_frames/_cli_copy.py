@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from ._cli_common import add_progress_option, progress_wanted, usage_error, wrap_help
+from ._cli_common import add_progress_option, print_failures, progress_wanted, usage_error, wrap_help
 
 __all__ = ["COPY_EXIT_CODES", "DEFAULT_REPORT", "add_copy", "cmd_copy"]
 
@@ -21,7 +21,6 @@ exit codes:
   3  the copy ran, but some identities failed (see the report)
 """
 DEFAULT_REPORT = "ory-frames-copy.csv"
-SHOWN_FAILURES = 10
 SHOWN_ITEMS = 3
 
 
@@ -90,13 +89,7 @@ def _print_report(result: Any) -> int:
     if missing:
         print(f"  {missing:,} identities have credentials Ory cannot import (column not_imported)")
     bad = report[report["status"] == "failed"]
-    for rec in bad.head(SHOWN_FAILURES).itertuples(index=False):
-        status = "" if rec.http_status is None or str(rec.http_status) == "<NA>" else f" HTTP {rec.http_status}"
-        detail = " — ".join(str(x) for x in (rec.reason, rec.message) if isinstance(x, str) and x)
-        print(f"  {rec.source_id}: failed{status} {detail}".rstrip())
-    if len(bad) > SHOWN_FAILURES:
-        print(f"  ... and {len(bad) - SHOWN_FAILURES} more (see the report)")
-    return 3 if len(bad) else 0
+    return print_failures(bad, lambda rec: f"{rec.source_id}: failed", "see the report")
 
 
 def cmd_copy(args: argparse.Namespace) -> int:
