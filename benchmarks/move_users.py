@@ -1,6 +1,6 @@
 """Move-users benchmark: copy a seeded source of 20 000 identities into an empty sandbox, verify, copy again.
 
-Run with ``python benchmarks/copy.py [--size N] [--latencies 0,10]``. For each latency (added by both
+Run with ``python benchmarks/move_users.py [--size N] [--latencies 0,10]``. For each latency (added by both
 sandboxes to every answer, ``--latency``; each sandbox runs in a process of its own) it prints the
 copy's throughput, checks that traits, state, metadata, external ids, address verification, password
 hashes and OIDC subjects equal the source's, counts the rows reported with credentials Ory cannot
@@ -9,17 +9,10 @@ import (TOTP, lookup secrets), and times a second run, which must create nothing
 
 from __future__ import annotations
 
-import os
-import sys
-
-# This file shares its name with the standard library's ``copy``: run as a script, its folder comes first on
-# sys.path and would shadow it for every later import.
-if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
-    del sys.path[0]
-
 import argparse
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
