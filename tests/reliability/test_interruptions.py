@@ -14,6 +14,7 @@ Size: the shared 5 000 identities (about 8 000 sessions), small pages and parts 
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ import stat
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,12 +34,12 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
+from drift_support import running
 from reliability_support import assert_same_rows
 
 from ory_frames import Client, ExportError, export_identities, export_sessions
 from ory_frames._parts import LOCK_SUFFIX, PARTIAL_SUFFIX, STATE_SUFFIX
 from ory_frames.cli import main
-from ory_frames.sandbox import running
 
 if sys.platform == "win32":  # pragma: no cover
     pytest.skip("SIGINT to a process and file modes are POSIX", allow_module_level=True)
@@ -61,6 +63,18 @@ def _parts(path: Path) -> int:
 def _assert_complete(path: Path, want: pa.Table, since: Any = None) -> None:
     assert_same_rows(pq.read_table(path), want, since=since)
     assert _sidecars(path) == dict.fromkeys((STATE_SUFFIX, PARTIAL_SUFFIX, LOCK_SUFFIX), False)
+
+
+def _finalize_abandoned_sockets() -> None:
+    """Collect, here and quietly, a socket the KeyboardInterrupt may have cut off mid-request.
+
+    A signal raises KeyboardInterrupt at whatever line runs, httpx's own included: a connection being
+    opened or read then is never closed, and its ResourceWarning would otherwise surface at some later
+    test's garbage collection.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def _assert_interrupted(path: Path) -> None:
@@ -101,6 +115,7 @@ def test_ctrl_c_in_process_then_resume(
         with Client(url, transport=transport) as client, pytest.raises(KeyboardInterrupt):
             export(client, path, **sizes)  # type: ignore[operator]
         assert transport.fired
+        _finalize_abandoned_sockets()
         _assert_interrupted(path)
         assert _parts(path) >= parts
         with Client(url) as client:

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from sandbox_helpers import assert_error, make_identity
 
+pytestmark = pytest.mark.conformance  # pins the exact error envelopes Kratos writes (drift adds an error id)
+
 BAD_400 = "The request was malformed or contained invalid parameters"
 
 # (raw body, Go's decoder text for it)

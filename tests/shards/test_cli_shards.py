@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import drift_support
 import pyarrow.parquet as pq
 import pytest
 
-from ory_frames import sandbox
 from ory_frames._cli_export import MAX_SHARDS
 from ory_frames._shards import MAX_SHARDS as API_MAX_SHARDS
 from ory_frames.cli import main
@@ -16,7 +16,7 @@ from ory_frames.cli import main
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
-    with sandbox.running(seed_identities=300, seed=5) as base:
+    with drift_support.running(seed_identities=300, seed=5) as base:
         yield base
 
 
