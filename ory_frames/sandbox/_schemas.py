@@ -3,37 +3,22 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 import jsonschema
-from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from .._formats import format_checker
 from ._wire import WireError, bad_request
 
 SCHEMA_IDS = ("default", "username", "phone", "b2b")
 EXTENSION_KEY = "ory.sh/kratos"
 
-_EMAIL_RE = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
-)
-_TEL_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
-
-_FORMATS = FormatChecker(formats=())
-
-
-@_FORMATS.checks("email")
-def _is_email(value: object) -> bool:
-    return not isinstance(value, str) or bool(_EMAIL_RE.match(value))
-
-
-@_FORMATS.checks("tel")
-def _is_tel(value: object) -> bool:
-    return not isinstance(value, str) or bool(_TEL_RE.match(value))
+# The formats Kratos registers, checked as Kratos checks them (ory_frames._formats).
+_FORMATS = format_checker()
 
 
 @dataclass(frozen=True)

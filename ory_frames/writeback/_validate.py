@@ -2,7 +2,7 @@
 
 Column types and login identifiers come from the schema model (:mod:`ory_frames._schema`), the same
 walk that types the frame's columns; resulting traits are validated with ``jsonschema`` as Kratos
-does on create and on PATCH (wire notes §§5 and 6).
+does on create and on PATCH (wire notes §§5 and 6), with Kratos' own ``format`` checks.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ory_frames._errors import Problem
+from ory_frames._formats import format_checker
 from ory_frames._schema import (
     TRAITS_PREFIX,
     SchemaNode,
@@ -145,7 +146,8 @@ def schema_info(schema_id: str, document: dict[str, Any]) -> SchemaInfo:
     import jsonschema  # slow to import (format checkers pull in rfc3987_syntax and more): only when planning
 
     cls = jsonschema.validators.validator_for(document, default=jsonschema.Draft7Validator)
-    validator = cls(document, format_checker=cls.FORMAT_CHECKER)
+    # Kratos' formats, not the JSON Schema draft's: the same values pass here and there (ory_frames._formats).
+    validator = cls(document, format_checker=format_checker())
     cross = root is not None and _has_cross_property(root)
     return SchemaInfo(schema_id, document, types, identifiers, validator, cross_property=cross, nodes=nodes)
 
