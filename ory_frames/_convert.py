@@ -31,8 +31,9 @@ Credential ``config`` (hashes, OIDC tokens, TOTP URLs, lookup codes) never becom
 the type is named in ``include_credential``; then it is the JSON column ``credentials.<type>.config``.
 
 ``extra_fields`` (``EXTRA_COLUMN``, JSON) keeps the top-level fields Ory sends that ory_frames does not
-know yet (a ``region``, ...), and new ``state``/``authenticator_assurance_level`` values widen their
-categories (:mod:`ory_frames._convert_unknown`); each new field or value is warned about once per read.
+know yet (a ``region``, ...) and, under ``traits``, the traits no column holds; new
+``state``/``authenticator_assurance_level`` values widen their categories
+(:mod:`ory_frames._convert_unknown`); each new field or value is warned about once per read.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from ._convert_fallback import (
     timestamp_array,
 )
 from ._convert_fast import FastIdentityColumns, field_values
-from ._convert_unknown import EXTRA_COLUMN, identity_extras, session_extras
+from ._convert_unknown import EXTRA_COLUMN, identity_extras, session_extras, trait_tree
 from ._schema import JSON_FIELD_METADATA, JSON_TYPE, TraitInfo
 from ._timestamps import null_zero_times
 
@@ -220,6 +221,7 @@ class IdentityConverter:
             states=STATE_CATEGORIES,
         )
         self._json_traits = TraitColumns({k: v for k, v in self.traits.items() if v.is_json})
+        self._trait_tree = trait_tree(info.path for info in self.traits.values())
         # The columns the fast path builds: all but the credential ones and the extras, which both paths build alike.
         shared_columns = {*DERIVED_COLUMNS, EXTRA_COLUMN, *(f.name for f in config_fields)}
         self._fast_columns = [name for name in self.schema.names if name not in shared_columns]
@@ -262,7 +264,7 @@ class IdentityConverter:
     def _shared_columns(self, records: Sequence[Mapping[str, Any]]) -> list[pa.Array]:
         """The columns both paths build alike: credential types and identifiers, extras, credential configs."""
         derived, configs = _credential_columns(records, self.include_credential)
-        extras = identity_extras(records, self.problems, states=STATE_CATEGORIES)
+        extras = identity_extras(records, self.problems, states=STATE_CATEGORIES, traits=self._trait_tree)
         return [*derived, extras, *configs]
 
     def _convert_fallback(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:

@@ -72,6 +72,8 @@ class ConversionProblems:
     max_samples: int = 20
     # Fields and values new to ory_frames, kept as they came (``_convert_unknown``): description -> records.
     unknown: Counter[str] = field(default_factory=Counter)
+    # Traits no column holds, kept in ``extra_fields`` (``_convert_unknown``): ``traits.<path>`` -> records.
+    undeclared: Counter[str] = field(default_factory=Counter)
 
     def note(self, what: str, records: int = 1) -> None:
         """Record that ``records`` records hold a field or value ory_frames does not know (kept, not nulled)."""
@@ -93,10 +95,19 @@ class ConversionProblems:
         return dict(self.counts)
 
     def warn(self, stacklevel: int = 3) -> None:
-        """Emit one :class:`ConversionWarning` summarising the problems, if any, and one per new field or value."""
+        """Emit one :class:`ConversionWarning` summarising the problems, if any, one per new field or value,
+        and one naming the undeclared traits."""
         for what, records in self.unknown.items():
             warnings.warn(
                 f"ory_frames met an {what} ({records} record{'s' * (records != 1)})",
+                ConversionWarning,
+                stacklevel=stacklevel,
+            )
+        if self.undeclared:
+            named = ", ".join(f"{p!r} ({n} record{'s' * (n != 1)})" for p, n in sorted(self.undeclared.items()))
+            warnings.warn(
+                f"ory_frames met traits that no identity schema it read declares, kept in the 'extra_fields' "
+                f"column under 'traits' (write-back sends them along): {named}",
                 ConversionWarning,
                 stacklevel=stacklevel,
             )

@@ -10,20 +10,26 @@ credential types, address channels, states; wire notes §3, §8). Both conversio
   in their string columns;
 - unknown keys inside addresses, devices and authentication methods (whose struct columns have fixed
   fields) go into ``extra_fields`` too, under the list's name, one object per item in the list's order
-  holding only that item's unknown keys (``{"devices": [{"asn": 64500}, {}]}``).
+  holding only that item's unknown keys (``{"devices": [{"asn": 64500}, {}]}``);
+- traits no column holds (no identity schema read declares them: written under an older version of
+  the schema, or allowed by ``additionalProperties``) go into ``extra_fields`` under ``traits``, nested
+  as in the identity (``{"traits": {"name": {"middle": "Augusta"}}}``), and so does a value where the
+  schema has an object with properties but the identity holds something else. Together with the
+  trait columns they give the identity's traits back; write-back sends them along (``_build``).
 
 "Known" is what Ory's OpenAPI documents (``identity``, ``session``, ``verifiableIdentityAddress``,
 ``recoveryIdentityAddress``, ``sessionDevice``, ``sessionAuthenticationMethod``), whether or not the
 frame has a column for it: a documented field is never warned about.
 
 Each new field or value is noted in :class:`ConversionProblems` with the number of records holding it,
-which ends in one :class:`ConversionWarning` per field or value per read, never one per row (pure).
+which ends in one :class:`ConversionWarning` per field or value per read, never one per row; the
+undeclared traits of a read end in one warning naming them all (pure).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, get_args
 
 import pyarrow as pa
@@ -38,6 +44,7 @@ __all__ = [
     "SESSION_FIELDS",
     "identity_extras",
     "session_extras",
+    "trait_tree",
 ]
 
 EXTRA_COLUMN = "extra_fields"
@@ -98,12 +105,12 @@ _VIAS = frozenset({"email", "sms"})  # identity/address.go: AddressTypeEmail, Ad
 
 def _extras(
     records: Sequence[Any], known: Collection[str], lists: Sequence[str], kind: str, notes: Counter[str]
-) -> pa.Array:
-    """The ``extra_fields`` JSON column: each record's unknown top-level fields and unknown keys in its lists."""
-    texts: list[str | None] = []
+) -> list[dict[str, Any] | None]:
+    """Each record's ``extra_fields`` object: its unknown top-level fields and unknown keys in its lists."""
+    out: list[dict[str, Any] | None] = []
     for record in records:
         if type(record) is not dict:
-            texts.append(None)
+            out.append(None)
             continue
         unknown = record.keys() - known
         extra = {key: record[key] for key in record if key in unknown}
@@ -114,8 +121,77 @@ def _extras(
             if nested is not None:
                 extra[field] = nested
         notes.update(seen)
-        texts.append(json_text(extra) if extra else None)
-    return json_array(texts)
+        out.append(extra)
+    return out
+
+
+def _json_column(extras: Sequence[dict[str, Any] | None]) -> pa.Array:
+    return json_array([json_text(extra) if extra else None for extra in extras])
+
+
+# A tree of the trait paths the frame has columns for: key -> subtree, or COVERED where a column holds
+# the whole value (whatever lies beneath it).
+COVERED = True
+TraitTree = dict[str, Any]
+
+
+def trait_tree(paths: Iterable[Sequence[str]]) -> TraitTree:
+    """The tree of the trait columns' paths (``("name", "first")`` for ``traits.name.first``)."""
+    root: TraitTree = {}
+    for path in sorted(paths, key=len):  # shorter first: a column covers every path beneath it
+        node: Any = root
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+            if node is COVERED:
+                break
+        else:
+            if path:
+                node[path[-1]] = COVERED
+    return root
+
+
+_NOTHING: Any = object()
+
+
+def _undeclared(value: Any, tree: TraitTree, path: str, found: set[str]) -> Any:
+    """The part of ``value`` (a traits object, or one nested in it) that no column under ``tree`` holds."""
+    if type(value) is not dict:
+        if value is None:
+            return _NOTHING
+        found.add(path)  # the schema has an object with properties here; this value is not one
+        return value
+    kept: dict[str, Any] = {}
+    for key, item in value.items():
+        sub = tree.get(key)
+        if sub is COVERED:
+            continue
+        if sub is None:
+            found.add(f"{path}.{key}")
+            kept[key] = item
+        elif (rest := _undeclared(item, sub, f"{path}.{key}", found)) is not _NOTHING:
+            kept[key] = rest
+    return kept if kept else _NOTHING
+
+
+def _undeclared_traits(
+    records: Sequence[Any], extras: list[dict[str, Any] | None], tree: TraitTree, problems: ConversionProblems
+) -> None:
+    """Put each record's undeclared traits into its extras under ``traits``; count them in ``problems``."""
+    counts: Counter[str] = Counter()
+    for i, record in enumerate(records):
+        traits = record.get("traits") if type(record) is dict else None
+        if type(traits) is not dict:
+            continue
+        found: set[str] = set()
+        kept = _undeclared(traits, tree, "traits", found)
+        if kept is _NOTHING:
+            continue
+        extra = extras[i]
+        if extra is not None:
+            extra["traits"] = kept
+        counts.update(found)
+    for path, rows in counts.items():
+        problems.undeclared[path] += rows
 
 
 def _nested_extras(items: Any, known: frozenset[str], where: str, seen: set[str]) -> list[dict[str, Any]] | None:
@@ -143,13 +219,17 @@ def identity_extras(
     problems: ConversionProblems,
     *,
     states: Collection[str],
+    traits: TraitTree | None = None,
 ) -> pa.Array:
     """The ``extra_fields`` column of an identity page; notes unknown fields, keys, states, vias and types.
 
-    ``states`` are the known values of ``state``.
+    ``states`` are the known values of ``state``; ``traits`` the tree of the frame's trait columns
+    (:func:`trait_tree`), whose undeclared traits are kept (none are looked for without it).
     """
     notes: Counter[str] = Counter()
     extras = _extras(records, IDENTITY_FIELDS, _IDENTITY_LISTS, "identities", notes)
+    if traits is not None:
+        _undeclared_traits(records, extras, traits, problems)
     for record in records:
         if type(record) is not dict:
             continue
@@ -171,7 +251,7 @@ def identity_extras(
             )
         notes.update(seen)
     _report(notes, problems)
-    return extras
+    return _json_column(extras)
 
 
 def session_extras(
@@ -197,4 +277,4 @@ def session_extras(
             seen.add(f"unknown value {state!r} in 'identity.state', kept as a new category")
         notes.update(seen)
     _report(notes, problems)
-    return extras
+    return _json_column(extras)

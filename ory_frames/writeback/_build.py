@@ -7,17 +7,16 @@ the diff and the builder for ``plan_changes`` and names the plan and its new row
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from ory_frames._convert_fallback import gc_paused
+from ory_frames._convert_unknown import EXTRA_COLUMN
 from ory_frames._errors import InvalidInputError, Problem
 from ory_frames._schema import (
     SCALAR_JSON_TYPES,
@@ -39,11 +38,22 @@ from ._create import (
     orphan_addresses,
     password_credential,
     provider_credential,
+    undeclared_traits,
+    with_undeclared,
 )
 from ._diff import INPUT_COLUMNS, PASSWORD, FrameDiff, diff_frames
 from ._engine import PlannedOp
 from ._match import ID, frame_problems
-from ._payloads import ValueProblem, content_id, is_missing, mask_create_body, patch_id_for, to_json_value
+from ._payloads import (
+    ValueProblem,
+    content_id,
+    is_missing,
+    mask_create_body,
+    patch_id_for,
+    row_json,
+    timestamp_text,
+    to_json_value,
+)
 from ._pointers import column_to_pointer, column_tokens, is_denied, unflatten
 from ._validate import SchemaInfo, identifier_columns, load_schemas, normalise_identifier, state_problem
 
@@ -80,29 +90,6 @@ class Operation(PlannedOp):
 _CREATE_FIELDS = ("state", "metadata_public", "metadata_admin", "external_id", "organization_id")
 
 
-def _label(value: Any) -> Any:
-    """A row label as plain JSON (numpy scalars unwrapped, tuples as lists, others as text)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, tuple):
-        return [_label(v) for v in value]
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return str(value)
-
-
-def _timestamp_text(value: Any) -> str | None:
-    if is_missing(value):
-        return None
-    if isinstance(value, pd.Timestamp | datetime):
-        return pd.Timestamp(value).isoformat()
-    return str(value)
-
-
 class _Builder:
     """Turns a FrameDiff into operations, collecting every problem on the way."""
 
@@ -118,6 +105,7 @@ class _Builder:
         trait_cols = [c for c in edited.columns if isinstance(c, str) and is_trait_column(c)]
         trait_cols += [c for c in original.columns if isinstance(c, str) and is_trait_column(c) and c not in trait_cols]
         self.trait_cols = trait_cols
+        self.traits_column = "traits" in edited.columns or "traits" in original.columns
         # States Ory itself sent in the original frame, new ones included: writing one back is not refused.
         read = original["state"].dropna() if "state" in original.columns else ()
         self.read_states = frozenset(v for v in read if isinstance(v, str))
@@ -204,7 +192,11 @@ class _Builder:
         traits = to_json_value(base) if isinstance(base, dict) else {}
         for key, value in unflatten(flat).items():
             traits[key] = value
-        return traits
+        extra = None if self.traits_column else self._undeclared(epos, opos)
+        return with_undeclared(traits, extra) if extra else traits
+
+    def _undeclared(self, epos: int | None, opos: int | None) -> dict[str, Any] | None:
+        return undeclared_traits(self._cell(EXTRA_COLUMN, epos, opos))
 
     def _validate(self, row: Any, traits: Any, info: SchemaInfo | None, reported: set[str]) -> None:
         if info is None:
@@ -250,7 +242,7 @@ class _Builder:
         ops: list[Operation] = []
         for i in sorted(by_row):
             epos, opos = int(diff.edited_pos[i]), int(diff.original_pos[i])
-            row = _label(self.edited.index[epos])
+            row = row_json(self.edited.index[epos])
             identity_id = str(self._values("e", ID)[epos])
             schema_id = self._cell("schema_id", epos, opos)
             if is_missing(schema_id):
@@ -265,7 +257,7 @@ class _Builder:
                     patch.append(made[0])
                     old[made[0]["path"]] = made[1]
             reported = {p.column for p in self.problems[count:] if p.column}
-            if info is not None and _leaf_only(info, patch):
+            if info is not None and _leaf_only(info, patch) and not self._undeclared(epos, opos):
                 # The stored traits passed Kratos's validation; replacing known leaves of a schema
                 # without cross-property keywords can only break those leaves' own subschemas.
                 for item in patch:
@@ -275,7 +267,7 @@ class _Builder:
                             self._problem(row, col, reason)
             else:
                 self._validate(row, self._traits(row, epos, opos, info, report=False), info, reported)
-            updated_at = _timestamp_text(self._cell("updated_at", None, opos))
+            updated_at = timestamp_text(self._cell("updated_at", None, opos))
             ops.append(Operation(f"patch:{identity_id}", "patch", row, identity_id, patch, old, updated_at=updated_at))
         return ops
 
@@ -287,6 +279,8 @@ class _Builder:
                 continue
             if column_tokens(column) is not None or is_missing(value := self._cell(column, epos, None)):
                 continue
+            if column == EXTRA_COLUMN and isinstance(value, dict) and value.keys() <= {"traits"}:
+                continue  # only undeclared traits, which the create body takes (_traits)
             if column in IGNORED_NEW_ROW_COLUMNS:
                 self.ignored[column] = None
             elif column in ADDRESS_COLUMNS:
@@ -306,7 +300,7 @@ class _Builder:
     def creates(self, new_pos: np.ndarray) -> list[Operation]:
         ops: list[Operation] = []
         for epos in new_pos.tolist():
-            row = _label(self.edited.index[epos])
+            row = row_json(self.edited.index[epos])
             count = len(self.problems)
             schema_id = self._cell("schema_id", epos, None)
             schema_id = "default" if is_missing(schema_id) else schema_id
@@ -365,8 +359,8 @@ class _Builder:
         ops: list[Operation] = []
         for opos in missing_pos.tolist():
             identity_id = str(self._values("o", ID)[opos])
-            row = _label(self.original.index[opos])
-            updated_at = _timestamp_text(self._cell("updated_at", None, opos))
+            row = row_json(self.original.index[opos])
+            updated_at = timestamp_text(self._cell("updated_at", None, opos))
             if allow_delete:
                 ops.append(Operation(f"delete:{identity_id}", "delete", row, identity_id, updated_at=updated_at))
             else:

@@ -9,6 +9,7 @@ import from a frame are named per row, so nothing is dropped silently.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +20,7 @@ from ._payloads import ValueProblem, short_repr, to_json_value
 # Columns Ory fills in itself (wire notes §3); a value in a new row (say, copied from a read) is ignored.
 ORY_SET_COLUMNS: tuple[str, ...] = ("created_at", "updated_at", "state_changed_at", "schema_url")
 # `region` is the source project's (Network only, wire notes §3); `extra_fields` holds what Ory sent that
-# ory_frames does not know, which no create body takes.
+# ory_frames does not know, which no create body takes, except its undeclared traits (see below).
 IGNORED_NEW_ROW_COLUMNS: frozenset[str] = frozenset(
     {*SUMMARY_COLUMNS, *DERIVED_COLUMNS, *ORY_SET_COLUMNS, "region", EXTRA_COLUMN}
 )
@@ -160,3 +161,29 @@ def note_path(note: str) -> str:
     """The JSON path a not-imported note is about (``/credentials/<type>`` or the address list)."""
     what = note.partition(":")[0]
     return f"/{what}" if what in ADDRESS_COLUMNS else f"/credentials/{what}"
+
+
+def undeclared_traits(extra: Any) -> dict[str, Any] | None:
+    """The traits a read kept in an ``extra_fields`` cell (no column holds them), or None.
+
+    Such traits are sent along with the row's trait columns: a copied row takes them to its new
+    identity, and the resulting traits are validated with them, as Kratos validates the stored ones.
+    """
+    if isinstance(extra, str):
+        try:
+            extra = json.loads(extra)
+        except ValueError:
+            return None
+    found = extra.get("traits") if isinstance(extra, Mapping) else None
+    return to_json_value(found) if isinstance(found, Mapping) and found else None
+
+
+def with_undeclared(traits: dict[str, Any], undeclared: Mapping[str, Any]) -> dict[str, Any]:
+    """``traits`` with the undeclared ones added where no column put a value (the columns win)."""
+    out = dict(traits)
+    for key, value in undeclared.items():
+        if key not in out:
+            out[key] = value
+        elif isinstance(out[key], dict) and isinstance(value, Mapping):
+            out[key] = with_undeclared(out[key], value)
+    return out

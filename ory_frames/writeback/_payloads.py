@@ -182,3 +182,27 @@ def chunk_creates(items: Sequence[tuple[dict[str, Any], bool]]) -> Iterator[list
 def batch_body(items: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """The ``PATCH /admin/identities`` body for ``(patch_id, create body)`` pairs (wire notes §4)."""
     return {"identities": [{"patch_id": patch_id, "create": body} for patch_id, body in items]}
+
+
+def row_json(value: Any) -> Any:
+    """A row label as plain JSON (numpy scalars unwrapped, tuples as lists, others as text)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, tuple):
+        return [row_json(v) for v in value]
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def timestamp_text(value: Any) -> str | None:
+    """A timestamp cell as ISO text (None when missing)."""
+    if is_missing(value):
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        return pd.Timestamp(value).isoformat()
+    return str(value)

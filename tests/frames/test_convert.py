@@ -180,7 +180,10 @@ def test_identities_frame_dtypes(make: Any) -> None:
             "traits": {"type": "object", "properties": {"email": {"type": "string"}, "age": {"type": "integer"}}}
         },
     }
-    df = identities_frame(records, schemas={"default": schema})
+    # The schema leaves out the records' `name`: it is kept in extra_fields, with one warning.
+    with pytest.warns(ConversionWarning, match=r"'traits\.name' \(3 records\)"):
+        df = identities_frame(records, schemas={"default": schema})
+    assert df.loc[0, "extra_fields"] == {"traits": {"name": records[0]["traits"]["name"]}}
     assert isinstance(df["id"].dtype, pd.StringDtype)
     assert isinstance(df["traits.email"].dtype, pd.StringDtype)
     assert df["traits.age"].dtype == pd.Int64Dtype()
