@@ -26,7 +26,6 @@ from ._seed_draw import (
     USER_AGENTS,
     Draw,
     ascii_fold,
-    real_number,
     rfc3339,
 )
 
@@ -182,7 +181,7 @@ class _Generator(Draw):
         digits = 10 if code in ("1", "86", "91", "55") else 9
 
         def make() -> str:
-            return real_number(f"+{code}{self.rng.randint(1, 9)}{self.chars(string.digits, digits - 1)}", code)
+            return f"+{code}{self.rng.randint(1, 9)}{self.chars(string.digits, digits - 1)}"
 
         return self.unique(make(), make)
 

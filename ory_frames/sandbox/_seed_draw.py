@@ -202,25 +202,3 @@ class Draw:
     def between(self, start: float, end: float) -> float:
         """A uniform instant between two timestamps."""
         return start + (end - start) * self.rng.random()
-
-
-def real_number(drawn: str, code: str) -> str:
-    """``drawn`` (``+<code><digits>``) if libphonenumber finds it a valid number, else a valid mobile number of
-    the same country derived from it, so Kratos' ``tel`` format accepts every seeded phone.
-
-    The replacement comes from an RNG seeded with ``drawn``, not from the seeder's, so everything drawn
-    after a phone number stays as it was.
-    """
-    import phonenumbers
-
-    if phonenumbers.is_valid_number(phonenumbers.parse(drawn, None)):
-        return drawn
-    region = phonenumbers.region_code_for_country_code(int(code))
-    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
-    national = phonenumbers.national_significant_number(example) if example is not None else drawn[1 + len(code) :]
-    rng = Random(drawn)
-    for _ in range(200):
-        candidate = f"+{code}{national[:3]}{''.join(rng.choice(string.digits) for _ in national[3:])}"
-        if phonenumbers.is_valid_number(phonenumbers.parse(candidate, None)):
-            return candidate
-    return f"+{code}{national}"
