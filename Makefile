@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: demo test lint typecheck pytest record test-live bench notebooks lab clean
+.PHONY: demo test lint typecheck pytest pytest-kratos kratos record test-live bench notebooks lab clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 demo: $(VENV)/.installed-run
 	$(BIN)/ory-frames demo --out out
 
-## test: lint, type-check and run the whole test suite (notebooks included)
-test: lint typecheck pytest
+## test: lint, type-check and run the whole test suite (notebooks included); when a Kratos binary is
+## installed (`make kratos`), the sandbox-facing tests run a third time against a real Ory Kratos
+test: lint typecheck pytest pytest-kratos
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check ory_frames tests benchmarks notebooks
@@ -35,6 +36,21 @@ typecheck: $(VENV)/.installed-test
 pytest: $(VENV)/.installed-test
 	$(BIN)/pytest -q -m "not live"
 	$(BIN)/pytest -q -m "not live and not conformance" --drift $(DRIFT_TESTS)
+
+## kratos: build the real Ory Kratos server (Go module pinned in tools/kratos/go.mod) into build/kratos/
+kratos:
+	bash scripts/install-kratos.sh
+
+# The pass against a real Kratos (README "Testing against a real Kratos"): the tests in KRATOS_TESTS, with
+# sandbox-only tests skipped. Without the binary this says so and runs nothing; CI installs it first.
+pytest-kratos: $(VENV)/.installed-test
+	@if bash scripts/install-kratos.sh --installed >/dev/null; then \
+	  $(BIN)/pytest -q -m "not live" --server kratos $(KRATOS_TESTS); \
+	else \
+	  echo "pytest-kratos: no Kratos binary (make kratos builds it; needs Go): the pass against a real Kratos is not run"; \
+	fi
+
+KRATOS_TESTS := tests/kratos tests/client/test_sandbox_e2e.py
 
 # The tests of reads, exports, write-back, forms and the CLI that talk to a sandbox: `make test` runs them a
 # second time against drift-mode sandboxes (fields and enum values Ory may add later; README "Drift mode").

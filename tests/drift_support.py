@@ -1,7 +1,14 @@
-"""The one way tests start a sandbox: in drift mode when the suite runs with ``--drift`` or ``ORY_FRAMES_TEST_DRIFT=1``.
+"""The one way tests start a server: a sandbox (drifting under ``--drift``), or a real Kratos under ``--server kratos``.
 
-``tests/conftest.py`` turns ``--drift`` into the environment variable, so this module (and any helper
-process a test starts) sees one switch. A test that passes ``drift=`` itself keeps its choice.
+``tests/conftest.py`` turns ``--drift`` and ``--server`` into environment variables, so this module (and
+any helper process a test starts) sees one switch each. A test that passes ``drift=`` itself keeps its
+choice.
+
+Under ``--server kratos`` (``ORY_FRAMES_TEST_SERVER=kratos``), ``running()`` starts a fresh Ory Kratos
+(``tests/kratos_support.py``), seeds ``seed_identities`` users through its API and yields its admin URL.
+Options that only the sandbox has (fault injection, rate limits, latency, drift, a fixed clock, ...)
+are refused there with an error: a test that needs one carries ``@pytest.mark.sandbox_only(reason)``
+and is skipped against Kratos with that reason.
 """
 
 from __future__ import annotations
@@ -12,6 +19,12 @@ from contextlib import contextmanager
 from typing import Any
 
 ENV = "ORY_FRAMES_TEST_DRIFT"
+SERVER_ENV = "ORY_FRAMES_TEST_SERVER"
+SERVERS = ("sandbox", "kratos")
+# Options of sandbox.running() that mean nothing to a real Kratos and change nothing a test observes
+# there: Kratos has no API key (a key the client sends is ignored, as Ory Network's proxy would have
+# checked it), and OIDC providers of test login flows are its configuration's.
+_HARMLESS = {"api_key", "oidc_providers", "seed_identities", "seed", "host", "port"}
 
 
 def drift_enabled() -> bool:
@@ -19,14 +32,48 @@ def drift_enabled() -> bool:
     return os.environ.get(ENV, "") not in ("", "0")
 
 
+def server_kind() -> str:
+    """The server the sandbox-facing tests talk to: ``"sandbox"`` (default) or ``"kratos"``."""
+    kind = os.environ.get(SERVER_ENV, "") or "sandbox"
+    if kind not in SERVERS:
+        raise ValueError(f"{SERVER_ENV}={kind!r}: expected one of {', '.join(SERVERS)}")
+    return kind
+
+
+def on_kratos() -> bool:
+    """Whether this run talks to a real Kratos instead of the sandbox."""
+    return server_kind() == "kratos"
+
+
 @contextmanager
 def running(**kwargs: Any) -> Iterator[str]:
-    """``ory_frames.sandbox.running`` with ``drift`` set as the run asks (unless given)."""
+    """``sandbox.running`` with ``drift`` as the run asks (unless given); a real Kratos under ``--server kratos``."""
+    if on_kratos():
+        with running_kratos_seeded(**kwargs) as url:
+            yield url
+        return
     from ory_frames import sandbox
 
     kwargs.setdefault("drift", drift_enabled())
     with sandbox.running(**kwargs) as url:
         yield url
+
+
+@contextmanager
+def running_kratos_seeded(**kwargs: Any) -> Iterator[str]:
+    """A fresh real Kratos seeded with ``seed_identities`` users of ``seed``; yields its admin URL."""
+    import kratos_support
+
+    unknown = sorted(k for k, v in kwargs.items() if k not in _HARMLESS and v not in (None, False, 0))
+    if unknown:
+        raise RuntimeError(
+            f"running({', '.join(unknown)}=...) needs the sandbox: mark the test "
+            "@pytest.mark.sandbox_only(reason) so that --server kratos skips it with that reason"
+        )
+    with kratos_support.running_kratos() as server:
+        if kwargs.get("seed_identities"):
+            kratos_support.seed_kratos(server, kwargs["seed_identities"], seed=kwargs.get("seed", 0))
+        yield server.admin_url
 
 
 def create_app(**kwargs: Any) -> Any:

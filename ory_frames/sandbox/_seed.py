@@ -16,6 +16,7 @@ from ._seed_draw import (
     FIVE_YEARS,
     LOCALES,
     MAIL_DOMAINS,
+    MOBILE_RANGES,
     NOTES,
     PLANS,
     REFERRALS,
@@ -179,9 +180,13 @@ class _Generator(Draw):
     def phone(self, loc: str) -> str:
         code = LOCALES[loc][2]
         digits = 10 if code in ("1", "86", "91", "55") else 9
+        length, prefixes = MOBILE_RANGES[code]
 
         def make() -> str:
-            return f"+{code}{self.rng.randint(1, 9)}{self.chars(string.digits, digits - 1)}"
+            # A number Kratos' `tel` format (libphonenumber) accepts: a mobile range of the country, then digits.
+            # The draws are the ones random numbers took before, so the rest of the seed stays as it was.
+            prefix = prefixes[self.rng.randint(1, 9) - 1]
+            return f"+{code}{prefix}{self.chars(string.digits, digits - 1)[: length - len(prefix)]}"
 
         return self.unique(make(), make)
 

@@ -78,7 +78,8 @@ class _Template:
             change[traits["username"]] = _suffixed(traits["username"], _USERNAME_MAX)
             change[traits["username"].lower()] = _suffixed(traits["username"].lower(), _USERNAME_MAX)
         if isinstance(traits.get("phone"), str):
-            change[traits["phone"]] = _new_digits(traits["phone"], 7)
+            # Six digits: the mobile range of _seed_draw.MOBILE_RANGES stays, as Kratos' `tel` format needs.
+            change[traits["phone"]] = _new_digits(traits["phone"], 6)
         follow: list[tuple[str, str, str]] = []  # an OIDC identifier `provider:subject` follows its subject
         oidc = (doc.get("credentials") or {}).get("oidc") or {}
         for provider in (oidc.get("config") or {}).get("providers", []):
