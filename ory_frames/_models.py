@@ -53,12 +53,16 @@ class OryModel(BaseModel):
 
 
 class VerifiableIdentityAddress(OryModel):
-    """An address that can be verified (email or phone)."""
+    """An address that can be verified (email or phone).
 
-    value: str
-    verified: bool
-    via: str
-    status: str
+    Every field may be missing or null, as the frames read them: identity JSON from older Kratos
+    versions or other tools may hold addresses without ``status`` (or ``created_at``/``updated_at``).
+    """
+
+    value: str | None = None
+    verified: bool | None = None
+    via: str | None = None
+    status: str | None = None
     id: str | None = None
     verified_at: datetime | None = None
     created_at: datetime | None = None
@@ -66,10 +70,10 @@ class VerifiableIdentityAddress(OryModel):
 
 
 class RecoveryIdentityAddress(OryModel):
-    """An address that can be used for account recovery."""
+    """An address that can be used for account recovery (every field may be missing or null)."""
 
-    value: str
-    via: str
+    value: str | None = None
+    via: str | None = None
     id: str | None = None
     break_glass_for_organization: str | None = None
     created_at: datetime | None = None
@@ -178,9 +182,9 @@ class BatchPatchIdentitiesResponse(OryModel):
 
 
 class SessionDevice(OryModel):
-    """A device a session was used from."""
+    """A device a session was used from (every field may be missing or null, as the frames read them)."""
 
-    id: str
+    id: str | None = None
     ip_address: str | None = None
     user_agent: str | None = None
     location: str | None = None
