@@ -3,19 +3,12 @@
 Kratos v1.3.1 validates identity traits with ory/jsonschema v3.0.8, whose ``formats.go`` registers
 the formats below (Kratos adds ``no-validate``, which accepts anything). Every check is a port of
 that file and of the Go standard library functions it calls (see the modules of this package);
-formats it does not register are not checked at all, whatever the JSON Schema drafts say. Two
-behaviours of that library are kept on purpose:
+formats it does not register are not checked at all, whatever the JSON Schema drafts say. A format
+applies to every JSON type, not only to strings: ``{"format": "email"}`` refuses ``5`` and ``null``,
+as Kratos does. One format is not checked here: ``regex`` is Go's RE2 syntax, which Python's ``re``
+does not share, so it is left to Kratos (no string is refused locally).
 
-- a format applies to every JSON type, not only to strings: ``{"format": "email"}`` refuses ``5``
-  and ``null``, as Kratos does;
-- ``regex`` is Go's RE2 syntax, which Python cannot check faithfully, so it is left to Kratos: no
-  string is refused locally.
-
-``tel`` is libphonenumber's ``Parse(value, "")`` and ``IsValidNumber`` in Go (nyaruka/phonenumbers);
-the ``phonenumbers`` package is the same library's Python port (one difference is corrected, see
-``is_tel``). Validity depends on the numbering
-plan metadata each release carries, so a number allocated very recently (or withdrawn) may be judged
-differently by a Kratos built with older metadata.
+``tel`` is libphonenumber in Go (nyaruka/phonenumbers), reproduced with the Python port (``_tel``).
 """
 
 from __future__ import annotations
@@ -26,34 +19,10 @@ from typing import Any
 from ._gotime import is_date, is_date_time, is_time
 from ._mail import is_email, is_hostname
 from ._net import is_ipv4, is_ipv6
+from ._tel import is_tel
 from ._url import is_uri, is_uri_reference, is_uri_template
 
 __all__ = ["KRATOS_FORMATS", "conforms", "format_checker"]
-
-
-def is_tel(value: str) -> bool:
-    """A number libphonenumber reads without a default region (so it starts with ``+``) and finds valid.
-
-    The Go port differs from the others in one way that matters here: its pattern for the junk to
-    drop after a number uses Java's class intersection (``&&``), which Go's regexp reads literally,
-    so it never strips anything and ``+4915112345678}`` is refused where the Python port drops the
-    ``}``. The text from the number's first character on must therefore pass the library's viability
-    pattern as it stands.
-    """
-    import phonenumbers  # loads its metadata on first use: only when a tel value is checked
-    from phonenumbers import phonenumberutil as util
-
-    start = util._VALID_START_CHAR_PATTERN.search(value)
-    if start is not None and ";phone-context=" not in value:
-        candidate = value[start.start() :]
-        second = util._SECOND_NUMBER_START_PATTERN.search(candidate)
-        if not util._is_viable_phone_number(candidate[: second.start()] if second else candidate):
-            return False
-    try:
-        number = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
-        return False
-    return bool(phonenumbers.is_valid_number(number))
 
 
 def is_json_pointer(value: str) -> bool:
