@@ -32,6 +32,7 @@ from ory_frames._paginators import (
     Page,
     PageRequest,
     Paginator,
+    SchemaPaginator,
     SessionKeysetPaginator,
 )
 from ory_frames._responses import decode_model, decode_object
@@ -232,8 +233,8 @@ class Client(HttpCore):
         page: int | None = None,
         per_page: int | None = None,
     ) -> Page:
-        """``GET /schemas``: one page of ``{"id", "schema"}`` objects (offset paging)."""
-        paginator = OffsetPaginator(page_size=page_size, page_token=page_token, page=page, per_page=per_page)
+        """``GET /schemas``: one page of ``{"id", "schema"}`` objects (offset paging; Kratos' overlap dropped)."""
+        paginator = SchemaPaginator(page_size=page_size, page_token=page_token, page=page, per_page=per_page)
         return self._one_page(PageRequest("/schemas"), paginator)
 
     def get_identity_schema(self, id: str) -> dict[str, Any]:

@@ -112,7 +112,7 @@ class HttpCore:
             )
         self._base_url = url.copy_with(query=None, fragment=None)
         self._key = Secret(key) if key else None
-        self._schemas_path = "/schemas"
+        self._schemas_base = "/schemas"  # where schema calls go: a path, or a URL once Kratos redirected
         if isinstance(transport, RetryTransport):
             self._transport = transport
             if transport.budget is None and budget is not None:
@@ -179,9 +179,11 @@ class HttpCore:
     def send(self, method: str, path: str, *, params: Params | None = None, json: Any = None) -> httpx.Response:
         """Send one request (with retries and pacing) and return the response, or raise a translated error.
 
-        Schema paths (``/schemas``, ``/schemas/{id}``) go to ``/admin/schemas`` once ``/schemas`` has
-        redirected: Kratos's admin port sends ``/schemas`` to the public port but serves
-        ``/admin/schemas`` itself (wire notes §11); Ory Network serves ``/schemas``.
+        Schema paths (``/schemas``, ``/schemas/{id}``) follow Kratos' redirects: its admin port serves no
+        schema route, it redirects ``/schemas`` to ``/admin/schemas`` and that to the public port, which
+        serves both (Kratos ``schema/handler.go``, wire notes §11); Ory Network serves ``/schemas``. Where
+        the redirects ended is remembered for the client's later schema calls, and an API key is never
+        sent to another origin.
 
         Raises
         ------
@@ -195,13 +197,16 @@ class HttpCore:
         if path != "/schemas" and not path.startswith("/schemas/"):
             return self._send(method, path, params, json)
         rest = path[len("/schemas") :]
-        try:
-            return self._send(method, self._schemas_path + rest, params, json)
-        except _RedirectError:
-            if self._schemas_path != "/schemas":
-                raise
-            self._schemas_path = "/admin/schemas"
-            return self._send(method, self._schemas_path + rest, params, json)
+        for _ in range(_MAX_SCHEMA_REDIRECTS):
+            try:
+                return self._send(method, self._schemas_base + rest, params, json)
+            except _RedirectError as redirect:
+                here = self._http.build_request("GET", self._schemas_base + rest).url
+                there = here.join(redirect.location)
+                if method.upper() != "GET" or not there.path.endswith(rest) or there.scheme not in ("http", "https"):
+                    raise
+                self._schemas_base = str(there.copy_with(query=None, fragment=None))[: -len(rest) or None]
+        raise UnexpectedResponseError(f"GET {path}: more than {_MAX_SCHEMA_REDIRECTS} redirects")
 
     def _send(self, method: str, path: str, params: Params | None, json: Any) -> httpx.Response:
         """``send`` for a path used as given."""
@@ -213,6 +218,8 @@ class HttpCore:
             headers["Content-Type"] = "application/json"
         try:
             request = self._http.build_request(method, path, params=params, content=content, headers=headers)
+            if request.url.netloc != self._http.base_url.netloc:  # Kratos' public port, after a schema redirect
+                request.headers.pop("Authorization", None)
         except httpx.InvalidURL as exc:  # e.g. an external id or filter too long for any URL: refused, not sent
             shown = mask_text(path if len(path) <= 80 else path[:77] + "...", self._secrets())
             raise InvalidInputError(f"{method} {shown}: cannot be sent ({exc})") from exc
@@ -225,8 +232,10 @@ class HttpCore:
         if response.status_code >= 400:
             raise api_error(response, method, where.split(" ", 1)[1], self._secrets())
         if response.status_code >= 300:
-            location = mask_url(response.headers.get("location", "?"))
-            raise _RedirectError(f"{where}: unexpected redirect {response.status_code} to {location}")
+            location = response.headers.get("location", "")
+            raise _RedirectError(
+                f"{where}: unexpected redirect {response.status_code} to {mask_url(location)}", location
+            )
         return response
 
     def get_json(self, path: str, params: Params | None = None) -> Any:
@@ -246,5 +255,12 @@ class HttpCore:
         return self.send("GET", path, params=query(**request.params))
 
 
+_MAX_SCHEMA_REDIRECTS = 3  # Kratos: /schemas -> /admin/schemas -> the public port
+
+
 class _RedirectError(UnexpectedResponseError):
     """The server answered with a redirect, which the Identity API does not do (except Kratos schemas)."""
+
+    def __init__(self, message: str, location: str) -> None:
+        super().__init__(message)
+        self.location = location

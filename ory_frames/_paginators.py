@@ -41,6 +41,7 @@ __all__ = [
     "Page",
     "PageRequest",
     "Paginator",
+    "SchemaPaginator",
     "SessionKeysetPaginator",
     "clip_to_stop",
     "decode_offset_token",
@@ -410,6 +411,24 @@ class OffsetPaginator(Paginator):
         if not data or len(data) < self.page_size:
             return None
         return encode_offset_token(self.offset)
+
+
+class SchemaPaginator(OffsetPaginator):
+    """``GET /schemas``: offset paging whose pages after the first are too long (wire notes §11).
+
+    Kratos answers page ``p`` with up to ``(p + 1) * page_size`` schemas from ``p * page_size`` on (its
+    ``Schemas.List`` in ``schema/schema.go``), so a page overlaps the next ones. The first ``page_size``
+    items are this page; the rest are dropped from the answer's list, and nothing beyond the overlap
+    Kratos can send is accepted.
+    """
+
+    def update_state(self, response: httpx.Response, data: list[Any]) -> None:
+        allowed = (self.offset // self.page_size + 1) * self.page_size
+        if len(data) > allowed:
+            where = f"{response.request.method} {mask_url(response.request.url)}"
+            raise UnexpectedResponseError(f"{where}: {len(data)} items on a page of at most {allowed}")
+        del data[self.page_size :]  # the overlap: the next pages' schemas, read again there
+        super().update_state(response, data)
 
 
 def walk_page_size(paginator: type[Paginator], page_size: int | None) -> int:

@@ -25,6 +25,7 @@ from ory_frames._paginators import (
     Page,
     PageRequest,
     Paginator,
+    SchemaPaginator,
     SessionKeysetPaginator,
 )
 from ory_frames._responses import decode_page
@@ -245,7 +246,7 @@ def iter_identity_schemas(
 
     ``page_size`` None means Ory's maximum, 1000; the rest is as in :func:`iter_identity_sessions`.
     """
-    return _start(client, PageRequest("/schemas"), OffsetPaginator.for_walk(page_size, page_token), prefetch)
+    return _start(client, PageRequest("/schemas"), SchemaPaginator.for_walk(page_size, page_token), prefetch)
 
 
 def _listed(values: Sequence[str] | None) -> list[str] | None:

@@ -52,7 +52,10 @@ async def list_schemas(request: Request) -> Response:
     registry = ctx(request).schemas
     page, size = parse_offset_paging(request)
     ids = registry.ids
-    chunk = ids[page * size : (page + 1) * size]
+    # Kratos slices (page + 1) * size schemas from page * size, so page p > 0 carries more than `size`
+    # (schema/schema.go `Schemas.List`, which passes pagination.Index its arguments as limit, offset; v1.3.1
+    # and master alike, and what a real Kratos answers: wire notes §11).
+    chunk = ids[page * size : page * size + (page + 1) * size]
     body = b"[" + b",".join(
         b'{"id":"' + sid.encode() + b'","schema":' + registry.require(sid).raw + b"}" for sid in chunk
     )

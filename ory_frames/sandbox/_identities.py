@@ -323,9 +323,9 @@ async def delete_identity_credentials(request: Request) -> Response:
                 label = "OIDC" if kind == "oidc" else "SAML"
                 raise w.WireError(404, reason=f"The identifier `{identifier}` was not found among {label} credentials.")
             cfg["providers"] = keep
+            # The last provider gone, the credential stays with no identifiers (identity/identity.go
+            # `deleteCredentialOIDCFromIdentity`; a real Kratos v1.3.1 shows it so).
             creds[kind]["identifiers"] = [i for i in creds[kind].get("identifiers", []) if i != identifier]
-            if not keep:
-                del creds[kind]
     elif kind == "deviceauthn":
         if not identifier:
             raise w.bad_request("You must provide an identifier to delete this credential.")

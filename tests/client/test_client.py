@@ -199,16 +199,43 @@ def test_unexpected_redirect(make_client):
     assert "secret" not in str(info.value)
 
 
-def test_schemas_fall_back_to_admin_prefix_on_kratos_redirect(make_client):
+def test_schemas_follow_kratos_redirects_to_the_public_port_without_the_key(make_client):
+    # What a real Kratos (v1.3.1 and master, schema/handler.go) answers on its admin port: /schemas redirects
+    # to /admin/schemas, and that to the public port, which serves the schemas.
     def respond(request: httpx.Request) -> httpx.Response:
-        if request.url.path.startswith("/schemas"):
-            return httpx.Response(302, headers={"location": "http://127.0.0.1:4433/schemas"})
+        if request.url.port == 4434 and request.url.path == "/schemas":
+            return httpx.Response(307, headers={"location": "/admin/schemas?page_size=1"})
+        if request.url.port == 4434 and request.url.path.startswith("/admin/schemas"):
+            rest = request.url.path[len("/admin/schemas") :]
+            return httpx.Response(307, headers={"location": f"http://127.0.0.1:4433/schemas{rest}?page_size=1"})
+        if request.url.path == "/schemas/default":
+            return json_response(200, {"type": "object"})
         return json_response(200, [{"id": "default", "schema": {}}])
 
-    client, recorder = make_client(respond, base_url="http://127.0.0.1:4434", api_key=None)
-    assert len(client.list_identity_schemas()) == 1
+    client, recorder = make_client(respond, base_url="http://127.0.0.1:4434", api_key="k-secret-1")
+    assert len(client.list_identity_schemas(page_size=1)) == 1
+    assert client.get_identity_schema("default") == {"type": "object"}
     client.list_identity_schemas()
-    assert [r.url.path for r in recorder.requests] == ["/schemas", "/admin/schemas", "/admin/schemas"]
+    seen = [(r.url.port, r.url.path, r.url.params.get("page_size")) for r in recorder.requests]
+    assert seen == [
+        (4434, "/schemas", "1"),
+        (4434, "/admin/schemas", "1"),
+        (4433, "/schemas", "1"),  # the query is the client's, sent once, not the redirect's appended
+        (4433, "/schemas/default", None),
+        (4433, "/schemas", None),
+    ]
+    assert [("authorization" in r.headers) for r in recorder.requests] == [True, True, False, False, False]
+
+
+def test_a_redirect_off_the_schema_routes_stays_an_error(make_client):
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(307, headers={"location": "http://127.0.0.1:4433" + request.url.path})
+
+    client, _ = make_client(respond, base_url="http://127.0.0.1:4434", api_key=None)
+    with pytest.raises(UnexpectedResponseError, match="unexpected redirect 307"):
+        client.list_identities()
+    with pytest.raises(UnexpectedResponseError, match="more than 3 redirects"):
+        client.list_identity_schemas()
 
 
 # --- the 21 calls ------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from ory_frames import (
     iter_identity_sessions,
     iter_sessions,
 )
-from ory_frames._paginators import IdentityKeysetPaginator, PageRequest, encode_offset_token
+from ory_frames._paginators import IdentityKeysetPaginator, PageRequest, decode_offset_token, encode_offset_token
 
 ID = "5f1f4e1c-4a49-4a4a-8d0b-6f1d3b6c2a11"
 IDS = [f"{n:08d}-0000-4000-8000-000000000000" for n in range(1, 12)]
@@ -375,3 +375,44 @@ def test_filters_from_a_generator_are_sent_with_every_page(make_client: Any) -> 
     assert [len(p) for p in pages] == [2, 2, 2, 2, 2, 1]  # the fake server does not filter
     assert all(r.url.params.get_list("ids") == IDS[:5] for r in recorder.requests)
     assert all(r.url.params.get_list("include_credential") == ["password"] for r in recorder.requests)
+
+
+# Kratos' schema listing (schema/schema.go `Schemas.List`) answers page p with up to (p + 1) * size schemas
+# from p * size on, and v1.3.1 answers past the end with null (schema/handler.go `getAll`); a real Kratos
+# showed both (wire notes §11).
+SCHEMA_IDS = ["default", "username", "phone", "b2b", "extra"]
+
+
+def kratos_schemas(null_past_the_end: bool) -> Handler:
+    def respond(request: httpx.Request) -> httpx.Response:
+        size = int(request.url.params.get("page_size", "250"))
+        page = decode_offset_token(request.url.params.get("page_token")) // size
+        chunk = SCHEMA_IDS[page * size : page * size + (page + 1) * size]
+        if not chunk and null_past_the_end:
+            return httpx.Response(200, content=b"null", headers={"content-type": "application/json"})
+        return json_response(200, [{"id": sid, "schema": {}} for sid in chunk])
+
+    return respond
+
+
+@pytest.mark.parametrize("size", [1, 2, 3])
+@pytest.mark.parametrize("null_past_the_end", [True, False])
+def test_schema_walk_reads_kratos_overlapping_pages_once_each(
+    make_client: Any, size: int, null_past_the_end: bool
+) -> None:
+    client, _ = make_client(kratos_schemas(null_past_the_end))
+    pages = list(iter_identity_schemas(client, page_size=size))
+    assert [item["id"] for page in pages for item in page] == SCHEMA_IDS
+    assert all(len(page) <= size for page in pages)
+
+
+def test_a_schema_page_beyond_kratos_overlap_is_refused(make_client: Any) -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        count = 3 if request.url.params["page_size"] == "2" else 2
+        return json_response(200, [{"id": f"s{n}", "schema": {}} for n in range(count)])
+
+    client, _ = make_client(respond)
+    with pytest.raises(UnexpectedResponseError, match="3 items on a page of at most 2"):
+        list(iter_identity_schemas(client, page_size=2))
+    second = client.list_identity_schemas(page_size=1, page_token=encode_offset_token(1))
+    assert [item["id"] for item in second] == ["s0"]  # page 1 of size 1 may carry 2: the first is this page
