@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, get_args
 
 import pyarrow as pa
@@ -129,25 +131,52 @@ def _json_column(extras: Sequence[dict[str, Any] | None]) -> pa.Array:
     return json_array([json_text(extra) if extra else None for extra in extras])
 
 
-# A tree of the trait paths the frame has columns for: key -> subtree, or COVERED where a column holds
-# the whole value (whatever lies beneath it).
-COVERED = True
-TraitTree = dict[str, Any]
+@dataclass(frozen=True)
+class TraitTree:
+    """The trait paths a frame has columns for, one node per object level.
+
+    ``leaves`` are the keys a column holds whole (whatever lies beneath); ``inner`` the keys with
+    columns further down.
+    """
+
+    leaves: frozenset[str] = frozenset()
+    inner: dict[str, TraitTree] = dataclass_field(default_factory=dict)
 
 
 def trait_tree(paths: Iterable[Sequence[str]]) -> TraitTree:
     """The tree of the trait columns' paths (``("name", "first")`` for ``traits.name.first``)."""
-    root: TraitTree = {}
+    nested: dict[str, Any] = {}
     for path in sorted(paths, key=len):  # shorter first: a column covers every path beneath it
-        node: Any = root
+        node: Any = nested
         for key in path[:-1]:
             node = node.setdefault(key, {})
-            if node is COVERED:
+            if node is None:
                 break
         else:
             if path:
-                node[path[-1]] = COVERED
-    return root
+                node[path[-1]] = None
+
+    def build(level: dict[str, Any]) -> TraitTree:
+        leaves = frozenset(k for k, v in level.items() if v is None)
+        return TraitTree(leaves, {k: build(v) for k, v in level.items() if v is not None})
+
+    return build(nested)
+
+
+def _covered(value: dict[str, Any], tree: TraitTree) -> bool:
+    """Whether columns hold all of ``value`` (the common case, checked with set operations first)."""
+    keys = value.keys()
+    if keys <= tree.leaves:
+        return True
+    for key in keys - tree.leaves:
+        sub, item = tree.inner.get(key), value[key]
+        if (
+            sub is None
+            or (type(item) is dict and not _covered(item, sub))
+            or (type(item) is not dict and item is not None)
+        ):
+            return False
+    return True
 
 
 _NOTHING: Any = object()
@@ -162,9 +191,9 @@ def _undeclared(value: Any, tree: TraitTree, path: str, found: set[str]) -> Any:
         return value
     kept: dict[str, Any] = {}
     for key, item in value.items():
-        sub = tree.get(key)
-        if sub is COVERED:
+        if key in tree.leaves:
             continue
+        sub = tree.inner.get(key)
         if sub is None:
             found.add(f"{path}.{key}")
             kept[key] = item
@@ -180,7 +209,7 @@ def _undeclared_traits(
     counts: Counter[str] = Counter()
     for i, record in enumerate(records):
         traits = record.get("traits") if type(record) is dict else None
-        if type(traits) is not dict:
+        if type(traits) is not dict or _covered(traits, tree):
             continue
         found: set[str] = set()
         kept = _undeclared(traits, tree, "traits", found)
