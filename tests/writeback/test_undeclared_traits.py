@@ -12,9 +12,12 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import jsonschema
 import pandas as pd
 import pytest
 from drift_support import running
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ory_frames import ConversionWarning, InvalidInputError, identities_frame
 from ory_frames._client import Client
@@ -107,3 +110,45 @@ def test_a_schema_that_now_forbids_them_refuses_the_edit_as_kratos_would() -> No
     edited.loc[0, "traits.age"] = 37
     with pytest.raises(InvalidInputError, match="Additional properties are not allowed"):
         plan_changes(original, edited, schemas={"default": schema})
+
+
+_PATHS = [("a",), ("b",), ("a", "b"), ("a", "c"), ("c", "a", "b"), ("c", "b")]
+_TRAITS = st.recursive(
+    st.text(alphabet="xyz", min_size=1, max_size=3),
+    lambda inner: st.dictionaries(st.sampled_from("abcd"), inner, min_size=1, max_size=3),
+    max_leaves=8,
+).filter(lambda t: isinstance(t, dict))
+
+
+def _schema(declared: set[tuple[str, ...]]) -> dict[str, Any]:
+    root: dict[str, Any] = {"type": "object", "properties": {}}
+    for path in sorted(declared, key=len):
+        node = root
+        for key in path[:-1]:
+            node = node["properties"].setdefault(key, {"type": "object", "properties": {}})
+            if "properties" not in node:  # a shorter declared path holds this whole value
+                break
+        else:
+            node["properties"].setdefault(path[-1], {})  # no type: a JSON column holds any value
+    return {"type": "object", "properties": {"traits": root}}
+
+
+@settings(max_examples=150, deadline=None)
+@given(_TRAITS, st.sets(st.sampled_from(_PATHS)))
+def test_columns_and_extra_fields_give_the_traits_back(traits: dict[str, Any], declared: set[Any]) -> None:
+    """Whatever the schema declares, a copy of a read row is created with the traits as they were read
+    (or refused, when they do not fit the schema: Kratos would refuse them too)."""
+    schema = _schema(declared)
+    record = {"id": "00000000-0000-4000-8000-000000000001", "schema_id": "s", "state": "active", "traits": traits}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConversionWarning)
+        frame = identities_frame([record], schemas={"s": schema})
+    copy = frame.copy()
+    copy["id"] = None
+    try:
+        plan = plan_changes(frame, pd.concat([frame, copy], ignore_index=True), schemas={"s": schema})
+    except InvalidInputError:
+        assert not jsonschema.Draft7Validator(schema).is_valid({"traits": traits})
+        return
+    [create] = [op for op in plan.operations if op.action == "create"]
+    assert create.body is not None and create.body["traits"] == traits
