@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ory_frames._convert import SUMMARY_COLUMNS
+from ory_frames._convert import EXTRA_COLUMN, SUMMARY_COLUMNS
 from ory_frames._errors import Problem
 from ory_frames._schema import is_nested_arrow
 
@@ -166,6 +166,11 @@ def _read_only_reason(column: str) -> str:
         return (
             f"{column!r} is a summary derived from the verifiable addresses and cannot be written; "
             "change the trait it comes from (e.g. 'traits.email') instead"
+        )
+    if column == EXTRA_COLUMN:
+        return (
+            f"{column!r} keeps what Ory sent that has no column (undeclared traits among it) and cannot be "
+            "written to an existing identity; its traits go along as they are"
         )
     if column in ("created_at", "updated_at", "state_changed_at", "organization_id", "schema_url"):
         return f"{column!r} is set by Ory and cannot be changed"

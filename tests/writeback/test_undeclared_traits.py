@@ -73,6 +73,16 @@ def test_an_edit_of_another_trait_keeps_them(sandbox: tuple[Client, str]) -> Non
     assert stored["phone"] == PHONE
 
 
+def test_extra_fields_of_an_existing_row_cannot_be_edited(sandbox: tuple[Client, str]) -> None:
+    client, identity_id = sandbox
+    original, _ = _read(client)
+    edited = original.copy()
+    label = edited.index[edited["id"] == identity_id][0]
+    edited.at[label, "extra_fields"] = {"traits": {"name": {"middle": "Byron"}}}
+    with pytest.raises(InvalidInputError, match="'extra_fields' keeps what Ory sent that has no column"):
+        plan_changes(original, edited)
+
+
 def test_a_copied_row_takes_them_along(sandbox: tuple[Client, str]) -> None:
     client, identity_id = sandbox
     original, _ = _read(client)
