@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from ._convert_fast import category_array, loosen
+from ._convert_fast import category_array, cut_fractions, loosen
 from ._errors import Problem
 from ._schema import EXACT_PYTHON_TYPES, JSON_TYPE, TraitInfo
 
@@ -182,25 +182,18 @@ def nested_array(
     """Lists of dicts -> list<struct>; timestamps inside are parsed; rows that do not fit become null."""
     loose = loosen(arrow_type)
     try:
-        return pa.array(values, loose).cast(arrow_type)
+        return cut_fractions(pa.array(values, loose), arrow_type).cast(arrow_type)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         pass
     out: list[pa.Array] = []
     for row, v in zip(rows, values, strict=True):
         try:
-            out.append(pa.array([_normalise_deep(v)], loose).cast(arrow_type))
+            # Only the strings the type makes timestamps are cut: an address "a.1234567@x" stays as it is.
+            out.append(cut_fractions(pa.array([v], loose), arrow_type).cast(arrow_type))
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
             problems.add(row, column, f"does not fit {arrow_type}: {exc}")
             out.append(pa.nulls(1, arrow_type))
     return pa.concat_arrays(out) if out else pa.array([], arrow_type)
-
-
-def _normalise_deep(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_normalise_deep(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _normalise_deep(v) for k, v in value.items()}
-    return _normalise_ts(value)
 
 
 def dictionary_array(

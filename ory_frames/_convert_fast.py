@@ -22,7 +22,14 @@ import pyarrow.compute as pc
 
 from ._schema import EXACT_PYTHON_TYPES, TraitInfo
 
-__all__ = ["FastIdentityColumns", "category_array", "field_values", "loosen", "timestamps_from_strings"]
+__all__ = [
+    "FastIdentityColumns",
+    "category_array",
+    "cut_fractions",
+    "field_values",
+    "loosen",
+    "timestamps_from_strings",
+]
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError, ValueError)
@@ -80,11 +87,37 @@ def category_array(strings: pa.Array, categories: Sequence[str]) -> pa.Dictionar
 
 
 def _cast_nested(values: pa.Array, target: pa.DataType) -> pa.Array | None:
-    """A loose (timestamps as strings) nested array cast to its target type; None if a value does not parse."""
+    """A loose (timestamps as strings) nested array cast to its target type; None if a value does not parse.
+
+    A Kratos on SQLite sends nanosecond fractions in nested timestamps too (an address's ``verified_at``:
+    it stores Go's time as given; a real one showed it, wire notes §3), which Arrow's cast refuses: the
+    timestamp strings are then cut to microseconds, the others left as they are, and the cast tried again.
+    """
     try:
         return values.cast(target)
     except _ARROW_ERRORS:
+        pass
+    try:
+        return cut_fractions(values, target).cast(target)
+    except _ARROW_ERRORS:
         return None
+
+
+def cut_fractions(values: pa.Array, target: pa.DataType) -> pa.Array:
+    """``values`` with the strings that ``target`` types as timestamps cut to six fraction digits."""
+    if pa.types.is_timestamp(target) and pa.types.is_string(values.type):
+        return pc.replace_substring_regex(values, pattern=_NANO_FRACTION, replacement=r"\1")
+    if pa.types.is_list(target) and pa.types.is_list(values.type):
+        inner = cut_fractions(values.values, target.value_type)
+        return pa.ListArray.from_arrays(values.offsets, inner, mask=values.is_null() if values.null_count else None)
+    if pa.types.is_struct(target) and pa.types.is_struct(values.type):
+        children = [
+            cut_fractions(child, target.field(field.name).type) if target.get_field_index(field.name) >= 0 else child
+            for field, child in zip(values.type, values.flatten(), strict=True)
+        ]
+        mask = values.is_null() if values.null_count else None
+        return pa.StructArray.from_arrays(children, fields=list(values.type), mask=mask)
+    return values
 
 
 def _trait_tree(traits: Sequence[TraitInfo]) -> pa.StructType:

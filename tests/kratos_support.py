@@ -1,8 +1,13 @@
 """A real Ory Kratos for the tests: find the binary ``scripts/install-kratos.sh`` built, start it, seed it.
 
-``running_kratos()`` starts the binary with ``scripts/kratos-config/kratos.yml`` (in-memory SQLite, the
-sandbox's four identity schemas) on two free loopback ports and stops it afterwards; each start is a
-fresh, empty Kratos (migrations run at every start, about a second). ``seed_kratos()`` fills it the way
+``running_kratos()`` starts the binary with ``scripts/kratos-config/kratos.yml`` (the sandbox's four identity
+schemas) on two free loopback ports and stops it afterwards; each start is a fresh, empty Kratos. The
+config's in-memory SQLite answers concurrent writes with 400 "Unable to serialize access due to a
+concurrent update in another session" (a shared-cache table lock, which no busy timeout waits out), so the
+tests give each Kratos a SQLite file instead, in WAL mode with immediate write transactions and a busy
+timeout, copied from one migrated per test process (``kratos migrate sql``, about two seconds, once).
+
+``seed_kratos()`` fills it the way
 a project gets its users, through the API only: the sandbox's deterministic seed documents become batch
 creates (``PATCH /admin/identities``: traits, state, metadata, addresses, imported credentials), and
 sessions come from real self-service login flows on the public port, so every id and timestamp is
@@ -14,8 +19,10 @@ The binary is looked up as ``build/kratos/kratos-<version>``, the version being 
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -73,6 +80,31 @@ class Kratos:
         return "\n".join(text.splitlines()[-lines:])
 
 
+_TEMPLATE: dict[str, Path] = {}
+_DSN_OPTIONS = "_fk=true&_txlock=immediate&_busy_timeout=10000&_journal_mode=WAL"
+
+
+def _migrated_database(binary: Path) -> Path:
+    """A SQLite file with Kratos' schema, made once per process (removed at exit) and copied per Kratos."""
+    if "db" not in _TEMPLATE:
+        folder = Path(tempfile.mkdtemp(prefix="kratos-template-"))
+        atexit.register(shutil.rmtree, folder, True)
+        path = folder / "kratos.sqlite"
+        done = subprocess.run(
+            [str(binary), "migrate", "sql", "-e", "--yes"],
+            cwd=CONFIG_DIR,
+            # No WAL here: the copies must find every migration in the main file, not in a -wal beside it.
+            env={**os.environ, "DSN": f"sqlite://{path}?_fk=true"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"kratos migrate sql failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        _TEMPLATE["db"] = path
+    return _TEMPLATE["db"]
+
+
 @contextmanager
 def running_kratos(*, ready_timeout: float = 60.0, env: dict[str, str] | None = None) -> Iterator[Kratos]:
     """Start a fresh Kratos on free loopback ports, wait until it is ready, and stop it afterwards.
@@ -94,7 +126,11 @@ def running_kratos(*, ready_timeout: float = 60.0, env: dict[str, str] | None = 
         "SQA_OPT_OUT": "true",
         **(env or {}),
     }
+    template = _migrated_database(binary)
     with tempfile.TemporaryDirectory(prefix="kratos-") as tmp:
+        database = Path(tmp) / "kratos.sqlite"
+        shutil.copyfile(template, database)
+        child_env.setdefault("DSN", f"sqlite://{database}?{_DSN_OPTIONS}")
         log_path = Path(tmp) / "kratos.log"
         with log_path.open("wb") as log:
             proc = subprocess.Popen(

@@ -119,6 +119,23 @@ def test_nanosecond_timestamps_stay_on_bulk_path(make: Any) -> None:
     assert batch.schema.field("state_changed_at").type == pa.timestamp("us", tz="UTC")
 
 
+def test_nanosecond_timestamps_inside_addresses_stay_on_bulk_path(make: Any) -> None:
+    # A Kratos on SQLite sends 9 fraction digits in an address's verified_at (a real v1.3.1 did): that
+    # page went value by value, about three times slower, until nested timestamps were cut too.
+    records = [make.identity(n) for n in range(3)]
+    records[0]["verifiable_addresses"][0].update(verified=True, verified_at="2026-12-07T04:25:18.943090646Z")
+    records[1]["verifiable_addresses"][0]["value"] = "a.1234567@example.com"  # not a timestamp: left alone
+    conv = _converter()
+    fast = conv._convert_fast(copy.deepcopy(records))
+    assert fast is not None
+    slow = conv._convert_fallback(records)
+    for name in conv.schema.names:
+        assert fast.column(name).equals(slow.column(name)), name
+    addresses = fast.column("verifiable_addresses").to_pylist()
+    assert addresses[0][0]["verified_at"].microsecond == 943090
+    assert addresses[1][0]["value"] == "a.1234567@example.com"
+
+
 def test_pages_converted_together_equal_one_conversion(make: Any) -> None:
     conv = _converter()
     pages = [_records(make), [make.identity(n) for n in range(6, 9)], []]
