@@ -16,7 +16,8 @@ percent escapes. What it refuses:
 
 A scheme followed by anything but ``/`` is opaque and accepted as it stands. Colons inside the host
 (``http://a:1:2``) follow the ``urlstrictcolons=0`` default that Go keeps for modules declaring a Go
-version before 1.26, as Kratos v1.3.1 does: the last colon starts the port.
+version before 1.26, as Kratos v1.3.1 does: the last colon starts the port. The checks of ``[...]``
+hosts are those of recent Go releases (a Kratos built with Go 1.23 let any ``[...]`` through).
 """
 
 from __future__ import annotations
