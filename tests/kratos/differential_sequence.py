@@ -136,6 +136,16 @@ CREATE = [
     ),
 ]
 
+# Over the sandbox's own 8 MiB body limit (README); for an unknown schema, so that Kratos stores nothing either.
+TOO_BIG = _create("nope", {"email": "big@example.com"}, metadata_public={"blob": "x" * (9 << 20)})
+
+# A bcrypt hash of cost 16, above Ory's bound of 15; for an unknown schema, so that no server stores it.
+OVER_BOUNDS = _create(
+    "nope",
+    {"email": "cost@example.com"},
+    credentials={"password": {"config": {"hashed_password": "$2a$16$" + "a" * 53}}},
+)
+
 BATCH = [
     _s("import", "PATCH", P, json={"identities": IMPORT}, capture="batch"),
     _s("import-conflicts", "PATCH", P, json={"identities": CONFLICTS}, capture="batch"),
@@ -148,6 +158,8 @@ BATCH = [
     _s("batch-broken-json", "PATCH", P, content=b"{", headers={"content-type": "application/json"}),
     _s("batch-too-many", "PATCH", P, json={"identities": [{"create": None}] * 1001}),
     _s("batch-null-item", "PATCH", P, json={"identities": [{"create": None}]}),
+    _s("create-too-big", "POST", P, json=TOO_BIG),
+    _s("create-hash-over-bounds", "POST", P, json=OVER_BOUNDS),
 ]
 
 READ = [

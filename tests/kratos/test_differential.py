@@ -104,6 +104,12 @@ EXPECTED: list[Expected] = [
         "identity/handler_import.go (ImportPasswordCredentials)",
     ),
     Expected(
+        ("create-hash-over-bounds:$.error.reason",),
+        "v1.3.1 checks an imported hash by its prefix only; master also decodes it and bounds its cost",
+        "identity/handler_import.go (importPasswordCredentials: hash.IsValidHashFormat)",
+        "identity/handler_import.go, hash/hash_limits.go (ValidateImportedHash)",
+    ),
+    Expected(
         (
             "create-external-id:status",
             "get-by-external-id:status",
@@ -206,6 +212,11 @@ EXPECTED: list[Expected] = [
         "master deletes one when another first factor remains",
         f"{V} (deleteIdentityCredentials)",
         f"{V} (deleteIdentityCredentials)",
+    ),
+    Expected(
+        ("create-too-big:*",),
+        "the sandbox refuses a body over its own 8 MiB limit with 413 before reading it; Kratos sets no limit",
+        kind="documented",
     ),
     Expected(
         ("create-bad-email:$.error.reason",),
