@@ -50,6 +50,7 @@ class Expected:
     v131: str = ""  # Ory source of v1.3.1's behaviour
     master: str = ""  # Ory source of master's
     kind: str = "version"
+    contains: str = ""  # if set, only a difference whose two values together show this text matches
 
 
 V = "identity/handler.go"
@@ -71,6 +72,7 @@ EXPECTED: list[Expected] = [
         "no recovery address there",
         "identity/extension_recovery.go (email only)",
         "identity/extension_recovery.go (email and sms)",
+        contains="sms",
     ),
     Expected(
         ("schema-unknown:$.error.reason",),
@@ -234,6 +236,9 @@ EXPECTED: list[Expected] = [
 FIXED: dict[tuple[str, ...], str] = {
     ("bob:$.metadata_admin", "put:$.metadata_admin"): "create and PUT answers leave out an empty metadata_admin",
     ("*:$*credentials.code.version",): "a code credential has version 1 (identity/extension_credentials.go)",
+    ("alice:$.credentials.password.version", "bob:$.credentials.password.version"): (
+        "a create answer shows the password credential at version 0, as written before Kratos upgrades it"
+    ),
     ("create-broken-json:$.error.message", "batch-broken-json:$.error.message", "put-broken:$.error.reason"): (
         "a body cut short is Go's `unexpected EOF` (json.Decoder), not `invalid character`"
     ),
@@ -322,6 +327,12 @@ def _hit(key: str, pattern: str) -> bool:
     return _glob(pattern).match(key) is not None
 
 
+def _expected(expected: Expected, key: str, sandbox: Any, kratos: Any) -> bool:
+    if expected.contains and expected.contains not in repr(sandbox) + repr(kratos):
+        return False
+    return any(_hit(key, p) for p in expected.keys)
+
+
 def test_kratos_judges_the_sandbox(targets: tuple[Target, Target, httpx.Client]) -> None:
     sandbox, kratos, http = targets
     compared = equal = 0
@@ -339,7 +350,7 @@ def test_kratos_judges_the_sandbox(targets: tuple[Target, Target, httpx.Client])
         if not diffs:
             equal += 1
         for key, a, b in diffs:
-            hits = [i for i, e in enumerate(EXPECTED) if any(_hit(key, p) for p in e.keys)]
+            hits = [i for i, e in enumerate(EXPECTED) if _expected(e, key, a, b)]
             if not hits:
                 unexpected.append(f"{key}\n    sandbox: {a!r}\n    kratos:  {b!r}")
                 continue
