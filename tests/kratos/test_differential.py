@@ -210,8 +210,8 @@ EXPECTED: list[Expected] = [
             "delete-credential-last-factor:$.error.reason",
             "delete-credential-password:status",
         ),
-        "v1.3.1 refuses to delete any first-factor credential ('You cannot remove first factor credentials.'); "
-        "master deletes one when another first factor remains",
+        "v1.3.1 refuses to delete a password or code credential ('You cannot remove first factor credentials.'); "
+        "master deletes a password when another first factor remains and names code as not deletable",
         f"{V} (deleteIdentityCredentials)",
         f"{V} (deleteIdentityCredentials)",
     ),
