@@ -42,8 +42,8 @@ _IDENTITY_KEYS = (
 )
 
 
-# oryx/decoderx/http.go: the content types PUT accepts, in the order its error message lists them (wire notes §6).
-_PUT_CONTENT_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded", "application/json")
+# identity/handler.go (update) decodes with oryx/decoderx's HTTPJSONDecoder(): JSON only (wire notes §6).
+_PUT_CONTENT_TYPES = ("application/json",)
 
 
 def decode_body(body: bytes) -> Any:
@@ -55,12 +55,24 @@ def decode_body(body: bytes) -> Any:
     except orjson.JSONDecodeError as exc:
         if exc.msg == w.EXCEEDED_MAX_DEPTH:
             raise strict_decode_error(exc.msg) from None
-        first = body.strip()[:1].decode(errors="replace")
-        raise strict_decode_error(f"invalid character '{first}' looking for beginning of value") from None
+        raise strict_decode_error(w.go_syntax_error(body, stream=True)) from None
 
 
-def _created(c: Context, doc: dict[str, Any]) -> dict[str, Any]:
-    return render_identity(doc, c.store.schema_url(doc["schema_id"]), credentials=True)
+def _written(c: Context, doc: dict[str, Any], *, created: bool = False, null_admin: bool = False) -> dict[str, Any]:
+    """The identity as create, PUT and PATCH answer it: the identity just written, not read back.
+
+    Its `metadata_admin` is omitted when empty (identity/identity.go, `omitempty`); only a value read
+    from the database is `null`, so a PATCH, which patches the identity as read, keeps it (`null_admin`).
+    A create answer shows the password credential at version 0: Kratos upgrades it to version 1 when the
+    identity is next read or updated (identity/credentials_migrate.go, `UpgradePasswordCredentials`),
+    which the stored credential here already is.
+    """
+    out = render_identity(doc, c.store.schema_url(doc["schema_id"]), credentials=True)
+    if out.get("metadata_admin") is None and not null_admin:
+        del out["metadata_admin"]
+    if created and "password" in out.get("credentials", {}):
+        out["credentials"]["password"]["version"] = 0
+    return out
 
 
 async def create_identity(request: Request) -> Response:
@@ -78,7 +90,7 @@ async def create_identity(request: Request) -> Response:
     except UniqueViolation:
         raise w.conflict_identity() from None
     location = f"{str(request.base_url).rstrip('/')}/identities/{doc['id']}"
-    return w.json_response(_created(c, doc), 201, headers={"location": location})
+    return w.json_response(_written(c, doc, created=True), 201, headers={"location": location})
 
 
 def _batch_items(payload: Any) -> list[dict[str, Any]]:
@@ -158,7 +170,7 @@ async def batch_patch_identities(request: Request) -> Response:
     return w.json_response({"identities": results})
 
 
-def _save_updated(c: Context, doc: dict[str, Any]) -> Response:
+def _save_updated(c: Context, doc: dict[str, Any], *, null_admin: bool = False) -> Response:
     for key in ("schema_id", "external_id"):  # Go string fields: any other JSON type fails to decode (400)
         value = doc.get(key)
         if value is not None and not isinstance(value, str):
@@ -172,7 +184,7 @@ def _save_updated(c: Context, doc: dict[str, Any]) -> Response:
         c.store.replace_identity(doc)
     except UniqueViolation:
         raise w.conflict_unique() from None
-    return w.json_response(_created(c, doc))
+    return w.json_response(_written(c, doc, null_admin=null_admin))
 
 
 def _merge_credentials(old: dict[str, Any], new: dict[str, Any]) -> None:
@@ -256,7 +268,9 @@ async def patch_identity(request: Request) -> Response:
     if new_doc.get("state") != doc.get("state"):
         if new_doc.get("state") not in STATES:
             raise w.bad_request(
-                f"The supplied state ('{new_doc.get('state')}') was not valid. Valid states are ('active', 'inactive')."
+                f"The supplied state ('{new_doc.get('state')}') was not valid. "
+                "Valid states are ('active', 'inactive').",
+                message="identity state is not valid",  # identity/handler.go (patch): WithErrorf("%v", err)
             )
         new_doc["state_changed_at"] = c.now_rfc3339()
     for key in ("verifiable_addresses", "recovery_addresses"):
@@ -265,7 +279,7 @@ async def patch_identity(request: Request) -> Response:
                 addr["verified_at"] = c.now_rfc3339()
     new_doc.setdefault("created_at", doc["created_at"])
     new_doc.setdefault("schema_id", doc["schema_id"])
-    return _save_updated(c, new_doc)
+    return _save_updated(c, new_doc, null_admin="metadata_admin" in new_doc)
 
 
 async def delete_identity(request: Request) -> Response:

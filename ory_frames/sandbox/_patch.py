@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from ._wire import WireError, bad_request, loads_body
+from ._wire import EXCEEDED_MAX_DEPTH, WireError, bad_request, go_syntax_error, loads_body
 
 # identity/handler.go deny list; note `/stateChangedAt` (not `/state_changed_at`) is what Kratos blocks.
 DENIED_PATHS = (
@@ -49,8 +49,10 @@ def decode_patch(body: bytes) -> list[dict[str, Any]]:
     """Parse the body as a JSON Patch document, raising Kratos' 400 (wire notes §6)."""
     try:
         ops = loads_body(body) if body else None
-    except orjson.JSONDecodeError:
-        raise bad_request("failed to unmarshal JSON patch", message="invalid character in JSON patch") from None
+    except orjson.JSONDecodeError as exc:
+        # identity/handler.go reads the patch with json.Unmarshal, whose texts these are
+        text = exc.msg if exc.msg == EXCEEDED_MAX_DEPTH else go_syntax_error(body, stream=False)
+        raise bad_request("failed to unmarshal JSON patch", message=text) from None
     if ops is None and not body:
         raise bad_request("failed to unmarshal JSON patch", message="unexpected end of JSON input")
     if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
@@ -139,6 +141,12 @@ def _add(doc: Any, parts: list[str], value: Any, path: str) -> Any:
 
 
 def _remove(doc: Any, parts: list[str], path: str) -> Any:
+    if parts and not _exists(doc, parts) and _exists(doc, parts[:-1]):
+        parent = _parent(doc, parts, path, create=False)
+        if isinstance(parent, dict):  # evanphx/json-patch v5: the object is there, the key is not
+            raise PatchError(
+                f"error in remove for path: '{path}': unable to remove nonexistent key: {parts[-1]}: missing value"
+            )
     if not _exists(doc, parts) or not parts:
         raise PatchError(f'remove operation does not apply: doc is missing path: "{path}": missing value')
     parent = _parent(doc, parts, path, create=False)

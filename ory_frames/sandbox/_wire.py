@@ -6,6 +6,7 @@ Nothing else in the sandbox knows these details; route modules call the helpers 
 from __future__ import annotations
 
 import base64
+import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -189,6 +190,26 @@ def loads_body(raw: bytes) -> Any:
     if isinstance(value, (dict, list)) and json_depth(value) > MAX_JSON_DEPTH:
         raise orjson.JSONDecodeError(EXCEEDED_MAX_DEPTH, raw[:64].decode("utf-8", "replace"), 0)
     return value
+
+
+def go_syntax_error(raw: bytes, *, stream: bool) -> str:
+    """Go's `encoding/json` text for a body that is not JSON (a syntax error, not a type error).
+
+    Input that ends before the value does is `unexpected EOF` for a `json.Decoder` (`stream`) and
+    `unexpected end of JSON input` for `json.Unmarshal`; a character that cannot start a value is
+    `invalid character 'x' looking for beginning of value`.
+    """
+    text = raw.decode("utf-8", "replace")
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()):
+            return "unexpected EOF" if stream else "unexpected end of JSON input"
+        return f"invalid character '{text[exc.pos]}' looking for beginning of value"
+    except (ValueError, RecursionError):  # numbers too long for Python, nesting too deep: valid JSON to Go
+        pass
+    first = text.strip()[:1] or " "
+    return f"invalid character '{first}' looking for beginning of value"
 
 
 # ---- Go-compatible parsing --------------------------------------------------------------------------------------
