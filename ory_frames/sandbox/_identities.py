@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -46,19 +45,6 @@ _IDENTITY_KEYS = (
 _PUT_CONTENT_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded", "application/json")
 
 
-def decode_body(body: bytes) -> Any:
-    """Parse JSON like Go's decoder would, raising its error text as a `GoDecodeError`."""
-    if not body.strip():
-        raise strict_decode_error("EOF")
-    try:
-        return w.loads_body(body)
-    except orjson.JSONDecodeError as exc:
-        if exc.msg == w.EXCEEDED_MAX_DEPTH:
-            raise strict_decode_error(exc.msg) from None
-        first = body.strip()[:1].decode(errors="replace")
-        raise strict_decode_error(f"invalid character '{first}' looking for beginning of value") from None
-
-
 def _created(c: Context, doc: dict[str, Any]) -> dict[str, Any]:
     return render_identity(doc, c.store.schema_url(doc["schema_id"]), credentials=True)
 
@@ -67,7 +53,7 @@ async def create_identity(request: Request) -> Response:
     """POST /admin/identities: strict decode, validate, insert; 201 + Location (wire notes §5)."""
     c = ctx(request)
     try:
-        body = identity_from_body(decode_body(await request.body()), strict=True)
+        body = identity_from_body(w.go_decode_body(await request.body()), strict=True)
     except w.GoDecodeError as exc:
         # identity/handler.go (create) wraps the decoder's error: herodot.ErrBadRequest().WithError(err.Error()),
         # so the envelope says code 400 with Go's text as message (wire notes §5); the batch does not (§4).
@@ -111,7 +97,7 @@ def _batch_items(payload: Any) -> list[dict[str, Any]]:
 async def batch_patch_identities(request: Request) -> Response:
     """PATCH /admin/identities: batch create with per-item results, always 200 in OSS (wire notes §4)."""
     c = ctx(request)
-    items = _batch_items(decode_body(await request.body()))
+    items = _batch_items(w.go_decode_body(await request.body()))
     if len(items) > w.BATCH_MAX_ITEMS:
         raise w.bad_request(
             "The maximum number of identities per request that can be created or deleted at once is 1000."
@@ -209,7 +195,7 @@ async def update_identity(request: Request) -> Response:
             " are supported."
         )
     try:
-        body = identity_from_body(decode_body(raw), strict=False, go_type="UpdateIdentityBody")
+        body = identity_from_body(w.go_decode_body(raw), strict=False, go_type="UpdateIdentityBody")
     except w.GoDecodeError as exc:
         # oryx/decoderx/http.go (decodeJSON): herodot.ErrBadRequest().WithReasonf("Unable to decode JSON payload: %s")
         raise w.bad_request(f"Unable to decode JSON payload: {exc.text}") from None
