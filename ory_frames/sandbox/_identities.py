@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from . import _wire as w
 from ._context import Context, ctx
+from ._go import go_kind
 from ._identity_doc import (
     CREDENTIAL_TYPES,
     STATES,
@@ -75,12 +76,17 @@ def _batch_items(payload: Any) -> list[dict[str, Any]]:
     for key in payload:
         if key != "identities":
             raise strict_decode_error(f'json: unknown field "{key}"')
-    items = payload.get("identities") or []
-    if not isinstance(items, list):
-        raise strict_decode_error("json: cannot unmarshal value into Go struct field .identities")
+    items = payload.get("identities")
+    if items is None:
+        return []
+    field = "into Go struct field BatchPatchIdentitiesBody.identities of type"
+    if not isinstance(items, list):  # {}, "", 0 and false are decode errors, not an empty batch
+        raise strict_decode_error(f"json: cannot unmarshal {go_kind(items)} {field} []*identity.BatchIdentityPatch")
     for item in items:
+        if item is None:  # Kratos decodes a nil item and then dereferences it (a panic); the sandbox refuses it
+            raise w.bad_request("An item of `identities` is null.")
         if not isinstance(item, dict):
-            raise strict_decode_error("json: cannot unmarshal value into Go value of type identity.BatchIdentityPatch")
+            raise strict_decode_error(f"json: cannot unmarshal {go_kind(item)} {field} identity.BatchIdentityPatch")
         for key in item:
             if key not in ("patch_id", "create"):
                 raise strict_decode_error(f'json: unknown field "{key}"')
@@ -222,11 +228,11 @@ async def update_identity(request: Request) -> Response:
 async def patch_identity(request: Request) -> Response:
     """PATCH /admin/identities/{id}: JSON Patch over the full admin JSON (wire notes §6)."""
     c = ctx(request)
+    doc = c.store.identity_doc(path_identity_id(request))
+    if doc is None:  # identity/handler.go (patch) looks the identity up before it reads the patch
+        raise w.not_found()
     ops = decode_patch(await request.body())
     check_ops(ops)
-    doc = c.store.identity_doc(path_identity_id(request))
-    if doc is None:
-        raise w.not_found()
     full = render_identity(doc, c.store.schema_url(doc["schema_id"]), credentials=True, declassify=CREDENTIAL_TYPES)
     patched = apply_patch(full, ops)
     if not isinstance(patched, dict):
