@@ -290,6 +290,8 @@ async def delete_identity_credentials(request: Request) -> Response:
     c = ctx(request)
     kind = request.path_params["type"]
     identifier = request.query_params.get("identifier", "")
+    if kind == "deviceauthn" and not identifier:  # identity/handler.go (deleteDeviceAuthnKey) asks before reading
+        raise w.bad_request("You must provide an identifier to delete this credential.")
     doc = c.store.identity_doc(path_identity_id(request))
     if doc is None:
         raise w.not_found()
@@ -318,15 +320,14 @@ async def delete_identity_credentials(request: Request) -> Response:
             creds[kind]["identifiers"] = [i for i in creds[kind].get("identifiers", []) if i != identifier]
             if not keep:
                 del creds[kind]
-    elif kind == "deviceauthn":
-        if not identifier:
-            raise w.bad_request("You must provide an identifier to delete this credential.")
-        cfg = creds[kind].get("config") or {}
-        keys = cfg.get("keys") or []
+    elif kind == "deviceauthn":  # config.credentials[].client_key_id (selfservice/strategy/deviceauthn/key.go)
+        cfg = creds[kind].setdefault("config", {})
+        keys = cfg.get("credentials") or []
         keep = [k for k in keys if k.get("client_key_id") != identifier]
         if len(keep) == len(keys):
-            raise w.WireError(404, reason=f"The identifier `{identifier}` was not found among device keys.")
-        cfg["keys"] = keep
+            raise w.WireError(404, reason=f"The identifier `{identifier}` was not found among deviceauthn credentials.")
+        cfg["credentials"] = keep
+        creds[kind]["identifiers"] = [k.get("client_key_id") for k in keep]
     else:
         raise w.bad_request(f"Credentials type {kind} cannot be deleted.")
     doc["credentials"] = creds
