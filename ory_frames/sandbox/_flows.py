@@ -14,7 +14,7 @@ from starlette.responses import Response
 from . import _wire as w
 from ._context import FLOW_LIFESPAN_SECONDS, RECOVERY_LIFESPAN_SECONDS, Context, ctx
 from ._credential_import import strict_decode_error
-from ._go import go_duration_string, go_field, go_kind, go_quote, parse_go_duration
+from ._go import go_duration_string, go_kind, go_quote, parse_go_duration
 
 
 def _iso(ts: datetime) -> str:
@@ -49,9 +49,10 @@ def _recovery_body(request: Request, raw: bytes, go_type: str, fields: dict[str,
         first: str | None = None
         out: dict[str, Any] = {}
         struct = go_type.split(".")[-1]
-        for name, field_type in fields.items():
-            present, value = go_field(body, name)
-            if not present or value is None:
+        for key, value in body.items():  # in the body's order, as Go's decoder reads it
+            name = key if key in fields else key.lower()
+            field_type = fields.get(name)
+            if field_type is None or value is None:
                 continue
             if isinstance(value, str):
                 if field_type == "uuid.UUID":

@@ -166,12 +166,3 @@ def go_kind(value: Any) -> str:
     if isinstance(value, dict):
         return "object"
     return "string"
-
-
-def go_field(body: dict[str, Any], name: str) -> tuple[bool, Any]:
-    """Find a struct field's value the way Go's decoder does: keys match it in any case, and the last one wins."""
-    found: tuple[bool, Any] = (False, None)
-    for key, value in body.items():
-        if key == name or key.lower() == name:
-            found = (True, value)
-    return found

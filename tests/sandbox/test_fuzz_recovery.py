@@ -138,6 +138,15 @@ def test_recovery_bodies_go_cannot_decode(client: Any, person: dict[str, Any], p
     assert_error(client.post(path, json={"identity_id": "abc"}), 400, reason=reason)
     # the uuid's own error stops Go's decoder at once; a type error found earlier is only remembered
     assert_error(client.post(path, json={"expires_in": {}, "identity_id": "abc"}), 400, reason=reason)
+    # of two type errors, the first in the body is reported
+    body = {"expires_in": [], "identity_id": 1}
+    reason = _decode_reason(f"json: cannot unmarshal array into Go struct field {struct}.expires_in of type string")
+    assert_error(client.post(path, json=body), 400, reason=reason)
+    body = {"identity_id": 1, "expires_in": []}
+    reason = _decode_reason(
+        f"json: cannot unmarshal number into Go struct field {struct}.identity_id of type uuid.UUID"
+    )
+    assert_error(client.post(path, json=body), 400, reason=reason)
     reason = _decode_reason("invalid character 'x' looking for beginning of value")
     assert_error(client.post(path, content=b"xyz", headers=JSON), 400, reason=reason)
 
