@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from ory_frames.sandbox import running
 
 HERE = Path(__file__).resolve().parent
@@ -33,6 +35,8 @@ CONFIG = HERE / "schemathesis.toml"
 API_KEY = "fuzz-api-key"  # with a key set the sandbox answers 401 without it, so the auth checks can run
 SEED = 18  # the sandbox's seeded data; Schemathesis' own generation is deterministic
 SEED_IDENTITIES = 50
+PROVIDERS = ("google", "github")  # the sandbox's default OIDC providers
+CREDENTIAL_TYPES = ("password", "oidc", "totp", "lookup_secret", "webauthn", "passkey", "code", "saml", "deviceauthn")
 
 
 # Values the specs do not allow but Kratos sends: these are marked nullable in the copy of the spec the run uses,
@@ -62,6 +66,70 @@ def tolerant_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
+def _toml_list(values: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+
+
+def seeded_ids_config(url: str) -> str:
+    """Config that makes half the generated ids name seeded identities, sessions and external ids.
+
+    Without it nearly every path id is unknown and the operations stop at their 404; with it they reach the
+    rest of their logic too. The ids are read from the fresh sandbox, so they follow its seed.
+    """
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+        identities = http.get("/admin/identities", params={"page_size": 100}).raise_for_status().json()
+        sessions = http.get("/admin/sessions", params={"page_size": 100}).raise_for_status().json()
+    identity_ids = [i["id"] for i in identities]
+    external_ids = [i["external_id"] for i in identities if i.get("external_id")] or ["none"]
+    session_ids = [s["id"] for s in sessions] or identity_ids
+    half = "probability = 0.5"
+    return f"""
+[dictionaries.identities]
+values = {_toml_list(identity_ids)}
+
+[dictionaries.sessions]
+values = {_toml_list(session_ids)}
+
+[dictionaries.credential_types]
+values = {_toml_list(list(CREDENTIAL_TYPES))}
+
+[dictionaries.providers]
+values = {_toml_list(list(PROVIDERS))}
+
+[dictionaries.external_ids]
+values = {_toml_list(external_ids)}
+
+[[operations]]
+include-path = [
+  "/admin/identities/{{id}}",
+  "/admin/identities/{{id}}/credentials/{{type}}",
+  "/admin/identities/{{id}}/sessions",
+]
+parameters."path.id" = {{ dictionary = "identities", {half} }}
+
+[[operations]]
+include-path = ["/admin/sessions/{{id}}", "/admin/sessions/{{id}}/extend"]
+parameters."path.id" = {{ dictionary = "sessions", {half} }}
+
+[[operations]]
+include-operation-id = "deleteIdentityCredentials"
+parameters."path.type" = {{ dictionary = "credential_types", {half} }}
+
+[[operations]]
+include-operation-id = "createTestLoginFlow"
+parameters."body.provider_id" = {{ dictionary = "providers", {half} }}
+
+[[operations]]
+include-operation-id = "getIdentityByExternalID"
+parameters."path.externalID" = {{ dictionary = "external_ids", {half} }}
+
+[[operations]]
+include-operation-id = ["createRecoveryCodeForIdentity", "createRecoveryLinkForIdentity"]
+parameters."body.identity_id" = {{ dictionary = "identities", {half} }}
+"""
+
+
 def _schemathesis() -> str:
     found = Path(sys.executable).with_name("schemathesis")
     return str(found) if found.exists() else "schemathesis"
@@ -75,10 +143,12 @@ def run_spec(name: str, max_examples: int) -> int:
     ):
         spec_copy = Path(scratch) / SPECS[name].name
         spec_copy.write_text(json.dumps(tolerant_spec(json.loads(SPECS[name].read_text()))))
+        config = Path(scratch) / CONFIG.name
+        config.write_text(CONFIG.read_text() + seeded_ids_config(url))
         command = [
             _schemathesis(),
             "--config-file",
-            str(CONFIG),
+            str(config),
             "--no-color",
             "run",
             str(spec_copy),
