@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from . import _wire as w
 from ._context import Context, ctx
+from ._go import go_kind
 from ._identity_doc import (
     CREDENTIAL_TYPES,
     STATES,
@@ -46,18 +46,6 @@ _IDENTITY_KEYS = (
 _PUT_CONTENT_TYPES = ("application/json",)
 
 
-def decode_body(body: bytes) -> Any:
-    """Parse JSON like Go's decoder would, raising its error text as a `GoDecodeError`."""
-    if not body.strip():
-        raise strict_decode_error("EOF")
-    try:
-        return w.loads_body(body)
-    except orjson.JSONDecodeError as exc:
-        if exc.msg == w.EXCEEDED_MAX_DEPTH:
-            raise strict_decode_error(exc.msg) from None
-        raise strict_decode_error(w.go_syntax_error(body, stream=True)) from None
-
-
 def _written(c: Context, doc: dict[str, Any], *, created: bool = False, null_admin: bool = False) -> dict[str, Any]:
     """The identity as create, PUT and PATCH answer it: the identity just written, not read back.
 
@@ -79,7 +67,7 @@ async def create_identity(request: Request) -> Response:
     """POST /admin/identities: strict decode, validate, insert; 201 + Location (wire notes §5)."""
     c = ctx(request)
     try:
-        body = identity_from_body(decode_body(await request.body()), strict=True)
+        body = identity_from_body(w.go_decode_body(await request.body()), strict=True)
     except w.GoDecodeError as exc:
         # identity/handler.go (create) wraps the decoder's error: herodot.ErrBadRequest().WithError(err.Error()),
         # so the envelope says code 400 with Go's text as message (wire notes §5); the batch does not (§4).
@@ -101,12 +89,17 @@ def _batch_items(payload: Any) -> list[dict[str, Any]]:
     for key in payload:
         if key != "identities":
             raise strict_decode_error(f'json: unknown field "{key}"')
-    items = payload.get("identities") or []
-    if not isinstance(items, list):
-        raise strict_decode_error("json: cannot unmarshal value into Go struct field .identities")
+    items = payload.get("identities")
+    if items is None:
+        return []
+    field = "into Go struct field BatchPatchIdentitiesBody.identities of type"
+    if not isinstance(items, list):  # {}, "", 0 and false are decode errors, not an empty batch
+        raise strict_decode_error(f"json: cannot unmarshal {go_kind(items)} {field} []*identity.BatchIdentityPatch")
     for item in items:
+        if item is None:  # Kratos decodes a nil item and then dereferences it (a panic); the sandbox refuses it
+            raise w.bad_request("An item of `identities` is null.")
         if not isinstance(item, dict):
-            raise strict_decode_error("json: cannot unmarshal value into Go value of type identity.BatchIdentityPatch")
+            raise strict_decode_error(f"json: cannot unmarshal {go_kind(item)} {field} identity.BatchIdentityPatch")
         for key in item:
             if key not in ("patch_id", "create"):
                 raise strict_decode_error(f'json: unknown field "{key}"')
@@ -123,7 +116,7 @@ def _batch_items(payload: Any) -> list[dict[str, Any]]:
 async def batch_patch_identities(request: Request) -> Response:
     """PATCH /admin/identities: batch create with per-item results, always 200 in OSS (wire notes §4)."""
     c = ctx(request)
-    items = _batch_items(decode_body(await request.body()))
+    items = _batch_items(w.go_decode_body(await request.body()))
     if len(items) > w.BATCH_MAX_ITEMS:
         raise w.bad_request(
             "The maximum number of identities per request that can be created or deleted at once is 1000."
@@ -221,7 +214,7 @@ async def update_identity(request: Request) -> Response:
             " are supported."
         )
     try:
-        body = identity_from_body(decode_body(raw), strict=False, go_type="UpdateIdentityBody")
+        body = identity_from_body(w.go_decode_body(raw), strict=False, go_type="UpdateIdentityBody")
     except w.GoDecodeError as exc:
         # oryx/decoderx/http.go (decodeJSON): herodot.ErrBadRequest().WithReasonf("Unable to decode JSON payload: %s")
         raise w.bad_request(f"Unable to decode JSON payload: {exc.text}") from None
@@ -248,11 +241,11 @@ async def update_identity(request: Request) -> Response:
 async def patch_identity(request: Request) -> Response:
     """PATCH /admin/identities/{id}: JSON Patch over the full admin JSON (wire notes §6)."""
     c = ctx(request)
+    doc = c.store.identity_doc(path_identity_id(request))
+    if doc is None:  # identity/handler.go (patch) looks the identity up before it reads the patch
+        raise w.not_found()
     ops = decode_patch(await request.body())
     check_ops(ops)
-    doc = c.store.identity_doc(path_identity_id(request))
-    if doc is None:
-        raise w.not_found()
     full = render_identity(doc, c.store.schema_url(doc["schema_id"]), credentials=True, declassify=CREDENTIAL_TYPES)
     patched = apply_patch(full, ops)
     if not isinstance(patched, dict):
@@ -312,6 +305,8 @@ async def delete_identity_credentials(request: Request) -> Response:
     c = ctx(request)
     kind = request.path_params["type"]
     identifier = request.query_params.get("identifier", "")
+    if kind == "deviceauthn" and not identifier:  # identity/handler.go (deleteDeviceAuthnKey) asks before reading
+        raise w.bad_request("You must provide an identifier to delete this credential.")
     doc = c.store.identity_doc(path_identity_id(request))
     if doc is None:
         raise w.not_found()
@@ -340,15 +335,14 @@ async def delete_identity_credentials(request: Request) -> Response:
             # The last provider gone, the credential stays with no identifiers (identity/identity.go
             # `deleteCredentialOIDCFromIdentity`; a real Kratos v1.3.1 shows it so).
             creds[kind]["identifiers"] = [i for i in creds[kind].get("identifiers", []) if i != identifier]
-    elif kind == "deviceauthn":
-        if not identifier:
-            raise w.bad_request("You must provide an identifier to delete this credential.")
-        cfg = creds[kind].get("config") or {}
-        keys = cfg.get("keys") or []
+    elif kind == "deviceauthn":  # config.credentials[].client_key_id (selfservice/strategy/deviceauthn/key.go)
+        cfg = creds[kind].setdefault("config", {})
+        keys = cfg.get("credentials") or []
         keep = [k for k in keys if k.get("client_key_id") != identifier]
         if len(keep) == len(keys):
-            raise w.WireError(404, reason=f"The identifier `{identifier}` was not found among device keys.")
-        cfg["keys"] = keep
+            raise w.WireError(404, reason=f"The identifier `{identifier}` was not found among deviceauthn credentials.")
+        cfg["credentials"] = keep
+        creds[kind]["identifiers"] = [k.get("client_key_id") for k in keep]
     else:
         raise w.bad_request(f"Credentials type {kind} cannot be deleted.")
     doc["credentials"] = creds

@@ -11,10 +11,10 @@ from .._types import CredentialType
 from ._credential_import import (
     check_credentials_body,
     credential_record,
-    go_kind,
     import_credentials,
     strict_decode_error,
 )
+from ._go import go_kind
 from ._schemas import IdentitySchema
 from ._wire import bad_request, parse_uuid
 

@@ -181,6 +181,13 @@ EXPECTED: list[Expected] = [
         f"{V} (patch, applyRegionPatchOps), oryx/jsonx/patch.go",
     ),
     Expected(
+        ("patch-not-a-list:$.error.message",),
+        "v1.3.1 decodes a JSON Patch body straight into jsonpatch.Patch; master first into its own []patchOp "
+        "(so the Go type named in the decode error differs)",
+        f"{V} (patch: jsonpatch.DecodePatch)",
+        f"{V} (patch, applyRegionPatchOps: []patchOp)",
+    ),
+    Expected(
         ("manage-sessions:status",),
         "v1.3.1 has no POST /admin/sessions (bulk disable or delete): 405",
         "session/handler.go (RegisterAdminRoutes)",
