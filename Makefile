@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: demo test lint typecheck pytest pytest-kratos kratos record test-live bench notebooks lab clean
+.PHONY: demo test lint typecheck pytest pytest-kratos kratos fuzz record test-live bench notebooks lab clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ DRIFT_TESTS := tests/drift tests/frames/test_arrow_out.py tests/frames/test_expo
 	tests/frames/test_output_format.py tests/writeback/test_sandbox.py tests/writeback/test_create_rows.py \
 	tests/widgets tests/client/test_sandbox_e2e.py tests/test_cli.py tests/test_cli_apply.py \
 	tests/test_cli_export.py tests/test_cli_subject.py tests/test_subject.py
+
+## fuzz: Schemathesis over Kratos' and Ory Network's OpenAPI specs against a fresh sandbox (about 2 minutes)
+fuzz: $(VENV)/.installed-test
+	$(PY) tests/fuzz/run.py
 
 ## record: re-record cassettes over real HTTP from a fresh sandbox; with RECORD_FROM_PROJECT=1, the
 ## read-only ones from the project named by ORY_SDK_URL / ORY_API_KEY instead (scrubbed, but your data)

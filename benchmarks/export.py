@@ -17,6 +17,12 @@ added latency (``sandbox.running(latency_ms=…)``):
 Targets (issue 11): at 10 ms export >= 0.95x bytes; at 0 ms export >= 0.75x parse and >= 5x SDK; at
 30 ms shards >= 2.5x export. Each row says which of them it checks.
 
+Against a real Ory Kratos (``kratos_rows``, ``--server kratos``; the binary of ``scripts/install-kratos.sh``):
+the same columns at 0 ms on the sandbox and on Kratos (a SQLite file), ``--table-size`` identities (default
+20 000) of the same seed documents, the best of ``--runs`` per cell. Beside them, where the time goes: for
+each cell its wall time, the client's CPU time (the variant's process), the server's (``/proc``) and
+Kratos' own time per page (the ``took`` of its request log). ``benchmarks/export_servers.py`` starts both.
+
 The frame reads (``compare_reads``): ``read_identities`` / ``read_sessions`` into a DataFrame beside
 ``export_identities`` / ``export_sessions`` to Parquet on the same data at 0 ms, read / export >= 0.8.
 
@@ -29,22 +35,30 @@ more rows or columns (shards, reads) are added beside them. ``--db-dir`` keeps t
 second run does not seed again.
 
 Usage: ``python benchmarks/export.py [--size 1000000] [--quick] [--skip-table] [--skip-reads] [--skip-rss]
-[--db-dir DIR]``
+[--db-dir DIR] [--server kratos [--runs 3]]``
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from export_servers import (
+    Served,
+    cpu_seconds,
+    kratos_version,
+    request_seconds,
+    seeded_db,
+    seeded_kratos_db,
+    serve,
+    serve_kratos,
+)
 
 PAGE_SIZE = 500
 RSS_LIMIT_MB = 400.0
@@ -55,9 +69,14 @@ RSS_GROWTH = 1.3
 _COMMON = """
 import json, resource, sys, time
 url, out, expected, page_size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-def report(rows, seconds):
+_cpu = [0.0]
+def begin():  # the start of the measured part: its wall clock, and the CPU time of this process (all threads)
+    _cpu[0] = time.process_time()
+    return time.perf_counter()
+def report(rows, seconds, **extra):
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"rows": rows, "seconds": seconds, "rss_mb": rss_kb / 1024}))
+    cpu = time.process_time() - _cpu[0]
+    print(json.dumps({"rows": rows, "seconds": seconds, "cpu": cpu, "rss_mb": rss_kb / 1024, **extra}))
 """
 
 _PAGE_LOOP = """
@@ -80,17 +99,18 @@ def pages(http):
 VARIANTS: dict[str, str] = {
     "bytes": _PAGE_LOOP
     + """
-start = time.perf_counter()
-rows = 0
+start = begin()
+rows = size = 0
 with httpx.Client(base_url=url) as http:
     for body in pages(http):
         rows += body.count(b'"schema_id":')  # one per identity: counted in C, nothing parsed
-report(rows, time.perf_counter() - start)
+        size += len(body)
+report(rows, time.perf_counter() - start, bytes=size)
 """,
     "parse": _PAGE_LOOP
     + """
 import orjson
-start = time.perf_counter()
+start = begin()
 rows = 0
 with httpx.Client(base_url=url) as http:
     for body in pages(http):
@@ -102,7 +122,7 @@ from urllib.parse import parse_qs, urlsplit
 import ory_client, pandas as pd
 from ory_client.api.identity_api import IdentityApi
 from ory_frames._paginators import parse_link_header
-start = time.perf_counter()
+start = begin()
 api = IdentityApi(ory_client.ApiClient(ory_client.Configuration(host=url)))
 rows, token = [], None
 while True:
@@ -120,7 +140,7 @@ report(len(df), time.perf_counter() - start)
 """,
     "export": """
 from ory_frames import Client, export_identities
-start = time.perf_counter()
+start = begin()
 with Client(url) as client:
     result = export_identities(client, out, overwrite=True, page_size=page_size)
 report(result.rows, time.perf_counter() - start)
@@ -128,7 +148,7 @@ report(result.rows, time.perf_counter() - start)
     # four keyset cursors over slices of the id space (ory_frames._shards)
     "shards": """
 from ory_frames import Client, export_identities
-start = time.perf_counter()
+start = begin()
 with Client(url) as client:
     result = export_identities(client, out, overwrite=True, page_size=page_size, shards=4)
 report(result.rows, time.perf_counter() - start)
@@ -140,21 +160,21 @@ VARIANTS.update(
         "read_identities": """
 from ory_frames import Client, read_identities
 with Client(url) as client:
-    start = time.perf_counter()
+    start = begin()
     rows = len(read_identities(client, page_size=page_size))
 report(rows, time.perf_counter() - start)
 """,
         "export_sessions": """
 from ory_frames import Client, export_sessions
 with Client(url) as client:
-    start = time.perf_counter()
+    start = begin()
     rows = export_sessions(client, out, overwrite=True).rows
 report(rows, time.perf_counter() - start)
 """,
         "read_sessions": """
 from ory_frames import Client, read_sessions
 with Client(url) as client:
-    start = time.perf_counter()
+    start = begin()
     rows = len(read_sessions(client))
 report(rows, time.perf_counter() - start)
 """,
@@ -169,62 +189,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("export_identities", "export"),
     ("export_identities, 4 shards", "shards"),
 )
-
-_SEED = """
-import sys
-from ory_frames.sandbox._store import Store
-db, size, fast = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "fast"
-if fast:
-    from ory_frames.sandbox._seed_fast import seed_identities_fast as seed
-else:
-    from ory_frames.sandbox._seed import seed_store as seed
-seed(Store(db), identities=size, seed=0)
-"""
-
-_SERVER = """
-import sys
-from ory_frames import sandbox
-with sandbox.running(db=sys.argv[1], latency_ms=float(sys.argv[2])) as url:
-    print(url, flush=True)
-    sys.stdin.read()
-"""
-
-
-def seeded_db(directory: Path, size: int, *, fast: bool) -> Path:
-    """A SQLite file holding ``size`` seeded identities (``fast``: cloned, no sessions), seeded once per directory."""
-    path = directory / f"identities-{size}{'-fast' if fast else ''}.sqlite"
-    if path.exists():
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            if db.execute("SELECT count(*) FROM identities").fetchone()[0] == size:
-                return path
-        for stale in directory.glob(path.name + "*"):
-            stale.unlink()
-    print(f"seeding {size} identities{' (cloned)' if fast else ''} into {path} ...", flush=True)
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", _SEED, str(path), str(size), "fast" if fast else "full"], check=True)
-    print(f"  seeded in {time.perf_counter() - start:.0f} s", flush=True)
-    return path
-
-
-@contextlib.contextmanager
-def serve(db: Path, latency_ms: float = 0) -> Iterator[str]:
-    """The sandbox on ``db`` in its own process (no variant inherits its memory: ru_maxrss survives exec)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _SERVER, str(db), str(latency_ms)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None and proc.stdin is not None
-        url = proc.stdout.readline().strip()
-        if not url:
-            raise RuntimeError("the sandbox did not start")
-        yield url
-    finally:
-        if proc.stdin:
-            proc.stdin.close()
-        proc.wait(timeout=120)
 
 
 def run_variant(name: str, url: str, out: Path, expected: int, page_size: int = PAGE_SIZE) -> dict[str, Any]:
@@ -243,34 +207,95 @@ def run_variant(name: str, url: str, out: Path, expected: int, page_size: int = 
     return report
 
 
-def table_rows(db: Path, size: int, latencies: Sequence[float], out: Path) -> list[dict[str, float]]:
+def measure_row(served: Served, size: int, out: Path, runs: int = 1) -> dict[str, Any]:
+    """Identities/s of every column on one server (the best of ``runs``), the ratios, and where the time went.
+
+    For each column, ``split[variant]`` holds the best run's wall seconds, the client's CPU seconds (the
+    variant's process, all threads), the server's (its process, read around the run) and, from Kratos'
+    log, its own seconds for each page request.
+    """
+    row: dict[str, Any] = {"split": {}}
+    for _, variant in COLUMNS:
+        best: dict[str, Any] = {}
+        for _ in range(runs):
+            cpu_before = cpu_seconds(served.pid)
+            log_offset = served.log.stat().st_size if served.log else 0
+            rep = run_variant(variant, served.url, out, size)
+            cpu_after = cpu_seconds(served.pid)
+            if cpu_before is not None and cpu_after is not None:
+                rep["server_cpu"] = cpu_after - cpu_before
+            if served.log:
+                rep["server_pages"] = request_seconds(served.log, log_offset)
+            if not best or rep["seconds"] < best["seconds"]:
+                best = rep
+        row[variant] = best["rows"] / best["seconds"]
+        row["split"][variant] = best
+    row["export/bytes"] = row["export"] / row["bytes"]
+    row["export/parse"] = row["export"] / row["parse"]
+    row["export/SDK"] = row["export"] / row["sdk"]
+    row["shards/export"] = row["shards"] / row["export"]
+    return row
+
+
+def table_rows(db: Path, size: int, latencies: Sequence[float], out: Path) -> list[dict[str, Any]]:
     """Identities/s of every column at each added latency (one run each), plus export / bytes."""
     rows = []
     for latency in latencies:
-        row: dict[str, float] = {"latency_ms": latency}
-        with serve(db, latency) as url:
-            for _, variant in COLUMNS:
-                rep = run_variant(variant, url, out, size)
-                row[variant] = rep["rows"] / rep["seconds"]
-        row["export/bytes"] = row["export"] / row["bytes"]
-        row["export/parse"] = row["export"] / row["parse"]
-        row["export/SDK"] = row["export"] / row["sdk"]
-        row["shards/export"] = row["shards"] / row["export"]
+        with serve(db, latency) as served:
+            row = {"label": f"{latency:g} ms", "latency_ms": latency, **measure_row(served, size, out)}
         print_table([row], header=not rows)
         rows.append(row)
     return rows
 
 
-def print_table(rows: Sequence[dict[str, float]], *, header: bool = True) -> None:
+def kratos_rows(directory: Path, size: int, out: Path, runs: int) -> list[dict[str, Any]]:
+    """The table's columns on the sandbox and on a real Kratos (SQLite file), the same seed documents, 0 ms.
+
+    Printed with the time split of every run: wall, client CPU, server CPU and Kratos' own time per page.
+    """
+    sandbox_db, kratos_db = seeded_db(directory, size, fast=False), seeded_kratos_db(directory, size)
+    rows = []
+    with serve(sandbox_db) as served:
+        rows.append({"label": "sandbox", "latency_ms": 0.0, **measure_row(served, size, out, runs)})
+    print_table(rows)
+    with serve_kratos(kratos_db) as served:
+        rows.append({"label": f"Kratos {kratos_version()}", "latency_ms": 0.0})
+        rows[-1].update(measure_row(served, size, out, runs))
+    print_table(rows[-1:], header=False)
+    print()
+    print_split(rows)
+    return rows
+
+
+def print_table(rows: Sequence[dict[str, Any]], *, header: bool = True) -> None:
     """Markdown rows: identities/s per column and the export / bytes ratio."""
     if header:
         names = [name for name, _ in COLUMNS]
         ratios = " | ".join(RATIOS)
-        print("| added latency per request | " + " | ".join(names) + f" | {ratios} | targets |")
+        print("| server, added latency per request | " + " | ".join(names) + f" | {ratios} | targets |")
         print("|---" * (len(names) + len(RATIOS) + 2) + "|")
     for row in rows:
         cells = [f"{row[variant]:,.0f}/s" for _, variant in COLUMNS] + [f"{row[r]:.2f}" for r in RATIOS]
-        print(f"| {row['latency_ms']:g} ms | " + " | ".join(cells) + f" | {targets_met(row)} |", flush=True)
+        print(f"| {row['label']} | " + " | ".join(cells) + f" | {targets_met(row)} |", flush=True)
+
+
+def print_split(rows: Sequence[dict[str, Any]]) -> None:
+    """Markdown: per server and column, wall seconds, client and server CPU seconds, and the server's time per page."""
+    print("| server | variant | wall s | client CPU s | server CPU s | pages | server's own ms per page (its log) |")
+    print("|---" * 7 + "|")
+    for row in rows:
+        for name, variant in COLUMNS:
+            rep = row["split"][variant]
+            pages = rep.get("server_pages")
+            own = f"{1000 * sum(pages) / len(pages):.1f} (sum {sum(pages):.2f} s)" if pages else "-"
+            server_cpu = f"{rep['server_cpu']:.2f}" if "server_cpu" in rep else "-"
+            print(
+                f"| {row['label']} | {name} | {rep['seconds']:.2f} | {rep['cpu']:.2f} | {server_cpu} | "
+                f"{len(pages) if pages else '-'} | {own} |"
+            )
+    for row in rows:
+        rep = row["split"]["bytes"]
+        print(f"{row['label']}: {rep['bytes'] / rep['rows']:,.0f} bytes per identity on the wire", flush=True)
 
 
 RATIOS = ("export/bytes", "export/parse", "export/SDK", "shards/export")
@@ -293,7 +318,8 @@ def compare_reads(db: Path, identities: int, out: Path) -> bool:
     The sessions export counts the sessions, which the sessions read must then see.
     """
     ok = True
-    with serve(db) as url:
+    with serve(db) as served:
+        url = served.url
         for kind, (export_name, read_name) in {
             "identities": ("export", "read_identities"),
             "sessions": ("export_sessions", "read_sessions"),
@@ -317,8 +343,8 @@ def rss_check(directory: Path, sizes: Sequence[int], out: Path) -> bool:
     peak: dict[int, float] = {}
     for n in sizes:
         db = seeded_db(directory, n, fast=True)
-        with serve(db) as url:
-            rep = run_variant("export", url, out, n)
+        with serve(db) as served:
+            rep = run_variant("export", served.url, out, n)
         peak[n] = rep["rss_mb"]
         print(
             f"export_identities of {n:>9,} identities: peak RSS {peak[n]:6.1f} MB, {rep['seconds']:6.1f} s, "
@@ -339,13 +365,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--size", type=int, default=200_000, help="identities of the memory check (default 200000)")
     parser.add_argument("--base-size", type=int, default=100_000, help="the memory check's reference size")
-    parser.add_argument("--table-size", type=int, default=50_000, help="identities of the latency table")
+    parser.add_argument("--table-size", type=int, help="identities of the table (default 50000; 20000 with Kratos)")
     parser.add_argument("--latency", type=float, action="append", help="added ms per request (default 0, 10, 30)")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
     parser.add_argument("--skip-table", action="store_true", help="no latency table")
     parser.add_argument("--skip-rss", action="store_true", help="no memory check")
     parser.add_argument("--skip-reads", action="store_true", help="no read_* / export_* comparison")
     parser.add_argument("--db-dir", type=Path, help="keep the seeded databases here (default: a temporary folder)")
+    parser.add_argument(
+        "--server",
+        choices=("sandbox", "kratos"),
+        default="sandbox",
+        help="kratos: only the table, at 0 ms, on the sandbox and on a real Kratos (scripts/install-kratos.sh)",
+    )
+    parser.add_argument("--runs", type=int, default=1, help="with --server kratos: the best of this many runs per cell")
     args = parser.parse_args(argv)
     if args.quick:
         args.size, args.base_size, args.table_size = 20_000, 2_000, 3_000
@@ -355,6 +388,11 @@ def main(argv: list[str] | None = None) -> int:
         directory = args.db_dir or Path(tmp)
         directory.mkdir(parents=True, exist_ok=True)
         out = Path(tmp) / "out.parquet"
+        if args.server == "kratos":
+            rows = kratos_rows(directory, args.table_size or 20_000, out, args.runs)
+            args.skip_table = args.skip_reads = args.skip_rss = True
+            ok &= all("missed" not in targets_met(row) for row in rows)
+        args.table_size = args.table_size or 50_000
         if not (args.skip_table and args.skip_reads):
             table_db = seeded_db(directory, args.table_size, fast=False)
         if not args.skip_table:

@@ -28,7 +28,6 @@ from ory_frames._models import (
 )
 from ory_frames._paginators import (
     IdentityKeysetPaginator,
-    OffsetPaginator,
     Page,
     PageRequest,
     Paginator,
@@ -36,6 +35,7 @@ from ory_frames._paginators import (
     SessionKeysetPaginator,
 )
 from ory_frames._responses import decode_model, decode_object
+from ory_frames._session_pages import IdentitySessionPaginator
 from ory_frames._types import Consistency, CredentialType, SessionExpand
 
 
@@ -164,7 +164,7 @@ class Client(HttpCore):
     ) -> Page:
         """``GET /admin/identities/{id}/sessions`` (offset paging; identity and devices expanded)."""
         request = PageRequest("/admin/identities/{id}/sessions", {"active": active}, {"id": id})
-        paginator = OffsetPaginator(page_size=page_size, page_token=page_token, page=page, per_page=per_page)
+        paginator = IdentitySessionPaginator(page_size=page_size, page_token=page_token, page=page, per_page=per_page)
         return self._one_page(request, paginator)
 
     def delete_identity_sessions(self, id: str) -> None:

@@ -171,6 +171,8 @@ class Paginator(ABC):
     """
 
     max_page_size: ClassVar[int]
+    # Whether a `null` answer is an empty page (only where a real server sends one); else it is refused.
+    null_is_empty: ClassVar[bool] = False
 
     def __init__(self, *, page_size: int | None = None, page_token: str | None = None) -> None:
         self.page_size = self._clamp(page_size)
@@ -421,6 +423,8 @@ class SchemaPaginator(OffsetPaginator):
     items are this page; the rest are dropped from the answer's list, and nothing beyond the overlap
     Kratos can send is accepted.
     """
+
+    null_is_empty = True  # Kratos v1.3.1 answers past the last page with null (a nil Go slice)
 
     def update_state(self, response: httpx.Response, data: list[Any]) -> None:
         allowed = (self.offset // self.page_size + 1) * self.page_size

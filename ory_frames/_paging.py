@@ -21,7 +21,6 @@ from ory_frames._errors import UnexpectedResponseError
 from ory_frames._paginators import (
     IdentityKeysetPaginator,
     IdentityShardPaginator,
-    OffsetPaginator,
     Page,
     PageRequest,
     Paginator,
@@ -29,6 +28,7 @@ from ory_frames._paginators import (
     SessionKeysetPaginator,
 )
 from ory_frames._responses import decode_page
+from ory_frames._session_pages import IdentitySessionPaginator
 from ory_frames._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, SessionExpand
 
 __all__ = [
@@ -232,7 +232,7 @@ def iter_identity_sessions(
     ``page_token`` that is not this endpoint's offset token is an InvalidInputError, raised at once.
     """
     request = PageRequest("/admin/identities/{id}/sessions", {"active": active}, {"id": identity_id})
-    return _start(client, request, OffsetPaginator.for_walk(page_size, page_token), prefetch)
+    return _start(client, request, IdentitySessionPaginator.for_walk(page_size, page_token), prefetch)
 
 
 def iter_identity_schemas(

@@ -126,9 +126,9 @@ def decode_page(response: httpx.Response, paginator: Paginator) -> Page:
     without a pass over it.
     """
     items = decode_json(response)
-    if items is None:
+    if items is None and paginator.null_is_empty:
         # Go encodes an empty nil slice as null: Kratos v1.3.1 answers `GET /schemas` past the last page
-        # so (schema/handler.go `getAll`); master sends []. Either is an empty page.
+        # so (schema/handler.go `getAll`); master sends []. Either is an empty page there.
         items = []
     if not isinstance(items, list):
         where = f"{response.request.method} {mask_url(response.request.url)}"

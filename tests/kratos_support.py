@@ -174,7 +174,7 @@ def _wait_ready(server: Kratos, timeout: float) -> None:
 # ---- seeding through the API -------------------------------------------------------------------------
 
 
-def create_body(doc: dict[str, Any]) -> dict[str, Any]:
+def create_body(doc: dict[str, Any], *, sessions: bool = True) -> dict[str, Any]:
     """The batch-create body of one sandbox seed document, as a project migrating its users would send it.
 
     Passwords are imported in plain text (``SEED_PASSWORD``) so the seeder can log in; OIDC links are
@@ -184,8 +184,8 @@ def create_body(doc: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "schema_id": doc["schema_id"],
         "traits": doc["traits"],
-        # Created active, so that the seeder can log in; seed_kratos sets the seeded state afterwards.
-        "state": "active",
+        # Created active when the seeder is to log in (seed_kratos sets the seeded state afterwards).
+        "state": "active" if sessions else doc["state"],
         "metadata_public": doc.get("metadata_public"),
         "metadata_admin": doc.get("metadata_admin"),
         "verifiable_addresses": [
@@ -233,9 +233,10 @@ class Seeded:
 def seed_kratos(server: Kratos, identities: int, *, seed: int = 0, sessions: bool = True) -> Seeded:
     """Create ``identities`` users (the sandbox's seed documents for ``seed``) and their sessions.
 
-    Identities are created active; each one with a password logs in as often as the sandbox would give it
-    sessions, sessions the sandbox seeds as inactive are revoked, and identities the sandbox seeds as
-    inactive are then deactivated, all through the API.
+    With ``sessions``, identities are created active; each one with a password logs in as often as the
+    sandbox would give it sessions, sessions the sandbox seeds as inactive are revoked, and identities the
+    sandbox seeds as inactive are then deactivated, all through the API. Without, each identity is created
+    in its seeded state.
     """
     from ory_frames.sandbox._seed import iter_seed_docs
 
@@ -247,7 +248,7 @@ def seed_kratos(server: Kratos, identities: int, *, seed: int = 0, sessions: boo
             chunk = docs[start : start + BATCH]
             answer = http.patch(
                 server.admin_url + "/admin/identities",
-                json={"identities": [{"create": create_body(doc)} for doc, _ in chunk]},
+                json={"identities": [{"create": create_body(doc, sessions=sessions)} for doc, _ in chunk]},
             )
             if answer.status_code != 200:
                 raise RuntimeError(f"seeding failed: {answer.status_code} {answer.text[:500]}")
@@ -266,7 +267,7 @@ def seed_kratos(server: Kratos, identities: int, *, seed: int = 0, sessions: boo
                         http.delete(server.admin_url + f"/admin/sessions/{session['id']}").raise_for_status()
                     made_sessions.append(session)
         for (doc, _), ident in zip(docs, created, strict=True):
-            if doc["state"] != "active":
+            if sessions and doc["state"] != "active":
                 patch = [{"op": "replace", "path": "/state", "value": doc["state"]}]
                 http.patch(server.admin_url + f"/admin/identities/{ident}", json=patch).raise_for_status()
     return Seeded(created, made_sessions)

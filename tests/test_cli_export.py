@@ -142,6 +142,7 @@ def test_progress_bar_by_default_on_a_terminal(
     assert ("100%|##########| 120/120 [" in stderr.getvalue()) is drawn, stderr.getvalue()
 
 
+@pytest.mark.sandbox_only("counts requests through /__sandbox/stats")
 def test_export_page_size(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     httpx.post(f"{url}/__sandbox/stats/reset")
     assert main(["export", "identities", str(tmp_path / "ids.parquet"), "--url", url, "--page-size", "7"]) == 0

@@ -118,10 +118,26 @@ async def _wire_error(request: Request, exc: Exception) -> Response:
     return w.error_response(exc, request.headers.get("x-request-id"))
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path, sorted: the `Allow` of Go's http.ServeMux 405 (wire notes §13).
+
+    Starlette answers 405 from the first route whose path matches, so it would name that route's methods only.
+    Routes with GET also serve HEAD, in Starlette as in Go.
+    """
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(request.url.path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     err = w.WireError(exc.status_code, message=w.DEFAULT_MESSAGE.get(exc.status_code, str(exc.detail)))
-    return w.error_response(err, request.headers.get("x-request-id"))
+    response = w.error_response(err, request.headers.get("x-request-id"))
+    if exc.status_code == 405:
+        response.headers["allow"] = _allowed_methods(request)
+    return response
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

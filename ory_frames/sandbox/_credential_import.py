@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import orjson
 
+from ._go import go_kind
 from ._hashes import check_imported_hash
 from ._wire import GoDecodeError, parse_uuid
 
@@ -103,19 +104,6 @@ def import_credentials(identity_id: str, raw: Any, now: str) -> tuple[dict[str, 
         if isinstance(entry, Mapping) and entry.get("config"):
             creds[kind] = credential_record(kind, [], dict(entry["config"]), 0, now)
     return creds, plaintext
-
-
-def go_kind(value: Any) -> str:
-    """The JSON kind Go names in its unmarshal errors."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "string"
 
 
 @dataclass(frozen=True)

@@ -13,83 +13,122 @@ from starlette.responses import Response
 
 from . import _wire as w
 from ._context import FLOW_LIFESPAN_SECONDS, RECOVERY_LIFESPAN_SECONDS, Context, ctx
+from ._credential_import import strict_decode_error
+from ._go import go_duration_string, go_kind, go_quote, parse_go_duration
 
 
 def _iso(ts: datetime) -> str:
     return ts.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def _body(raw: bytes) -> dict[str, Any]:
-    try:
-        body = w.loads_body(raw) if raw.strip() else None
-    except orjson.JSONDecodeError:
-        body = None
-    if not isinstance(body, dict):
+_JSON_ONLY = "[application/json]"
+
+
+def _recovery_body(request: Request, raw: bytes, go_type: str, fields: dict[str, str]) -> dict[str, Any]:
+    """Decode a recovery body as oryx/decoderx/http.go does with `HTTPJSONDecoder` (wire notes §9).
+
+    A non-empty JSON body is required; Go's lenient decoder then fills a struct: keys match in any case,
+    unknown keys are ignored, `null` leaves a field unset. `fields` maps each field to its Go type: a value of
+    another JSON kind is remembered as the first error and decoding goes on, while a string that is not a UUID
+    stops it at once (gofrs/uuid's own error). Every failure is a 400 "Unable to decode JSON payload: …".
+    """
+    if not raw:
+        raise w.bad_request('Unable to decode HTTP Request Body because its HTTP Header "Content-Length" is zero.')
+    given = request.headers.get("content-type", "")
+    if given.split(";")[0].strip().lower() != "application/json":
         raise w.bad_request(
-            "Unable to decode JSON payload", message="The request was malformed or contained invalid parameters"
+            f'HTTP {request.method} Request used unknown HTTP Header "Content-Type: {given}", only {_JSON_ONLY} are '
+            "supported."
         )
-    return body
-
-
-def _expiry(body: dict[str, Any], *, code: bool, now: datetime) -> datetime:
-    """The expiry from `expires_in`, with Kratos' two wordings of the future-time error (wire notes §9)."""
-    raw = body.get("expires_in")
-    seconds = float(RECOVERY_LIFESPAN_SECONDS)
-    if raw:
-        parsed = w.parse_duration(str(raw))
-        if parsed is None:
-            raise w.bad_request(
-                'Unable to parse "expires_in" as a duration string (e.g. "1h", "1m30s", "500ms"): ' + str(raw)
-            )
-        seconds = parsed
-    if seconds <= 0:
-        verb = "must result to" if code else "must be result to"
-        raise w.bad_request(f'Value from "expires_in" {verb} a future time: {w.go_duration_text(seconds)}')
-    return now + timedelta(seconds=seconds)
-
-
-def _identity_id(body: dict[str, Any]) -> str | None:
     try:
-        return w.parse_uuid(str(body.get("identity_id", "")))
-    except ValueError:
-        return None
+        body = w.go_decode_body(raw)
+        if body is None:
+            return {}
+        if not isinstance(body, dict):
+            raise strict_decode_error(f"json: cannot unmarshal {go_kind(body)} into Go value of type {go_type}")
+        first: str | None = None
+        out: dict[str, Any] = {}
+        struct = go_type.split(".")[-1]
+        for key, value in body.items():  # in the body's order, as Go's decoder reads it
+            name = key if key in fields else key.lower()
+            field_type = fields.get(name)
+            if field_type is None or value is None:
+                continue
+            if isinstance(value, str):
+                if field_type == "uuid.UUID":
+                    try:
+                        value = w.parse_uuid(value)
+                    except ValueError as exc:
+                        raise strict_decode_error(str(exc)) from None
+                out[name] = value
+            elif first is None:
+                kind = go_kind(value)
+                first = f"json: cannot unmarshal {kind} into Go struct field {struct}.{name} of type {field_type}"
+        if first is not None:
+            raise strict_decode_error(first)
+    except w.GoDecodeError as exc:
+        raise w.bad_request(f"Unable to decode JSON payload: {exc.text}") from None
+    return out
+
+
+def _expires_in(body: dict[str, Any], default_seconds: int) -> tuple[int, str]:
+    """Nanoseconds from `expires_in` (Go's time.ParseDuration), and the text as sent (wire notes §9)."""
+    raw = str(body.get("expires_in", ""))
+    if not raw:
+        return default_seconds * 1_000_000_000, raw
+    nanos = parse_go_duration(raw)
+    if nanos is None:
+        raise w.bad_request(f'Unable to parse "expires_in" as a duration string (e.g. "1h", "1m30s", "500ms"): {raw}')
+    return nanos, raw
+
+
+_CODE_FIELDS = {"identity_id": "uuid.UUID", "expires_in": "string", "flow_type": "flow.Type"}
+_LINK_FIELDS = {"identity_id": "uuid.UUID", "expires_in": "string"}
 
 
 async def create_recovery_code(request: Request) -> Response:
-    """POST /admin/recovery/code: 201 with a 6-digit code (wire notes §9)."""
+    """POST /admin/recovery/code: 201 with a 6-digit code (wire notes §9).
+
+    Order of selfservice/strategy/code/strategy_recovery_admin.go: decode, expiry, flow type, then the identity.
+    """
     c = ctx(request)
-    body = _body(await request.body())
-    flow_type = body.get("flow_type") or "browser"
+    body = _recovery_body(request, await request.body(), "code.createRecoveryCodeForIdentityBody", _CODE_FIELDS)
+    nanos, _ = _expires_in(body, RECOVERY_LIFESPAN_SECONDS)
+    if nanos <= 0:
+        raise w.bad_request(f'Value from "expires_in" must result to a future time: {go_duration_string(nanos)}')
+    flow_type = body.get("flow_type", "browser")
     if flow_type not in ("browser", "api"):
-        raise w.bad_request(f"flow_type must be one of 'browser' or 'api', got '{flow_type}'")
-    expires = _expiry(body, code=True, now=c.now())
-    ident = _identity_id(body)
-    if ident is None:
-        raise w.bad_request(message="uuid: incorrect UUID length in identity_id")
+        raise w.bad_request(f'Value from "flow_type" is not valid: {go_quote(flow_type)}')
+    ident = body.get("identity_id", w.NIL_UUID)
     if c.store.identity_view(ident, "list") is None:
         raise w.WireError(404, reason="could not find identity", message=w.NOT_FOUND_DB)
     flow = uuid.uuid4()
     answer = {
         "recovery_link": f"{c.public_url}/ui/recovery?flow={flow}",
         "recovery_code": f"{secrets.randbelow(10**6):06d}",
-        "expires_at": _iso(expires),
+        "expires_at": _iso(c.now() + timedelta(microseconds=nanos // 1000)),
     }
     c.store.recoveries.append({"method": "code", "identity_id": ident, "flow_type": flow_type, **answer})
     return w.json_response(answer, 201)
 
 
 async def create_recovery_link(request: Request) -> Response:
-    """POST /admin/recovery/link: 200; an unknown identity is a 400 here (wire notes §9)."""
+    """POST /admin/recovery/link: 200; an unknown identity is a 400 here (wire notes §9).
+
+    selfservice/strategy/link/strategy_recovery.go: decode, expiry (its error repeats the text as sent), identity.
+    """
     c = ctx(request)
-    body = _body(await request.body())
-    expires = _expiry(body, code=False, now=c.now())
-    ident = _identity_id(body)
-    if ident is None or c.store.identity_view(ident, "list") is None:
+    body = _recovery_body(request, await request.body(), "link.createRecoveryLinkForIdentityBody", _LINK_FIELDS)
+    nanos, raw = _expires_in(body, RECOVERY_LIFESPAN_SECONDS)
+    if nanos <= 0:
+        raise w.bad_request(f'Value from "expires_in" must be result to a future time: {raw}')
+    ident = body.get("identity_id", w.NIL_UUID)
+    if c.store.identity_view(ident, "list") is None:
         raise w.bad_request("The requested identity id does not exist.")
     token = secrets.token_urlsafe(24)
     answer = {
         "recovery_link": f"{c.public_url}/self-service/recovery?flow={uuid.uuid4()}&token={token}",
-        "expires_at": _iso(expires),
+        "expires_at": _iso(c.now() + timedelta(microseconds=nanos // 1000)),
     }
     c.store.recoveries.append({"method": "link", "identity_id": ident, **answer})
     return w.json_response(answer)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from . import _wire as w
 from ._context import Context, ctx
+from ._go import go_kind
 from ._identity_doc import (
     CREDENTIAL_TYPES,
     STATES,
@@ -42,32 +42,32 @@ _IDENTITY_KEYS = (
 )
 
 
-# oryx/decoderx/http.go: the content types PUT accepts, in the order its error message lists them (wire notes §6).
-_PUT_CONTENT_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded", "application/json")
+# identity/handler.go (update) decodes with oryx/decoderx's HTTPJSONDecoder(): JSON only (wire notes §6).
+_PUT_CONTENT_TYPES = ("application/json",)
 
 
-def decode_body(body: bytes) -> Any:
-    """Parse JSON like Go's decoder would, raising its error text as a `GoDecodeError`."""
-    if not body.strip():
-        raise strict_decode_error("EOF")
-    try:
-        return w.loads_body(body)
-    except orjson.JSONDecodeError as exc:
-        if exc.msg == w.EXCEEDED_MAX_DEPTH:
-            raise strict_decode_error(exc.msg) from None
-        first = body.strip()[:1].decode(errors="replace")
-        raise strict_decode_error(f"invalid character '{first}' looking for beginning of value") from None
+def _written(c: Context, doc: dict[str, Any], *, created: bool = False, null_admin: bool = False) -> dict[str, Any]:
+    """The identity as create, PUT and PATCH answer it: the identity just written, not read back.
 
-
-def _created(c: Context, doc: dict[str, Any]) -> dict[str, Any]:
-    return render_identity(doc, c.store.schema_url(doc["schema_id"]), credentials=True)
+    Its `metadata_admin` is omitted when empty (identity/identity.go, `omitempty`); only a value read
+    from the database is `null`, so a PATCH, which patches the identity as read, keeps it (`null_admin`).
+    A create answer shows the password credential at version 0: Kratos upgrades it to version 1 when the
+    identity is next read or updated (identity/credentials_migrate.go, `UpgradePasswordCredentials`),
+    which the stored credential here already is.
+    """
+    out = render_identity(doc, c.store.schema_url(doc["schema_id"]), credentials=True)
+    if out.get("metadata_admin") is None and not null_admin:
+        del out["metadata_admin"]
+    if created and "password" in out.get("credentials", {}):
+        out["credentials"]["password"]["version"] = 0
+    return out
 
 
 async def create_identity(request: Request) -> Response:
     """POST /admin/identities: strict decode, validate, insert; 201 + Location (wire notes §5)."""
     c = ctx(request)
     try:
-        body = identity_from_body(decode_body(await request.body()), strict=True)
+        body = identity_from_body(w.go_decode_body(await request.body()), strict=True)
     except w.GoDecodeError as exc:
         # identity/handler.go (create) wraps the decoder's error: herodot.ErrBadRequest().WithError(err.Error()),
         # so the envelope says code 400 with Go's text as message (wire notes §5); the batch does not (§4).
@@ -78,7 +78,7 @@ async def create_identity(request: Request) -> Response:
     except UniqueViolation:
         raise w.conflict_identity() from None
     location = f"{str(request.base_url).rstrip('/')}/identities/{doc['id']}"
-    return w.json_response(_created(c, doc), 201, headers={"location": location})
+    return w.json_response(_written(c, doc, created=True), 201, headers={"location": location})
 
 
 def _batch_items(payload: Any) -> list[dict[str, Any]]:
@@ -89,12 +89,17 @@ def _batch_items(payload: Any) -> list[dict[str, Any]]:
     for key in payload:
         if key != "identities":
             raise strict_decode_error(f'json: unknown field "{key}"')
-    items = payload.get("identities") or []
-    if not isinstance(items, list):
-        raise strict_decode_error("json: cannot unmarshal value into Go struct field .identities")
+    items = payload.get("identities")
+    if items is None:
+        return []
+    field = "into Go struct field BatchPatchIdentitiesBody.identities of type"
+    if not isinstance(items, list):  # {}, "", 0 and false are decode errors, not an empty batch
+        raise strict_decode_error(f"json: cannot unmarshal {go_kind(items)} {field} []*identity.BatchIdentityPatch")
     for item in items:
+        if item is None:  # Kratos decodes a nil item and then dereferences it (a panic); the sandbox refuses it
+            raise w.bad_request("An item of `identities` is null.")
         if not isinstance(item, dict):
-            raise strict_decode_error("json: cannot unmarshal value into Go value of type identity.BatchIdentityPatch")
+            raise strict_decode_error(f"json: cannot unmarshal {go_kind(item)} {field} identity.BatchIdentityPatch")
         for key in item:
             if key not in ("patch_id", "create"):
                 raise strict_decode_error(f'json: unknown field "{key}"')
@@ -111,7 +116,7 @@ def _batch_items(payload: Any) -> list[dict[str, Any]]:
 async def batch_patch_identities(request: Request) -> Response:
     """PATCH /admin/identities: batch create with per-item results, always 200 in OSS (wire notes §4)."""
     c = ctx(request)
-    items = _batch_items(decode_body(await request.body()))
+    items = _batch_items(w.go_decode_body(await request.body()))
     if len(items) > w.BATCH_MAX_ITEMS:
         raise w.bad_request(
             "The maximum number of identities per request that can be created or deleted at once is 1000."
@@ -158,7 +163,7 @@ async def batch_patch_identities(request: Request) -> Response:
     return w.json_response({"identities": results})
 
 
-def _save_updated(c: Context, doc: dict[str, Any]) -> Response:
+def _save_updated(c: Context, doc: dict[str, Any], *, null_admin: bool = False) -> Response:
     for key in ("schema_id", "external_id"):  # Go string fields: any other JSON type fails to decode (400)
         value = doc.get(key)
         if value is not None and not isinstance(value, str):
@@ -172,7 +177,7 @@ def _save_updated(c: Context, doc: dict[str, Any]) -> Response:
         c.store.replace_identity(doc)
     except UniqueViolation:
         raise w.conflict_unique() from None
-    return w.json_response(_created(c, doc))
+    return w.json_response(_written(c, doc, null_admin=null_admin))
 
 
 def _merge_credentials(old: dict[str, Any], new: dict[str, Any]) -> None:
@@ -209,7 +214,7 @@ async def update_identity(request: Request) -> Response:
             " are supported."
         )
     try:
-        body = identity_from_body(decode_body(raw), strict=False, go_type="UpdateIdentityBody")
+        body = identity_from_body(w.go_decode_body(raw), strict=False, go_type="UpdateIdentityBody")
     except w.GoDecodeError as exc:
         # oryx/decoderx/http.go (decodeJSON): herodot.ErrBadRequest().WithReasonf("Unable to decode JSON payload: %s")
         raise w.bad_request(f"Unable to decode JSON payload: {exc.text}") from None
@@ -236,11 +241,11 @@ async def update_identity(request: Request) -> Response:
 async def patch_identity(request: Request) -> Response:
     """PATCH /admin/identities/{id}: JSON Patch over the full admin JSON (wire notes §6)."""
     c = ctx(request)
+    doc = c.store.identity_doc(path_identity_id(request))
+    if doc is None:  # identity/handler.go (patch) looks the identity up before it reads the patch
+        raise w.not_found()
     ops = decode_patch(await request.body())
     check_ops(ops)
-    doc = c.store.identity_doc(path_identity_id(request))
-    if doc is None:
-        raise w.not_found()
     full = render_identity(doc, c.store.schema_url(doc["schema_id"]), credentials=True, declassify=CREDENTIAL_TYPES)
     patched = apply_patch(full, ops)
     if not isinstance(patched, dict):
@@ -256,7 +261,9 @@ async def patch_identity(request: Request) -> Response:
     if new_doc.get("state") != doc.get("state"):
         if new_doc.get("state") not in STATES:
             raise w.bad_request(
-                f"The supplied state ('{new_doc.get('state')}') was not valid. Valid states are ('active', 'inactive')."
+                f"The supplied state ('{new_doc.get('state')}') was not valid. "
+                "Valid states are ('active', 'inactive').",
+                message="identity state is not valid",  # identity/handler.go (patch): WithErrorf("%v", err)
             )
         new_doc["state_changed_at"] = c.now_rfc3339()
     for key in ("verifiable_addresses", "recovery_addresses"):
@@ -265,7 +272,7 @@ async def patch_identity(request: Request) -> Response:
                 addr["verified_at"] = c.now_rfc3339()
     new_doc.setdefault("created_at", doc["created_at"])
     new_doc.setdefault("schema_id", doc["schema_id"])
-    return _save_updated(c, new_doc)
+    return _save_updated(c, new_doc, null_admin="metadata_admin" in new_doc)
 
 
 async def delete_identity(request: Request) -> Response:
@@ -298,6 +305,8 @@ async def delete_identity_credentials(request: Request) -> Response:
     c = ctx(request)
     kind = request.path_params["type"]
     identifier = request.query_params.get("identifier", "")
+    if kind == "deviceauthn" and not identifier:  # identity/handler.go (deleteDeviceAuthnKey) asks before reading
+        raise w.bad_request("You must provide an identifier to delete this credential.")
     doc = c.store.identity_doc(path_identity_id(request))
     if doc is None:
         raise w.not_found()
@@ -326,15 +335,14 @@ async def delete_identity_credentials(request: Request) -> Response:
             # The last provider gone, the credential stays with no identifiers (identity/identity.go
             # `deleteCredentialOIDCFromIdentity`; a real Kratos v1.3.1 shows it so).
             creds[kind]["identifiers"] = [i for i in creds[kind].get("identifiers", []) if i != identifier]
-    elif kind == "deviceauthn":
-        if not identifier:
-            raise w.bad_request("You must provide an identifier to delete this credential.")
-        cfg = creds[kind].get("config") or {}
-        keys = cfg.get("keys") or []
+    elif kind == "deviceauthn":  # config.credentials[].client_key_id (selfservice/strategy/deviceauthn/key.go)
+        cfg = creds[kind].setdefault("config", {})
+        keys = cfg.get("credentials") or []
         keep = [k for k in keys if k.get("client_key_id") != identifier]
         if len(keep) == len(keys):
-            raise w.WireError(404, reason=f"The identifier `{identifier}` was not found among device keys.")
-        cfg["keys"] = keep
+            raise w.WireError(404, reason=f"The identifier `{identifier}` was not found among deviceauthn credentials.")
+        cfg["credentials"] = keep
+        creds[kind]["identifiers"] = [k.get("client_key_id") for k in keep]
     else:
         raise w.bad_request(f"Credentials type {kind} cannot be deleted.")
     doc["credentials"] = creds

@@ -11,10 +11,10 @@ from .._types import CredentialType
 from ._credential_import import (
     check_credentials_body,
     credential_record,
-    go_kind,
     import_credentials,
     strict_decode_error,
 )
+from ._go import go_kind
 from ._schemas import IdentitySchema
 from ._wire import bad_request, parse_uuid
 
@@ -61,13 +61,14 @@ def apply_derived(doc: dict[str, Any], schema: IdentitySchema, now: str) -> None
     derived = schema.derive(doc.get("traits"))
     creds: dict[str, dict[str, Any]] = doc.setdefault("credentials", {})
     if derived.password:
-        creds.setdefault("password", credential_record("password", [], {}, 0, now))["identifiers"] = derived.password
+        creds.setdefault("password", credential_record("password", [], {}, 1, now))["identifiers"] = derived.password
     elif "password" in creds and not creds["password"].get("config"):
         del creds["password"]
     if derived.webauthn and "webauthn" in creds:
         creds["webauthn"]["identifiers"] = derived.webauthn
     if derived.code:
-        code = creds.setdefault("code", credential_record("code", [], {}, 0, now))
+        # identity/extension_credentials.go creates the code credential at version 1
+        code = creds.setdefault("code", credential_record("code", [], {}, 1, now))
         code["identifiers"] = [addr for _, addr in derived.code]
         code["config"] = {"addresses": [{"channel": ch, "address": addr} for ch, addr in derived.code]}
     else:

@@ -153,8 +153,10 @@ def path_identity_id(request: Request) -> str:
 async def get_identity(request: Request) -> Response:
     """GET /admin/identities/{id} (wire notes §3)."""
     c = ctx(request)
-    declassify = _declassify(request, list_style=False)
-    blob = _identity_bytes(c, path_identity_id(request), declassify)
+    ident = path_identity_id(request)
+    if c.store.identity_view(ident, "list") is None:  # identity/handler.go (get): the lookup, then the parameters
+        raise w.not_found()
+    blob = _identity_bytes(c, ident, _declassify(request, list_style=False))
     if blob is None:
         raise w.not_found()
     return w.json_response(None, raw=blob)
@@ -163,9 +165,10 @@ async def get_identity(request: Request) -> Response:
 async def get_identity_by_external_id(request: Request) -> Response:
     """GET /admin/identities/by/external/{externalID} (wire notes §12)."""
     c = ctx(request)
-    declassify = _declassify(request, list_style=False)
     ident = c.store.id_by_external_id(request.path_params["external_id"])
-    blob = _identity_bytes(c, ident, declassify) if ident else None
+    if ident is None:  # identity/handler.go (getByExternalID): the lookup, then the parameters
+        raise w.not_found()
+    blob = _identity_bytes(c, ident, _declassify(request, list_style=False))
     if blob is None:
         raise w.not_found()
     return w.json_response(None, raw=blob)

@@ -165,6 +165,41 @@ class SchemaProblem:
         return f"I[{self.instance}] S[{self.schema}] {self.message}"
 
 
+# The order in which the validator meets an object's keywords: `required`, then `properties`, then
+# `additionalProperties` (any other keyword sorts with `properties`).
+_KEYWORD_ORDER = {"required": 0, "additionalProperties": 2}
+
+
+def _segments(pointer: str) -> list[str]:
+    return [p for p in pointer[1:].split("/") if p]
+
+
+def _common(lists: list[list[str]]) -> list[str]:
+    out: list[str] = []
+    for parts in zip(*lists, strict=False):
+        if len(set(parts)) != 1:
+            break
+        out.append(parts[0])
+    return out
+
+
+def _grouped(found: list[SchemaProblem]) -> str:
+    """Several failures as the validator prints them: `validation failed` at the deepest schema node that
+    holds them all (`I[#/traits] S[#/properties/traits]`), then one indented line per failure (wire notes
+    "Validation text"; Kratos' identity/extension_recovery_test.go shows the shape)."""
+    instance = _common([_segments(p.instance) for p in found])
+    # A failure's schema node is its pointer without the keyword; nodes sit at even depths (properties/<name>).
+    nodes = _common([_segments(p.schema)[:-1] for p in found])
+    nodes = nodes[: len(nodes) - len(nodes) % 2]
+
+    def order(p: SchemaProblem) -> tuple[int, str, str]:
+        rest = _segments(p.schema)[len(nodes) :]
+        return _KEYWORD_ORDER.get(rest[0] if rest else "", 1), p.instance, p.schema
+
+    head = f"I[#{''.join('/' + x for x in instance)}] S[#{''.join('/' + x for x in nodes)}] validation failed"
+    return head + "".join(f"\n  {p}" for p in sorted(found, key=order))
+
+
 class IdentitySchema:
     """One identity schema document with its validator and extension map."""
 
@@ -192,7 +227,7 @@ class IdentitySchema:
             return None
         if len(found) == 1:
             return str(found[0])
-        return "I[#] S[#] validation failed" + "".join(f"\n  {p}" for p in found)
+        return _grouped(found)
 
     def derive(self, traits: Any) -> Derived:
         """Identifiers and addresses the traits imply under the schema's extension."""

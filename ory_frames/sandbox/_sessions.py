@@ -74,6 +74,15 @@ def render_session(
     return out
 
 
+def _listed(item: dict[str, Any]) -> dict[str, Any]:
+    """A session as the lists show it: pop's eager load of `Identity` reads the identity row alone, so
+    its addresses are missing (persistence/sql/persister_session.go, `EagerPreload`; wire notes §8)."""
+    if item["identity"] is not None:
+        item["identity"].pop("verifiable_addresses", None)
+        item["identity"].pop("recovery_addresses", None)
+    return item
+
+
 def _decode_session_token(token: str) -> tuple[str, str]:
     """(created_key, id) from `base64(id=<uuid>/created_at=<ts>)`, raising Kratos' 400s (wire notes §1)."""
     try:
@@ -123,7 +132,8 @@ async def list_sessions(request: Request) -> Response:
         last = docs[size - 1]
         next_token = session_token(last["id"], created_key(last["created_at"]))
     body = [
-        render_session(c, d, identity="identity" in expand, devices="devices" in expand, now=now) for d in docs[:size]
+        _listed(render_session(c, d, identity="identity" in expand, devices="devices" in expand, now=now))
+        for d in docs[:size]
     ]
     link = w.keyset_link(
         request.url.path, list(q.multi_items()), page_size=size, first_token=FIRST_SESSION_TOKEN, next_token=next_token
@@ -173,7 +183,12 @@ async def extend_session(request: Request) -> Response:
         raise w.not_found()
     if c.extend_returns_204:
         return Response(status_code=204)
-    return w.json_response(render_session(c, doc, identity=True, devices=True, now=c.now().timestamp()))
+    # session/handler.go (adminSessionExtend) writes the session read with ExpandDefault as a plain Session:
+    # its devices are not loaded (`[]`) and the embedded identity has no metadata_admin (wire notes §8).
+    body = render_session(c, doc, identity=True, devices=False, now=c.now().timestamp(), devices_default=[])
+    if body["identity"] is not None:
+        body["identity"].pop("metadata_admin", None)
+    return w.json_response(body)
 
 
 async def list_identity_sessions(request: Request) -> Response:
@@ -183,8 +198,11 @@ async def list_identity_sessions(request: Request) -> Response:
     active = _parse_active(request)
     page, size = parse_offset_paging(request)
     now = c.now().timestamp()
-    docs, total = c.store.identity_sessions(ident, limit=size, offset=page * size, active=active, now=now)
-    body = [render_session(c, d, identity=True, devices=True, now=now) for d in docs]
+    # Kratos hands the 0-based page to pop's Paginate, which counts from 1 and reads page 0 as 1: pages 0 and 1
+    # are both the first (persistence/sql/persister_session.go, ListSessionsByIdentity; wire notes §1).
+    offset = max(page - 1, 0) * size
+    docs, total = c.store.identity_sessions(ident, limit=size, offset=offset, active=active, now=now)
+    body = [_listed(render_session(c, d, identity=True, devices=True, now=now)) for d in docs]
     for item in body:
         if item["identity"] is not None:
             item["identity"]["schema_url"] = ""  # this path never injects the schema URL (wire notes §8)

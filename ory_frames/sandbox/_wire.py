@@ -6,6 +6,7 @@ Nothing else in the sandbox knows these details; route modules call the helpers 
 from __future__ import annotations
 
 import base64
+import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -191,6 +192,38 @@ def loads_body(raw: bytes) -> Any:
     return value
 
 
+def go_syntax_error(raw: bytes, *, stream: bool) -> str:
+    """Go's `encoding/json` text for a body that is not JSON (a syntax error, not a type error).
+
+    Input that ends before the value does is `unexpected EOF` for a `json.Decoder` (`stream`) and
+    `unexpected end of JSON input` for `json.Unmarshal`; a character that cannot start a value is
+    `invalid character 'x' looking for beginning of value`.
+    """
+    text = raw.decode("utf-8", "replace")
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()):
+            return "unexpected EOF" if stream else "unexpected end of JSON input"
+        return f"invalid character '{text[exc.pos]}' looking for beginning of value"
+    except (ValueError, RecursionError):  # numbers too long for Python, nesting too deep: valid JSON to Go
+        pass
+    first = text.strip()[:1] or " "
+    return f"invalid character '{first}' looking for beginning of value"
+
+
+def go_decode_body(raw: bytes) -> Any:
+    """Parse a body as Go's `encoding/json` decoder would, raising its error text as a `GoDecodeError`."""
+    if not raw.strip():
+        raise GoDecodeError("EOF")
+    try:
+        return loads_body(raw)
+    except orjson.JSONDecodeError as exc:
+        if exc.msg == EXCEEDED_MAX_DEPTH:
+            raise GoDecodeError(exc.msg) from None
+        raise GoDecodeError(go_syntax_error(raw, stream=True)) from None
+
+
 # ---- Go-compatible parsing --------------------------------------------------------------------------------------
 
 _INT_RE = re.compile(r"^[+-]?[0-9]+$")
@@ -243,36 +276,6 @@ def uuid_or_400(value: str) -> str:
         return parse_uuid(value)
     except ValueError as exc:
         raise bad_request(message=str(exc)) from None
-
-
-_DURATION_RE = re.compile(r"^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$")
-_DURATION_PART = re.compile(r"([0-9]+(?:[.][0-9]+)?)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_duration(value: str) -> float | None:
-    """Seconds of a Go duration accepted by Kratos' expires_in regex (wire notes §9), or None if it does not match."""
-    text = value[1:] if value.startswith("-") else value
-    if not _DURATION_RE.match(text):
-        return None
-    seconds = sum(float(num) * _UNIT_SECONDS[unit] for num, unit in _DURATION_PART.findall(text))
-    return -seconds if value.startswith("-") else seconds
-
-
-def go_duration_text(seconds: float) -> str:
-    """Format seconds the way Go's `time.Duration.String` does for whole seconds (e.g. `-1h0m0s`)."""
-    sign = "-" if seconds < 0 else ""
-    total = abs(seconds)
-    if total == 0:
-        return "0s"
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    sec_text = f"{secs:.9f}".rstrip("0").rstrip(".") if secs != int(secs) else str(int(secs))
-    if hours:
-        return f"{sign}{int(hours)}h{int(minutes)}m{sec_text}s"
-    if minutes:
-        return f"{sign}{int(minutes)}m{sec_text}s"
-    return f"{sign}{sec_text}s"
 
 
 # ---- Link headers -----------------------------------------------------------------------------------------------

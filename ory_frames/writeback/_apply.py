@@ -37,7 +37,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ory_frames._errors import NotFoundError, OryFramesError, ServerError, TransportError, UnexpectedResponseError
+from ory_frames._errors import (
+    ConflictError,
+    NotFoundError,
+    OryFramesError,
+    ServerError,
+    TransportError,
+    UnexpectedResponseError,
+)
 from ory_frames._schema import split_pointer
 
 from ._build import Operation
@@ -188,6 +195,13 @@ def send_creates(client: Client, ops: list[Operation], record: Record, *, again:
             send_creates(client, resend, record, again=False)
         for op in resend if not again else []:
             record(op, failed(exc, reason="uncertain failure, twice"))
+        return
+    except ConflictError as exc:
+        # Every item failed, answered as one 409 (Kratos up to v1.3 on a lone duplicate; Ory Network when
+        # nothing was imported: wire notes §4): each row is then a duplicate, looked up as a per-item 409 is.
+        item = {"action": "error", "error": {"code": 409, "reason": exc.reason, "message": exc.message}}
+        for op in ops:
+            record(op, _item_result(client, op, item))
         return
     except OryFramesError as exc:
         for op in ops:

@@ -100,7 +100,9 @@ def provider_credential(kind: str, value: Any) -> dict[str, Any] | None:
     for provider in providers:
         if not isinstance(provider, dict) or not all(isinstance(provider.get(k), str) for k in ("provider", "subject")):
             raise ValueProblem(f"every provider needs a 'provider' and a 'subject' string, not {short_repr(provider)}")
-        entry = {key: provider[key] for key in fields if provider.get(key) is not None}
+        # Kratos up to v1.3 shows a provider without organization as `"organization": ""` and refuses that
+        # field when importing (a real v1.3.1 did both): an empty organization is no organization.
+        entry = {key: provider[key] for key in fields if provider.get(key) not in (None, "")}
         if entry.get("use_auto_link") is False:
             del entry["use_auto_link"]
         out.append(entry)

@@ -6,6 +6,7 @@ import threading
 import warnings
 from typing import Any
 
+import drift_support
 import duckdb
 import httpx
 import pandas as pd
@@ -108,7 +109,8 @@ def test_batches_stream_page_by_page(sandbox_url: str) -> None:
         sent_at_second = counting.sent["/admin/identities"]
         rest = list(batches)
     assert first.num_rows == second.num_rows == 10 and len(rest) == SEEDED // 10 - 2
-    assert counting.sent["/schemas"] == 1
+    # Kratos' admin port redirects the one schema listing to its public port: two requests to /schemas there
+    assert counting.sent["/schemas"] == (2 if drift_support.on_kratos() else 1)
     # of 12 pages in all: the page in hand, one in the buffer (one byte holds a page, alone), one the
     # fetcher holds while it waits for room and the request of the next, sent as soon as its Link came
     assert sent_at_first <= 4 and sent_at_second <= 5

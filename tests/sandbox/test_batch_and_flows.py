@@ -131,7 +131,7 @@ def test_recovery_link(client: Any, person: dict[str, Any]) -> None:
     assert_error(
         client.post("/admin/recovery/link", json={"identity_id": person["id"], "expires_in": "-1h"}),
         400,
-        reason='Value from "expires_in" must be result to a future time: -1h0m0s',
+        reason='Value from "expires_in" must be result to a future time: -1h',  # the text as sent
     )
 
 

@@ -131,7 +131,12 @@ def test_identity_sessions_offset_paging(client: Any, world: dict[str, Any]) -> 
     assert "page=1&page_size=3&page_token=eyJvZmZzZXQiOiIzIiwidiI6Mn0&per_page=3" in links["next"]
     page2 = client.get(links["next"])
     assert set(link_parts(page2.headers["link"])) == {"first", "next", "prev", "last"}
-    assert not {s["id"] for s in page2.json()} & {s["id"] for s in body}
+    # Kratos hands its 0-based page to pop's Paginate, which counts from 1: the `next` link (page 1) gives the
+    # first page again, and page 2 the second (a real Kratos does so: tests/kratos/test_differential.py).
+    assert [s["id"] for s in page2.json()] == [s["id"] for s in body]
+    page3 = assert_success(client.get(f"/admin/identities/{alice}/sessions?page=2&per_page=3"))
+    assert not {s["id"] for s in page3} & {s["id"] for s in body}
+    assert all("verifiable_addresses" not in s["identity"] for s in body)  # the eager load reads no addresses
     for item in body:
         ory_client.Session.from_dict(item)
     active = client.get(f"/admin/identities/{alice}/sessions?active=true")

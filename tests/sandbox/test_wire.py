@@ -60,17 +60,6 @@ def test_parse_uuid_messages() -> None:
     assert w.parse_uuid("{6BA7B810-9DAD-11D1-80B4-00C04FD430C8}") == "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("1h", 3600.0), ("1m30s", 90.0), ("500ms", 0.5), ("1.5h", 5400.0)])
-def test_durations(text: str, seconds: float) -> None:
-    assert w.parse_duration(text) == seconds
-
-
-def test_duration_rejects_and_formats() -> None:
-    assert w.parse_duration("1d") is None and w.parse_duration("") is None
-    assert w.go_duration_text(-3600) == "-1h0m0s"
-    assert w.go_duration_text(90) == "1m30s"
-
-
 def test_error_body_field_order() -> None:
     err = w.WireError(404, reason="r", details={"a": 1})
     assert list(err.body("req")) == ["code", "status", "request", "reason", "details", "message"]

@@ -70,6 +70,7 @@ def reference(faulty: dict[int, str]) -> dict[int, pa.Table]:
     return tables
 
 
+@pytest.mark.sandbox_only("shards under injected faults (the faulty sandboxes of this module)")
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(size=st.sampled_from(SIZES), shards=st.integers(1, 16), page_size=st.sampled_from([2, 7, 50, 500]))
 def test_shards_export_every_identity_once_with_the_sequential_content(
@@ -87,6 +88,7 @@ def test_shards_export_every_identity_once_with_the_sequential_content(
     assert result.shards == (shards if size > page_size else 1)
 
 
+@pytest.mark.sandbox_only("shards under injected faults (the faulty sandboxes of this module)")
 def test_reads_take_shards_too(faulty: dict[int, str], reference: dict[int, pa.Table]) -> None:
     with patient(faulty[333]) as client:
         table = read_identities(client, shards=5, page_size=20, as_arrow=True)
@@ -98,6 +100,7 @@ def test_reads_take_shards_too(faulty: dict[int, str], reference: dict[int, pa.T
     assert not [t.name for t in threading.enumerate() if t.name.startswith("ory_frames-")]  # none left running
 
 
+@pytest.mark.sandbox_only("shards under injected faults (the faulty sandboxes of this module)")
 def test_stopping_early_stops_every_fetcher(faulty: dict[int, str]) -> None:
     with patient(faulty[333]) as client:
         batches = iter_identity_batches(client, shards=4, page_size=10, buffer_bytes=1)
@@ -153,6 +156,7 @@ class Gatekeeper(httpx.BaseTransport):
         self.inner.close()
 
 
+@pytest.mark.sandbox_only("shards under injected faults (the faulty sandboxes of this module)")
 @pytest.mark.parametrize("opaque", [False, True])
 def test_a_server_that_refuses_crafted_tokens_is_read_by_one_cursor(
     faulty: dict[int, str], reference: dict[int, pa.Table], tmp_path: Path, opaque: bool
@@ -168,6 +172,7 @@ def test_a_server_that_refuses_crafted_tokens_is_read_by_one_cursor(
     assert by_id(pq.read_table(tmp_path / "ids.parquet")).equals(reference[333])
 
 
+@pytest.mark.sandbox_only("shards under injected faults (the faulty sandboxes of this module)")
 def test_filters_that_name_identities_are_read_by_one_cursor(faulty: dict[int, str], tmp_path: Path) -> None:
     with patient(faulty[333]) as client:
         wanted = read_identities(client, page_size=500)["id"].tolist()[5:25]
@@ -220,6 +225,7 @@ def test_resume_continues_each_shard_from_its_own_cursor(clean: str, tmp_path: P
 
 
 @pytest.mark.parametrize("tier", ["developer", "production", "growth", "enterprise"])
+@pytest.mark.sandbox_only("Ory Network's rate limits")
 def test_shards_share_the_rate_budget_and_get_no_more_429s(tier: str, tmp_path: Path) -> None:
     with drift_support.running(seed_identities=150, rate_limits=tier) as url:
 

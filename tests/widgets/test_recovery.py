@@ -35,6 +35,7 @@ def _expires(form: RecoveryForm) -> datetime:
     return datetime.fromisoformat(str(form.result["expires_at"]).replace("Z", "+00:00"))
 
 
+@pytest.mark.sandbox_only("reads the issued code back through /__sandbox/recoveries")
 def test_code_by_email_shows_who_and_a_six_digit_code(client: Client, first_identity: FindIdentity) -> None:
     identity = first_identity(client, login_email)
     form = RecoveryForm(client)
@@ -77,6 +78,7 @@ def test_link_by_id_with_return_to(client: Client, first_identity: FindIdentity)
     assert "flow=" in link.group(1) and "token=" in link.group(1)  # wire notes §9
 
 
+@pytest.mark.newer_kratos("external_id came later")
 def test_code_by_external_id(client: Client, first_identity: FindIdentity) -> None:
     external_id = f"crm-{uuid.uuid4()}"
     created = client.create_identity(

@@ -114,6 +114,7 @@ def test_an_empty_search_is_refused_before_any_request(make_recording_client: Ma
     assert transport.requests == []
 
 
+@pytest.mark.newer_kratos("external_id came later")
 def test_ambiguous_search_lists_the_candidates(client: Client) -> None:
     shared = f"shared-{uuid.uuid4().hex[:8]}"
     first = client.create_identity({"schema_id": "username", "traits": {"username": shared}}).id

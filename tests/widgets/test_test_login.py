@@ -11,6 +11,7 @@ from ory_frames.widgets import TestLoginFlowForm, read_login_flow
 CLAIMS = {"sub": "g-123", "email": "flow.tester@example.com", "email_verified": True, "name": "Flow Tester"}
 
 
+@pytest.mark.newer_kratos("POST /admin/test-login-flows came later")
 def test_create_shows_flow_id_expiry_and_url(client: Client) -> None:
     form = TestLoginFlowForm(client)
     assert form.refresh_button.disabled is True
@@ -28,6 +29,7 @@ def test_create_shows_flow_id_expiry_and_url(client: Client) -> None:
     assert form.refresh_button.disabled is False
 
 
+@pytest.mark.newer_kratos("POST /admin/test-login-flows came later")
 def test_refresh_shows_claims_and_mapper_output_after_the_login(client: Client, sandbox_url: str, api_key: str) -> None:
     form = TestLoginFlowForm(client)
     form.provider_id.value = "github"
@@ -53,6 +55,7 @@ def test_refresh_shows_claims_and_mapper_output_after_the_login(client: Client, 
         assert "Mapper output" in form.context.value
 
 
+@pytest.mark.newer_kratos("POST /admin/test-login-flows came later")
 def test_unknown_provider_shows_ory_404(client: Client) -> None:
     form = TestLoginFlowForm(client)
     form.provider_id.value = "myspace"

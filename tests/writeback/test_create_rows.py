@@ -152,6 +152,7 @@ def _check_created(copies: pd.DataFrame, report: pd.DataFrame, client: Client) -
         assert sorted((p["provider"], p["subject"]) for p in got_config.get("providers", [])) == subjects, label
 
 
+@pytest.mark.sandbox_only("seeds TOTP and lookup-secret credentials, which no Kratos API imports")
 def test_copied_rows_plan_and_apply_as_they_stand(source: Client) -> None:
     original = read_identities(source, include_credential=CREDENTIALS)
     copies, _ = _copies(original)

@@ -35,6 +35,9 @@ def _requests(url: str) -> int:
     return int(httpx.get(url + "/__sandbox/stats").json()["total"])
 
 
+# Kratos v1.3.1 keeps updated_at at the creation time (fixed in v25.4.0, ory/kratos#4131), so a change to fields
+# the patch does not touch goes unseen there: tests/kratos/test_writeback_on_kratos.py pins what it does see.
+@pytest.mark.newer_kratos("updated_at advances on PATCH and PUT since v25.4.0 (ory/kratos#4131)")
 def test_round_trip(sandbox: tuple[str, Client]) -> None:
     _url, client = sandbox
     original = read_identities(client)
@@ -84,6 +87,7 @@ def test_round_trip(sandbox: tuple[str, Client]) -> None:
     assert after.loc[conflicted, "metadata_public"] == {"by": "them"}
 
 
+@pytest.mark.sandbox_only("counts requests through the sandbox's request log")
 def test_invalid_plan_sends_nothing(sandbox: tuple[str, Client]) -> None:
     url, client = sandbox
     original = read_identities(client)
