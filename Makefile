@@ -50,7 +50,7 @@ pytest-kratos: $(VENV)/.installed-test
 	  echo "pytest-kratos: no Kratos binary (make kratos builds it; needs Go): the pass against a real Kratos is not run"; \
 	fi
 
-KRATOS_TESTS := tests/kratos tests/client/test_sandbox_e2e.py
+KRATOS_TESTS := tests/kratos tests/client/test_sandbox_e2e.py tests/writeback/test_undeclared_traits.py
 
 # The tests of reads, exports, write-back, forms and the CLI that talk to a sandbox: `make test` runs them a
 # second time against drift-mode sandboxes (fields and enum values Ory may add later; README "Drift mode").

@@ -13,7 +13,7 @@ does not share, so it is left to Kratos (no string is refused locally).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ._gotime import is_date, is_date_time, is_time
@@ -22,7 +22,7 @@ from ._net import is_ipv4, is_ipv6
 from ._tel import is_tel
 from ._url import is_uri, is_uri_reference, is_uri_template
 
-__all__ = ["KRATOS_FORMATS", "conforms", "format_checker"]
+__all__ = ["KRATOS_FORMATS", "conforms", "format_checker", "kratos_errors"]
 
 
 def is_json_pointer(value: str) -> bool:
@@ -93,3 +93,21 @@ def format_checker() -> Any:
     for name in KRATOS_FORMATS:
         checker.checks(name)(lambda value, name=name: conforms(name, value))
     return checker
+
+
+def kratos_errors(errors: Iterable[Any]) -> list[Any]:
+    """``jsonschema`` errors as ory/jsonschema reports them: where a schema node's ``type`` fails, that
+    is the node's only error (its validator returns there, ``schema.go``), so ``5`` under
+    ``{"type": "string", "format": "email"}`` is "expected string", not also "not a valid email"."""
+    found = list(errors)
+    typed = [(tuple(e.absolute_path), tuple(e.absolute_schema_path)[:-1]) for e in found if e.validator == "type"]
+    if not typed:
+        return found
+
+    def shadowed(error: Any) -> bool:
+        path, schema = tuple(error.absolute_path), tuple(error.absolute_schema_path)
+        return any(
+            path[: len(at)] == at and schema[: len(node)] == node and schema != (*node, "type") for at, node in typed
+        )
+
+    return [e for e in found if not shadowed(e)]

@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from .._formats import format_checker
+from .._formats import format_checker, kratos_errors
 from ._wire import WireError, bad_request
 
 SCHEMA_IDS = ("default", "username", "phone", "b2b")
@@ -215,7 +215,7 @@ class IdentitySchema:
     def problems(self, traits: Any) -> list[SchemaProblem]:
         """Every validation failure of `{"traits": traits}`, sorted by instance pointer."""
         seen: dict[tuple[str, str], SchemaProblem] = {}
-        for err in self._validator.iter_errors({"traits": traits}):
+        for err in kratos_errors(self._validator.iter_errors({"traits": traits})):
             problem = SchemaProblem(_pointer(err.absolute_path), _pointer(err.absolute_schema_path), _go_message(err))
             seen.setdefault((problem.instance, problem.schema), problem)
         return sorted(seen.values(), key=lambda p: (p.instance, p.schema))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ory_frames._errors import Problem
-from ory_frames._formats import format_checker
+from ory_frames._formats import format_checker, kratos_errors
 from ory_frames._schema import (
     TRAITS_PREFIX,
     SchemaNode,
@@ -64,7 +64,7 @@ class SchemaInfo:
         from referencing.exceptions import Unresolvable  # jsonschema's own dependency, imported with it
 
         try:
-            return list(validator.iter_errors(instance)), None
+            return kratos_errors(validator.iter_errors(instance)), None
         except RecursionError:  # references that only lead to each other (the schema model notes them)
             return [], f"schema {self.schema_id!r} cannot be checked: its references loop without reaching a type"
         except Unresolvable as exc:  # a remote reference: nothing is fetched while planning

@@ -324,3 +324,11 @@ class TestDeleteCredentials:
             400,
             reason="Credentials type passkey cannot be deleted.",
         )
+
+
+def test_a_value_of_the_wrong_type_is_reported_for_its_type_only(client: Any) -> None:
+    """ory/jsonschema stops at a failed ``type`` (schema.go): no format failure beside it, as a real Kratos answers."""
+    resp = client.post("/admin/identities", json={"schema_id": "default", "traits": {"email": 5}})
+    assert resp.status_code == 400, resp.text
+    reason = resp.json()["error"]["reason"]
+    assert reason == "I[#/traits/email] S[#/properties/traits/properties/email/type] expected string, but got number"

@@ -213,7 +213,13 @@ def _one_row_plan(fmt: str, value: Any) -> None:
         "type": "object",
         "properties": {"traits": {"type": "object", "properties": {"field": {"type": "string", "format": fmt}}}},
     }
-    original = pd.DataFrame({"id": ["00000000-0000-4000-8000-000000000001"], "schema_id": ["s"], "traits.field": ["x"]})
+    original = pd.DataFrame(
+        {
+            "id": ["00000000-0000-4000-8000-000000000001"],
+            "schema_id": ["s"],
+            "traits.field": pd.Series(["x"], dtype=object),
+        }
+    )
     edited = original.copy()
     edited.loc[0, "traits.field"] = value
     plan_changes(original, edited, schemas={"s": schema})
@@ -239,3 +245,10 @@ def test_plan_accepts_what_kratos_accepts(fmt: str, value: str) -> None:
 def test_plan_refuses_what_kratos_refuses(fmt: str, value: str) -> None:
     with pytest.raises(InvalidInputError, match=f"is not a valid {fmt}"):
         _one_row_plan(fmt, value)
+
+
+def test_a_value_of_the_wrong_type_gets_only_the_type_problem() -> None:
+    """ory/jsonschema stops at a failed ``type``: no format problem besides it (as Kratos reports it)."""
+    with pytest.raises(InvalidInputError) as info:
+        _one_row_plan("email", 5)
+    assert [p.reason for p in info.value.problems] == ["5 is not a string (schema 's')"]
