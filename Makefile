@@ -50,7 +50,9 @@ pytest-kratos: $(VENV)/.installed-test
 	  echo "pytest-kratos: no Kratos binary (make kratos builds it; needs Go): the pass against a real Kratos is not run"; \
 	fi
 
-KRATOS_TESTS := tests/kratos tests/client/test_sandbox_e2e.py tests/writeback/test_undeclared_traits.py
+# Every test of reads, exports (shards included), write-back, copy, data-subject requests, forms and the CLI
+# that starts a server; drift mode is the sandbox's own (tests/drift is sandbox_only as a whole).
+KRATOS_TESTS = tests/kratos $(DRIFT_TESTS) tests/copy tests/shards tests/writeback/test_undeclared_traits.py
 
 # The tests of reads, exports, write-back, forms and the CLI that talk to a sandbox: `make test` runs them a
 # second time against drift-mode sandboxes (fields and enum values Ory may add later; README "Drift mode").

@@ -114,7 +114,7 @@ def changed_mask(old: pd.Series, new: pd.Series) -> np.ndarray:
         try:
             equal = (old == new).to_numpy(dtype=bool, na_value=False)
             return np.asarray((old_na != new_na) | (~old_na & ~new_na & ~equal))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, NotImplementedError):  # pandas' Arrow == on a struct against dicts
             pass
     equal = _cell_equal_ufunc(old.to_numpy(dtype=object), new.to_numpy(dtype=object)).astype(bool)
     return np.asarray(~equal)
