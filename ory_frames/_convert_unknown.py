@@ -169,12 +169,15 @@ def _covered(value: dict[str, Any], tree: TraitTree) -> bool:
     if keys <= tree.leaves:
         return True
     for key in keys - tree.leaves:
-        sub, item = tree.inner.get(key), value[key]
-        if (
-            sub is None
-            or (type(item) is dict and not _covered(item, sub))
-            or (type(item) is not dict and item is not None)
-        ):
+        sub = tree.inner.get(key)
+        if sub is None:
+            return False
+        item = value[key]
+        if type(item) is dict:
+            # an object of leaves (`name: {first, last}`) is the common case: no call for it
+            if not (item.keys() <= sub.leaves or _covered(item, sub)):
+                return False
+        elif item is not None:
             return False
     return True
 
