@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from ._convert_fast import category_array, cut_fractions, loosen
+from ._convert_fast import cast_nested, category_array, cut_fractions, loosen
 from ._errors import Problem
 from ._schema import EXACT_PYTHON_TYPES, JSON_TYPE, TraitInfo
 
@@ -182,9 +182,11 @@ def nested_array(
     """Lists of dicts -> list<struct>; timestamps inside are parsed; rows that do not fit become null."""
     loose = loosen(arrow_type)
     try:
-        return cut_fractions(pa.array(values, loose), arrow_type).cast(arrow_type)
+        whole = cast_nested(pa.array(values, loose), arrow_type)  # the bulk path's cast, fractions cut if need be
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        pass
+        whole = None
+    if whole is not None:
+        return whole
     out: list[pa.Array] = []
     for row, v in zip(rows, values, strict=True):
         try:

@@ -24,6 +24,7 @@ from ._schema import EXACT_PYTHON_TYPES, TraitInfo
 
 __all__ = [
     "FastIdentityColumns",
+    "cast_nested",
     "category_array",
     "cut_fractions",
     "field_values",
@@ -86,7 +87,7 @@ def category_array(strings: pa.Array, categories: Sequence[str]) -> pa.Dictionar
     return pa.DictionaryArray.from_arrays(codes.cast(pa.int8()), value_set)
 
 
-def _cast_nested(values: pa.Array, target: pa.DataType) -> pa.Array | None:
+def cast_nested(values: pa.Array, target: pa.DataType) -> pa.Array | None:
     """A loose (timestamps as strings) nested array cast to its target type; None if a value does not parse.
 
     A Kratos on SQLite sends nanosecond fractions in nested timestamps too (an address's ``verified_at``:
@@ -300,7 +301,7 @@ class FastIdentityColumns:
                 return None
             out[info.column] = converted
         for key, target in (("verifiable_addresses", self.verifiable), ("recovery_addresses", self.recovery)):
-            strict = _cast_nested(parts[key], target)
+            strict = cast_nested(parts[key], target)
             if strict is None:
                 return None
             out[key] = strict
@@ -315,4 +316,4 @@ def _finish_trait(column: pa.Array, target: pa.DataType) -> pa.Array | None:
         return column
     if pa.types.is_timestamp(target):
         return timestamps_from_strings(column)
-    return _cast_nested(column, target)
+    return cast_nested(column, target)
