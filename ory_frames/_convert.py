@@ -59,6 +59,7 @@ from ._convert_fallback import (
 )
 from ._convert_fast import FastIdentityColumns, field_values
 from ._convert_unknown import EXTRA_COLUMN, identity_extras, session_extras, trait_tree
+from ._known_shapes import identity_shapes, session_shapes
 from ._schema import JSON_FIELD_METADATA, JSON_TYPE, TraitInfo
 from ._timestamps import null_zero_times
 
@@ -222,32 +223,44 @@ class IdentityConverter:
         )
         self._json_traits = TraitColumns({k: v for k, v in self.traits.items() if v.is_json})
         self._trait_tree = trait_tree(info.path for info in self.traits.values())
+        self._known = identity_shapes(self._trait_tree, states=STATE_CATEGORIES)
         # The columns the fast path builds: all but the credential ones and the extras, which both paths build alike.
         shared_columns = {*DERIVED_COLUMNS, EXTRA_COLUMN, *(f.name for f in config_fields)}
         self._fast_columns = [name for name in self.schema.names if name not in shared_columns]
 
-    def convert(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:
-        """One RecordBatch of ``self.schema`` from identity JSON objects (unknown fields go to ``extra_fields``)."""
+    def convert(self, records: Sequence[Mapping[str, Any]], *, content: bytes | None = None) -> pa.RecordBatch:
+        """One RecordBatch of ``self.schema`` from identity JSON objects (unknown fields go to ``extra_fields``).
+
+        ``content``, the body of the page the records were decoded from (or a page they are part of),
+        lets unknown fields be looked for on the bytes at once (:mod:`ory_frames._known_shapes`).
+        """
+        known = self._known.only_known(content)
         with gc_paused():
-            batch = self._convert_fast(records)
-            batch = batch if batch is not None else self._convert_fallback(records)
+            batch = self._convert_fast(records, known)
+            batch = batch if batch is not None else self._convert_fallback(records, known)
             return batch if self.keep_zero_time else null_zero_times(batch)
 
-    def convert_pages(self, pages: Sequence[Sequence[Mapping[str, Any]]]) -> pa.Table:
+    def convert_pages(
+        self, pages: Sequence[Sequence[Mapping[str, Any]]], contents: Sequence[bytes | None] | None = None
+    ) -> pa.Table:
         """A table of several pages' records, equal to :meth:`convert` of their concatenation.
 
         The pages are tried in bulk together (fewer, larger Arrow calls); if a value needs the
         value-by-value path, each page is converted on its own so that only that page takes it.
+        ``contents`` are the pages' bodies, as in :meth:`convert`.
         """
+        bodies = list(contents) if contents is not None else [None] * len(pages)
         records = [r for page in pages for r in page] if len(pages) != 1 else pages[0]
         with gc_paused():
-            batch = self._convert_fast(records) if len(pages) > 1 else None
+            known = len(pages) > 1 and all(self._known.only_known(body) for body in bodies)
+            batch = self._convert_fast(records, known) if len(pages) > 1 else None
         if batch is not None:
             batch = batch if self.keep_zero_time else null_zero_times(batch)
             return pa.Table.from_batches([batch], schema=self.schema)
-        return pa.Table.from_batches([self.convert(page) for page in pages], schema=self.schema)
+        batches = [self.convert(page, content=body) for page, body in zip(pages, bodies, strict=True)]
+        return pa.Table.from_batches(batches, schema=self.schema)
 
-    def _convert_fast(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch | None:
+    def _convert_fast(self, records: Sequence[Mapping[str, Any]], known: bool = False) -> pa.RecordBatch | None:
         """The page in bulk (:mod:`ory_frames._convert_fast`), or None when a value needs the fallback path."""
         columns = self._fast.build(records)
         if columns is None:
@@ -258,16 +271,22 @@ class IdentityConverter:
         for key in ("metadata_public", "metadata_admin"):
             columns[key] = json_array([None if v is None else json_text(v) for v in field_values(records, key)])
         arrays = [columns[name] for name in self._fast_columns]
-        arrays += self._shared_columns(records)
+        arrays += self._shared_columns(records, known)
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
-    def _shared_columns(self, records: Sequence[Mapping[str, Any]]) -> list[pa.Array]:
-        """The columns both paths build alike: credential types and identifiers, extras, credential configs."""
+    def _shared_columns(self, records: Sequence[Mapping[str, Any]], known: bool) -> list[pa.Array]:
+        """The columns both paths build alike: credential types and identifiers, extras, credential configs.
+
+        ``known``: the page's body holds nothing new (:mod:`ory_frames._known_shapes`), so every extra is null.
+        """
         derived, configs = _credential_columns(records, self.include_credential)
-        extras = identity_extras(records, self.problems, states=STATE_CATEGORIES, traits=self._trait_tree)
+        if known:
+            extras = json_array([None] * len(records))
+        else:
+            extras = identity_extras(records, self.problems, states=STATE_CATEGORIES, traits=self._trait_tree)
         return [*derived, extras, *configs]
 
-    def _convert_fallback(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:
+    def _convert_fallback(self, records: Sequence[Mapping[str, Any]], known: bool = False) -> pa.RecordBatch:
         """The page value by value (:mod:`ory_frames._convert_fallback`): values that do not fit become null."""
         problems = self.problems
         recs = [r if isinstance(r, dict) else {} for r in records]
@@ -297,7 +316,7 @@ class IdentityConverter:
             nested_array(va, pa.list_(VERIFIABLE_ADDRESS), "verifiable_addresses", problems, rows),
             nested_array(ra, pa.list_(RECOVERY_ADDRESS), "recovery_addresses", problems, rows),
             *(pa.array(values, f.type) for values, f in zip(summaries, _SUMMARY_FIELDS, strict=True)),
-            *self._shared_columns(recs),
+            *self._shared_columns(recs, known),
         ]
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
@@ -348,14 +367,18 @@ class SessionConverter:
         if self.identity_traits is not None:
             extra = [*_SESSION_IDENTITY, *TraitColumns(self.identity_traits, "identity.").fields()]
         self.schema = pa.schema([*_SESSION_HEAD, *extra])
+        self._known = session_shapes(aal_values=AAL_CATEGORIES, states=STATE_CATEGORIES)
 
-    def convert(self, records: Sequence[Mapping[str, Any]], *, identity_id: str | None = None) -> pa.RecordBatch:
-        """One RecordBatch of ``self.schema`` from session JSON objects."""
+    def convert(
+        self, records: Sequence[Mapping[str, Any]], *, identity_id: str | None = None, content: bytes | None = None
+    ) -> pa.RecordBatch:
+        """One RecordBatch of ``self.schema`` from session JSON objects (``content``: as in IdentityConverter)."""
+        known = self._known.only_known(content)
         with gc_paused():
-            batch = self._convert(records, identity_id)
+            batch = self._convert(records, identity_id, known)
         return batch if self.keep_zero_time else null_zero_times(batch)
 
-    def _convert(self, records: Sequence[Mapping[str, Any]], identity_id: str | None) -> pa.RecordBatch:
+    def _convert(self, records: Sequence[Mapping[str, Any]], identity_id: str | None, known: bool) -> pa.RecordBatch:
         problems = self.problems
         cols: list[list[Any]] = [[] for _ in range(12)]  # the _SESSION_HEAD columns but extra_fields
         ids, idents, active, expires, authed, issued, aal, methods, devices, names, counts, ips = cols
@@ -402,7 +425,9 @@ class SessionConverter:
             _safe_string_lists(names),
             pa.array(counts, pa.int64()),
             _safe_strings(ips),
-            session_extras(records, problems, aal_values=AAL_CATEGORIES, states=STATE_CATEGORIES),
+            json_array([None] * len(records))
+            if known
+            else session_extras(records, problems, aal_values=AAL_CATEGORIES, states=STATE_CATEGORIES),
         ]
         if with_identity:
             arrays += [

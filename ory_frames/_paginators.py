@@ -68,7 +68,9 @@ class Page:
     """One page of a list call: the raw JSON items plus what is needed to fetch or resume the next.
 
     Pass ``next_token`` as ``page_token`` (with the same ``page_size``) to continue where this page ends.
-    ``nbytes`` is the size of the answer's body, which buffers of pages are bounded by.
+    ``nbytes`` is the size of the answer's body, which buffers of pages are bounded by; ``content`` is
+    that body, which conversion checks for unknown fields at once (``items`` may be a part of it: a
+    shard clips the last page of its range).
     """
 
     items: list[dict[str, Any]]
@@ -78,6 +80,7 @@ class Page:
     total_count: int | None
     ratelimit: dict[str, str] = field(default_factory=dict)
     nbytes: int = 0
+    content: bytes | None = field(default=None, repr=False)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.items)

@@ -175,11 +175,11 @@ def with_progress(pages: Iterable[Page], enabled: bool, unit: str) -> Iterator[P
 
 
 def _converted(
-    pages: Iterable[Page], convert: Callable[[Sequence[JSONObject]], pa.RecordBatch], problems: ConversionProblems
+    pages: Iterable[Page], convert: Callable[..., pa.RecordBatch], problems: ConversionProblems
 ) -> Iterator[pa.RecordBatch]:
     """One batch per page, each converted only when asked for; the problems are warned about once, at the end."""
     for page in pages:
-        yield convert(page.items)
+        yield convert(page.items, content=page.content)
     problems.warn(stacklevel=4)  # the frame of the caller that iterates
 
 

@@ -150,6 +150,7 @@ def decode_page(response: httpx.Response, paginator: Paginator) -> Page:
         total_count=int(total) if total and total.strip().isdigit() else None,
         ratelimit=ratelimit_headers(response.headers),
         nbytes=len(response.content),
+        content=response.content,
     )
 
 

@@ -371,7 +371,7 @@ def export_identities(
         target,
         kind="identities",
         schema=converter.schema,
-        convert=lambda pages: converter.convert_pages([page.items for page in pages]),
+        convert=lambda pages: converter.convert_pages([p.items for p in pages], [p.content for p in pages]),
         pages_from=pages_from,
         params={
             **filters,
@@ -430,7 +430,9 @@ def export_sessions(
         target,
         kind="sessions",
         schema=converter.schema,
-        convert=lambda pages: pa.Table.from_batches([converter.convert(p.items) for p in pages], converter.schema),
+        convert=lambda pages: pa.Table.from_batches(
+            [converter.convert(p.items, content=p.content) for p in pages], converter.schema
+        ),
         pages_from=pages_from,
         params={
             "active": active,

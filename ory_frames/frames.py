@@ -173,7 +173,9 @@ def read_identities(
         consistency=consistency,
     )
     pages = identity_pages(client, filters, page_size=page_size, shards=shards, buffer_bytes=buffer_bytes)
-    batches = [converter.convert(page.items) for page in with_progress(pages, progress, "identities")]
+    batches = [
+        converter.convert(page.items, content=page.content) for page in with_progress(pages, progress, "identities")
+    ]
     table = pa.Table.from_batches(batches, schema=converter.schema)
     converter.problems.warn()
     if as_arrow:
@@ -347,7 +349,9 @@ def read_sessions(
         trait_columns(schemas) if "identity" in expands else None, keep_zero_time=keep_zero_time
     )
     pages = session_pages(client, active=active, expand=expands, page_size=page_size, buffer_bytes=buffer_bytes)
-    batches = [converter.convert(page.items) for page in with_progress(pages, progress, "sessions")]
+    batches = [
+        converter.convert(page.items, content=page.content) for page in with_progress(pages, progress, "sessions")
+    ]
     if as_arrow:
         converter.problems.warn()
         return pa.Table.from_batches(batches, schema=converter.schema)
@@ -376,7 +380,8 @@ def read_identity_sessions(
     converter = SessionConverter(None, keep_zero_time=keep_zero_time)
     pages = identity_session_pages(client, identity_id, active=active, page_size=page_size)
     batches = [
-        converter.convert(page.items, identity_id=identity_id) for page in with_progress(pages, progress, "sessions")
+        converter.convert(page.items, identity_id=identity_id, content=page.content)
+        for page in with_progress(pages, progress, "sessions")
     ]
     return _sessions_df(converter, batches, {}, read_at=read_at, filters={"identity_id": identity_id, "active": active})
 

@@ -152,9 +152,9 @@ def test_only_the_odd_page_of_a_group_goes_value_by_value(make: Any, monkeypatch
     slow_pages: list[int] = []
     slow = conv._convert_fallback
 
-    def counting(records: list[dict[str, Any]]) -> pa.RecordBatch:
+    def counting(records: list[dict[str, Any]], known: bool = False) -> pa.RecordBatch:
         slow_pages.append(len(records))
-        return slow(records)
+        return slow(records, known)
 
     monkeypatch.setattr(conv, "_convert_fallback", counting)
     table = conv.convert_pages(copy.deepcopy(pages))
