@@ -15,7 +15,7 @@ identity. The candidates (issue 19, "Faster than parsing"):
 - ``IdentityConverter.convert``: today's conversion of the decoded dicts, with per-record unknown-field
   detection (content not given) and with the page's body checked at once (content given);
 - ``unknown fields: per record`` / ``unknown fields: body check``: the detection alone, as
-  ``_convert_unknown.identity_extras`` does it and as ``_known_shapes`` does it on the bytes.
+  ``convert._unknown_fields.identity_extras`` does it and as ``convert._page_bodies`` does it on the bytes.
 
 Usage: ``.venv/bin/python benchmarks/decode.py [--pages 10] [--page-size 500] [--repeat 5]``
 """
@@ -37,12 +37,12 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from ory_frames import sandbox
-from ory_frames._convert import STATE_CATEGORIES, ConversionProblems, IdentityConverter
-from ory_frames._convert_unknown import identity_extras, trait_tree
-from ory_frames._known_shapes import identity_shapes
-from ory_frames._paginators import next_token_from_link
 from ory_frames._read import fetch_schemas
 from ory_frames._schema import trait_columns
+from ory_frames.convert._page_bodies import identity_shapes
+from ory_frames.convert._records import STATE_CATEGORIES, ConversionProblems, IdentityConverter
+from ory_frames.convert._unknown_fields import identity_extras, trait_tree
+from ory_frames.pages._paginators import next_token_from_link
 
 
 class _Id(msgspec.Struct, gc=False):

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ory_frames._paging import iter_identities
+from ory_frames.pages._walk import iter_identities
 
 from ._body import fingerprint, identifiers
 
 if TYPE_CHECKING:
-    from ory_frames._client import Client
+    from ory_frames.client._client import Client
 
 _INDEX_CREDENTIAL = ("code",)
 

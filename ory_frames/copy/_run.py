@@ -25,8 +25,8 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ory_frames._estimate import EndpointCount, Estimate, estimate
-from ory_frames._paging import iter_identities
+from ory_frames.client._estimate import EndpointCount, Estimate, estimate
+from ory_frames.pages._walk import iter_identities
 from ory_frames.writeback import Plan
 from ory_frames.writeback._build import Operation
 from ory_frames.writeback._payloads import MAX_BATCH_ITEMS, content_id
@@ -39,7 +39,7 @@ from ._send import Outcome, send_unit
 from ._state import CopyState, InFlight, Journal, load_state, save_state
 
 if TYPE_CHECKING:
-    from ory_frames._client import Client
+    from ory_frames.client._client import Client
 
 PAGE_SIZE = 500  # the list's maximum (wire notes §1)
 MAX_UNIT_ROWS = 5000  # a unit of matched or skipped rows ends here, so the cursor moves on

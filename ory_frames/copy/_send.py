@@ -22,7 +22,7 @@ from ory_frames.writeback._build import Operation
 from ory_frames.writeback._payloads import PASSWORD_MASK, content_id, is_missing
 
 if TYPE_CHECKING:
-    from ory_frames._client import Client
+    from ory_frames.client._client import Client
 
 # Sends of a row whose outcome stayed unknown, and the pause before each repeat (seconds, doubled).
 ATTEMPTS = 4

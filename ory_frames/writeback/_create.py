@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ory_frames._convert import DERIVED_COLUMNS, EXTRA_COLUMN, SUMMARY_COLUMNS
+from ory_frames.convert._records import DERIVED_COLUMNS, EXTRA_COLUMN, SUMMARY_COLUMNS
 
 from ._payloads import ValueProblem, short_repr, to_json_value
 
