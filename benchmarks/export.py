@@ -34,14 +34,19 @@ Each part is one function (a variant is one entry of ``VARIANTS`` plus a column 
 more rows or columns (shards, reads) are added beside them. ``--db-dir`` keeps the seeded databases, so a
 second run does not seed again.
 
+An A/B against another commit (``--against COMMIT``): ``export_identities`` of this checkout and of that
+commit's package (its ``ory_frames/`` from ``git archive``, put first on ``PYTHONPATH``), alternately on one
+sandbox at 0 ms, ``--runs`` (at least 3) times each; prints every rate and the ratio of the best ones.
+
 Usage: ``python benchmarks/export.py [--size 1000000] [--quick] [--skip-table] [--skip-reads] [--skip-rss]
-[--db-dir DIR] [--server kratos [--runs 3]]``
+[--db-dir DIR] [--server kratos [--runs 3]] [--against COMMIT [--table-size N] [--runs 5]]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -191,13 +196,18 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def run_variant(name: str, url: str, out: Path, expected: int, page_size: int = PAGE_SIZE) -> dict[str, Any]:
-    """Run one variant in a fresh interpreter; its last stdout line is the JSON report."""
+def run_variant(
+    name: str, url: str, out: Path, expected: int, page_size: int = PAGE_SIZE, package: Path | None = None
+) -> dict[str, Any]:
+    """Run one variant in a fresh interpreter (importing ``ory_frames`` from ``package`` if given); its last
+    stdout line is the JSON report."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(package), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.run(
         [sys.executable, "-c", _COMMON + VARIANTS[name], url, str(out), str(expected), str(page_size)],
         capture_output=True,
         text=True,
         check=False,
+        env=env if package else None,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"variant {name} failed:\n{proc.stderr[-2000:]}")
@@ -361,6 +371,27 @@ def rss_check(directory: Path, sizes: Sequence[int], out: Path) -> bool:
     return ok
 
 
+def compare_commit(db: Path, size: int, commit: str, out: Path, runs: int) -> None:
+    """``export`` of this checkout and of ``commit``'s package (``git archive`` of ``ory_frames/``), alternately.
+
+    Both run against one sandbox at 0 ms, ``runs`` times each; prints every rate and the ratio of the best.
+    """
+    with tempfile.TemporaryDirectory() as other:
+        repo = Path(__file__).resolve().parents[1]
+        archive = subprocess.run(["git", "archive", commit, "ory_frames"], cwd=repo, capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", other], input=archive.stdout, check=True)
+        rates: dict[str, list[float]] = {"this checkout": [], commit: []}
+        with serve(db) as served:
+            for _ in range(runs):
+                for label, package in (("this checkout", None), (commit, Path(other))):
+                    rep = run_variant("export", served.url, out, size, package=package)
+                    rates[label].append(rep["rows"] / rep["seconds"])
+    for label, values in rates.items():
+        print(f"  export_identities, {label}: " + ", ".join(f"{v:,.0f}/s" for v in values))
+    ratio = max(rates["this checkout"]) / max(rates[commit])
+    print(f"  this checkout / {commit} (best of {runs} each): {ratio:.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--size", type=int, default=200_000, help="identities of the memory check (default 200000)")
@@ -379,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
         help="kratos: only the table, at 0 ms, on the sandbox and on a real Kratos (scripts/install-kratos.sh)",
     )
     parser.add_argument("--runs", type=int, default=1, help="with --server kratos: the best of this many runs per cell")
+    parser.add_argument(
+        "--against", metavar="COMMIT", help="only the export of this checkout beside COMMIT's, --runs each"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.size, args.base_size, args.table_size = 20_000, 2_000, 3_000
@@ -388,6 +422,10 @@ def main(argv: list[str] | None = None) -> int:
         directory = args.db_dir or Path(tmp)
         directory.mkdir(parents=True, exist_ok=True)
         out = Path(tmp) / "out.parquet"
+        if args.against:
+            size = args.table_size or 50_000
+            compare_commit(seeded_db(directory, size, fast=False), size, args.against, out, max(args.runs, 3))
+            return 0
         if args.server == "kratos":
             rows = kratos_rows(directory, args.table_size or 20_000, out, args.runs)
             args.skip_table = args.skip_reads = args.skip_rss = True
