@@ -6,18 +6,17 @@ imports (provider, subject, organization, use_auto_link; never the ``initial_*_t
 for credentials Ory cannot import (TOTP, lookup secrets, WebAuthn, passkeys) and for addresses no
 trait holds. The identity's JSON is used as read, not through a frame, so traits and metadata reach
 the target byte for byte. Also here: the keys that find the same identity in another project
-(``external_id``, credential identifiers; wire notes §2, §12) and a content fingerprint for the rows
+(``external_id``, credential identifiers; wire notes §2, §12) and a content digest for the rows
 that have neither.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from ory_frames._digest import json_digest
 from ory_frames.writeback._build import Operation
 from ory_frames.writeback._create import (
     ADDRESS_COLUMNS,
@@ -35,8 +34,8 @@ READ_CREDENTIALS = ("password", "oidc", "saml")
 # Identifier types that name one login in a project (wire notes §2: credentials_identifier matches these).
 MATCHED_TYPES = ("password", "code", "oidc", "saml")
 _SIMPLE_FIELDS = ("state", "metadata_public", "metadata_admin", "external_id", "organization_id")
-# The fields of a fingerprint: what a created identity shows of what we sent, ids and times aside.
-_FINGERPRINT_FIELDS = ("schema_id", "traits", "state", "metadata_public", "metadata_admin", "organization_id")
+# The fields of a content digest: what a created identity shows of what we sent, ids and times aside.
+_CONTENT_FIELDS = ("schema_id", "traits", "state", "metadata_public", "metadata_admin", "organization_id")
 
 
 class NotCopyable(ValueError):
@@ -65,18 +64,21 @@ def identifiers(identity: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def fingerprint(doc: Mapping[str, Any]) -> str:
-    """A digest of what an identity holds besides ids, times and credentials (create body or read identity)."""
+def identity_content_digest(doc: Mapping[str, Any]) -> str:
+    """A digest of what an identity holds besides ids, times and credentials (create body or read identity).
+
+    A state file records it (as ``fingerprint``) only to say that a row has no key; a rerun compares
+    digests it computes itself, so the encoding may change between versions.
+    """
     content = {}
-    for key in _FINGERPRINT_FIELDS:
+    for key in _CONTENT_FIELDS:
         value = doc.get(key)
         if key == "state" and value is None:
             value = "active"
         if key.startswith("metadata") and value == {}:
             value = None
         content[key] = value
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return json_digest(content)
 
 
 def create_operation(identity: Mapping[str, Any], schema_id: str) -> Operation:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ory_frames._digest import json_digest
 from ory_frames._errors import InvalidInputError, Problem
 from ory_frames._paging import iter_identity_schemas
 
@@ -94,7 +93,7 @@ class CopyOptions:
             "ids": sorted(self.ids) if self.ids is not None else None,
             "schema_map": dict(sorted(self.schema_map.items())),
         }
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+        return json_digest(content)
 
 
 def schema_ids(client: Client) -> list[str]:

@@ -31,7 +31,7 @@ from ory_frames.writeback import Plan
 from ory_frames.writeback._build import Operation
 from ory_frames.writeback._payloads import MAX_BATCH_ITEMS, content_id
 
-from ._body import READ_CREDENTIALS, NotCopyable, create_operation, fingerprint, identifiers
+from ._body import READ_CREDENTIALS, NotCopyable, create_operation, identifiers, identity_content_digest
 from ._index import TargetIndex, read_index
 from ._options import CopyOptions, check_schemas, schema_ids
 from ._result import DRY_RUN_STATUS, CopyResult, report_frame
@@ -173,7 +173,7 @@ class _Copier:
                 # Only rows that no key finds again get a fingerprint (a digest; no identity data).
                 "fingerprint": None
                 if (op.identifiers or (op.body or {}).get("external_id"))
-                else fingerprint(op.body or {}),
+                else identity_content_digest(op.body or {}),
             }
             for op in ops
         ]
