@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ory_frames._paging import iter_identities
+from ory_frames._rfc3339 import parse_rfc3339
 
 from ._body import identifiers, identity_content_digest
 
@@ -32,7 +33,7 @@ def _created_at(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_rfc3339(value)
     except ValueError:
         return None
 

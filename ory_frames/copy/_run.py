@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ory_frames._estimate import EndpointCount, Estimate, estimate
 from ory_frames._paging import iter_identities
+from ory_frames._rfc3339 import parse_rfc3339
 from ory_frames.writeback import Plan
 from ory_frames.writeback._build import Operation
 from ory_frames.writeback._payloads import MAX_BATCH_ITEMS, content_id
@@ -217,11 +218,11 @@ class _Copier:
         flight = self.state.in_flight
         if flight is None or not any(item.get("fingerprint") for item in flight.items):
             return None
-        sent = datetime.fromisoformat(flight.sent_at)
+        sent = parse_rfc3339(flight.sent_at)
         wait = SETTLE_SECONDS - (datetime.now(timezone.utc) - sent).total_seconds()
         if wait > 0:
             time.sleep(wait)
-        return datetime.fromisoformat(flight.first_sent_at or flight.sent_at) - CLOCK_MARGIN
+        return parse_rfc3339(flight.first_sent_at or flight.sent_at) - CLOCK_MARGIN
 
     def run(self) -> None:
         self.index = read_index(self.target, fingerprint_since=self._fingerprint_since())
