@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from ory_frames._paging import iter_identities
 from ory_frames._rfc3339 import parse_rfc3339
+from ory_frames.writeback import login_identifiers
 
-from ._body import identifiers, identity_content_digest
+from ._body import identity_content_digest
 
 if TYPE_CHECKING:
     from ory_frames._client import Client
@@ -57,7 +58,7 @@ class TargetIndex:
         external_id = identity.get("external_id")
         if isinstance(external_id, str) and external_id:
             self.by_external_id.setdefault(external_id, target_id)
-        for identifier in identifiers(identity):
+        for identifier in login_identifiers(identity):
             self.by_identifier.setdefault(identifier, target_id)
         if fingerprint_since is not None:
             created = _created_at(identity.get("created_at"))

@@ -1,7 +1,7 @@
 """copy_identities: stream a source project's identities with their credentials into a target, resumably.
 
-The source is read page by page (keyset, 500 a page, wire notes §1) with ``include_credential`` for the
-credentials Ory imports (wire notes §2, §3); a few pages make a unit of at most one batch of creates
+The source is read page by page (keyset, Ory's largest pages, wire notes §1) with ``include_credential`` for
+the credentials Ory imports (wire notes §2, §3); a few pages make a unit of at most one batch of creates
 (1000 items, wire notes §4), so memory holds one unit, never the whole source. Per unit:
 
 1. each source identity is skipped (a filter), failed locally (a schema the target lacks, a part that
@@ -28,11 +28,9 @@ from typing import TYPE_CHECKING, Any
 from ory_frames._estimate import EndpointCount, Estimate, estimate
 from ory_frames._paging import iter_identities
 from ory_frames._rfc3339 import parse_rfc3339
-from ory_frames.writeback import Plan
-from ory_frames.writeback._build import Operation
-from ory_frames.writeback._payloads import MAX_BATCH_ITEMS, content_id
+from ory_frames.writeback import MAX_BATCH_ITEMS, Operation, Plan, content_id, login_identifiers
 
-from ._body import READ_CREDENTIALS, NotCopyable, create_operation, identifiers, identity_content_digest
+from ._body import READ_CREDENTIALS, NotCopyable, create_operation, identity_content_digest
 from ._index import TargetIndex, read_index
 from ._options import CopyOptions, check_schemas, schema_ids
 from ._result import DRY_RUN_STATUS, CopyResult, report_frame
@@ -42,7 +40,6 @@ from ._state import CopyState, InFlight, Journal, load_state, save_state
 if TYPE_CHECKING:
     from ory_frames._client import Client
 
-PAGE_SIZE = 500  # the list's maximum (wire notes §1)
 MAX_UNIT_ROWS = 5000  # a unit of matched or skipped rows ends here, so the cursor moves on
 # A batch the killed run sent may still be running on the server: rows without a key to recognise
 # them by are looked for only once the batch is this old, and target identities created this long
@@ -126,7 +123,7 @@ class _Copier:
             unit.add(source_id, _row(source_id, None, "failed", reason=why))
             return
         # Matching needs only the keys: the create body is built for the rows that may be sent.
-        found = self.index.match(identity.get("external_id"), identifiers(identity))
+        found = self.index.match(identity.get("external_id"), login_identifiers(identity))
         earlier = source_id in self.flight
         if found is not None and not earlier:
             unit.add(source_id, _row(source_id, found[0], "matched", reason=f"already in the target: {found[1]}"))
@@ -229,9 +226,8 @@ class _Copier:
         self.state.started = True
         self._save()
         unit = _Unit()
-        pages = iter_identities(
-            self.source, include_credential=READ_CREDENTIALS, page_size=PAGE_SIZE, page_token=self.state.cursor
-        )
+        # Pages of Ory's maximum size (page_size None), which each page says (wire notes §1).
+        pages = iter_identities(self.source, include_credential=READ_CREDENTIALS, page_token=self.state.cursor)
         # While one unit's batch is on the wire (Ory takes one batch write at a time, wire notes §14), the
         # next unit is read and planned; it is recorded as in flight only once the previous one is done.
         previous: tuple[_Unit, Future[dict[str, Outcome]] | None, str | None] | None = None
@@ -242,7 +238,7 @@ class _Copier:
                     self._decide(identity, unit)
                 if page.next_token is None:
                     break
-                if len(unit.creates) + PAGE_SIZE > MAX_BATCH_ITEMS or len(unit.order) >= MAX_UNIT_ROWS:
+                if len(unit.creates) + page.page_size > MAX_BATCH_ITEMS or len(unit.order) >= MAX_UNIT_ROWS:
                     if previous is not None:
                         self._end(*previous)
                     previous = (unit, self._begin(unit), page.next_token)

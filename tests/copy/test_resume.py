@@ -91,9 +91,9 @@ def test_rows_without_external_id_or_identifier_are_found_again_by_content(
     target: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, older_digests: bool
 ) -> None:
     # Pretend no identity has a login identifier: only a batch's recorded intent and content identify them.
-    monkeypatch.setattr(body_module, "identifiers", lambda identity: [])
-    monkeypatch.setattr(index_module, "identifiers", lambda identity: [])
-    monkeypatch.setattr(run_module, "identifiers", lambda identity: [])
+    monkeypatch.setattr(body_module, "login_identifiers", lambda identity: [])
+    monkeypatch.setattr(index_module, "login_identifiers", lambda identity: [])
+    monkeypatch.setattr(run_module, "login_identifiers", lambda identity: [])
     monkeypatch.setattr(run_module, "SETTLE_SECONDS", 0.0)
     report = tmp_path / "report.csv"
     with sandbox.running(seed_identities=60, seed=4) as url, Client(url) as source:
