@@ -47,7 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--server"):
         os.environ[SERVER_ENV] = config.getoption("--server")
     if drift_enabled():
-        # Drift adds fields and values on purpose; each read warns once per new one (ory_frames._convert_unknown).
+        # Drift adds fields and values on purpose; each read warns once per new one (convert._unknown_fields).
         config.addinivalue_line("filterwarnings", "ignore:ory_frames met an unknown:UserWarning")
 
 

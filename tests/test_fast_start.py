@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from ory_frames._cli_export import FORMATS
-from ory_frames._parts import EXTENSIONS
+from ory_frames.cli._export import FORMATS
+from ory_frames.export._files import EXTENSIONS
 
 NOT_ON_IMPORT = ("jsonschema", "starlette", "uvicorn", "faker", "ipywidgets")
 NOT_FOR_HELP = ("pandas", "pyarrow", *NOT_ON_IMPORT)
@@ -43,9 +43,9 @@ def test_import_ory_frames_loads_no_optional_library() -> None:
 def test_help_loads_neither_pandas_nor_pyarrow() -> None:
     modules = imported_modules("-m", "ory_frames.cli", "--help")
     assert {
-        "ory_frames._cli_export",
-        "ory_frames._cli_apply",
-        "ory_frames._cli_demo",
+        "ory_frames.cli._export",
+        "ory_frames.cli._apply",
+        "ory_frames.cli._demo",
     } <= modules  # cli runs as __main__
     assert not top_level(modules) & set(NOT_FOR_HELP)
 

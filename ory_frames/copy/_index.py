@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ory_frames._paging import iter_identities
 from ory_frames._rfc3339 import parse_rfc3339
+from ory_frames.pages._walk import iter_identities
 from ory_frames.writeback import login_identifiers
 
 from ._body import identity_content_digest
 
 if TYPE_CHECKING:
-    from ory_frames._client import Client
+    from ory_frames.client._client import Client
 
 _INDEX_CREDENTIAL = ("code",)
 

@@ -15,8 +15,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ory_frames._convert_fallback import gc_paused
-from ory_frames._convert_unknown import EXTRA_COLUMN
 from ory_frames._errors import InvalidInputError, Problem
 from ory_frames._schema import (
     SCALAR_JSON_TYPES,
@@ -25,6 +23,8 @@ from ory_frames._schema import (
     is_trait_column,
     json_type_for_dtype,
 )
+from ory_frames.convert._unknown_fields import EXTRA_COLUMN
+from ory_frames.convert._values import gc_paused
 
 from ._create import (
     ADDRESS_COLUMNS,

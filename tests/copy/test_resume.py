@@ -20,8 +20,8 @@ import ory_frames.copy._body as body_module
 import ory_frames.copy._index as index_module
 import ory_frames.copy._run as run_module
 from ory_frames import Client, copy_identities, iter_identities, sandbox
-from ory_frames._retry import RetryPolicy
-from ory_frames._transport import RetryTransport
+from ory_frames.client._retry import RetryPolicy
+from ory_frames.client._transport import RetryTransport
 from ory_frames.copy._send import send_unit
 from ory_frames.copy._state import Journal
 

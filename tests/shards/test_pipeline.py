@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from ory_frames import InvalidInputError, NotFoundError, Page
-from ory_frames._pipeline import Cursor, FetchAhead, PageStream
+from ory_frames.pages._fetch_ahead import Cursor, FetchAhead, PageStream
 
 
 def page(n: int, *, nbytes: int = 100, last: bool = False) -> Page:

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from ory_frames import UnexpectedResponseError
-from ory_frames._paginators import IdentityShardPaginator, clip_to_stop, is_id_token
-from ory_frames._pipeline import Cursor
-from ory_frames._shards import shard_cursors, uuid_fraction
+from ory_frames.pages._fetch_ahead import Cursor
+from ory_frames.pages._paginators import IdentityShardPaginator, clip_to_stop, is_id_token
+from ory_frames.pages._shards import shard_cursors, uuid_fraction
 
 SPACE = 1 << 128
 

@@ -1,4 +1,4 @@
-"""Success and error responses of the Identity API decoded: JSON bodies, models, pages, and each error as its ApiError.
+"""Answers of the Identity API decoded: JSON bodies, models, and each error as its ApiError (list pages: pages/).
 
 Every failure is translated here once, from Ory's error envelope (wire notes §13), never by
 matching message text; a body the API never sends is an :class:`~ory_frames.UnexpectedResponseError`.
@@ -6,7 +6,7 @@ matching message text; a body the API never sends is an :class:`~ory_frames.Unex
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -14,12 +14,11 @@ import orjson
 from pydantic import ValidationError
 
 from ory_frames._errors import ApiError, RateLimitError, UnexpectedResponseError, error_class_for
-from ory_frames._models import OryModel
-from ory_frames._paginators import Page, Paginator
 from ory_frames._redact import mask_text, mask_url
-from ory_frames._retry import parse_reset
+from ory_frames.client._models import OryModel
+from ory_frames.client._retry import parse_reset
 
-__all__ = ["api_error", "decode_json", "decode_model", "decode_object", "decode_page"]
+__all__ = ["api_error", "decode_json", "decode_model", "decode_object"]
 
 _ModelT = TypeVar("_ModelT", bound=OryModel)
 
@@ -119,45 +118,6 @@ def _fallback_message(response: httpx.Response, *, parsed: bool, secrets: Sequen
     return text
 
 
-def decode_page(response: httpx.Response, paginator: Paginator) -> Page:
-    """The Page of a list answer, built once: the paginator reads its paging facts, the headers the rest.
-
-    The paginator sees the array before its items are walked, so an oversized page is refused
-    without a pass over it.
-    """
-    items = decode_json(response)
-    if items is None and paginator.null_is_empty:
-        # Go encodes an empty nil slice as null: Kratos v1.3.1 answers `GET /schemas` past the last page
-        # so (schema/handler.go `getAll`); master sends []. Either is an empty page there.
-        items = []
-    if not isinstance(items, list):
-        where = f"{response.request.method} {mask_url(response.request.url)}"
-        raise UnexpectedResponseError(f"{where}: expected a JSON array of objects")
-    paginator.update_state(response, items)
-    malformed = _first_malformed(items)
-    if malformed is not None:
-        # Every identity, session and schema Ory lists is an object with a string id, and an identity's
-        # traits are an object (wire notes §§3, 8, 11). A row without them cannot be matched back to
-        # Ory later (write-back would take it for a new identity), so the page is refused rather than read.
-        where = f"{response.request.method} {mask_url(response.request.url)}"
-        raise UnexpectedResponseError(f"{where}: item {malformed[0]} {malformed[1]}")
-    total = response.headers.get("x-total-count")
-    return Page(
-        items=items,
-        next_token=paginator.next_token,
-        page_size=paginator.page_size,
-        request_id=response.headers.get("x-request-id"),
-        total_count=int(total) if total and total.strip().isdigit() else None,
-        ratelimit=ratelimit_headers(response.headers),
-        nbytes=len(response.content),
-    )
-
-
-def ratelimit_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The ``x-ratelimit-*`` headers, keys lower-cased (wire notes §14)."""
-    return {k.lower(): v for k, v in headers.items() if k.lower().startswith("x-ratelimit-")}
-
-
 def _with_article(noun: str) -> str:
     """The noun after "an" when it starts with a vowel sound (an Identity, an IdentityPatchResponse), else "a"."""
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
@@ -177,16 +137,3 @@ def _masked(value: Any, secrets: Sequence[str]) -> Any:
 def _text(value: Any) -> str | None:
     """A non-empty string value, else None."""
     return value if isinstance(value, str) and value else None
-
-
-def _first_malformed(items: list[Any]) -> tuple[int, str] | None:
-    """The index of the first item that is not an object with a string ``id`` and object ``traits``, and why."""
-    for index, item in enumerate(items):
-        if type(item) is not dict:
-            return index, f"is a JSON {type(item).__name__}, not an object"
-        if type(item.get("id")) is not str:
-            return index, "has no string 'id'"
-        traits = item.get("traits")
-        if traits is not None and type(traits) is not dict:
-            return index, f"has 'traits' of JSON type {type(traits).__name__}, not an object"
-    return None

@@ -12,10 +12,10 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ._convert import ConversionProblems
-from ._json_dtype import JsonArray
-from ._schema import TraitInfo, is_json_field, is_nested_arrow, pandas_types_mapper
-from ._types import JSONObject
+from ory_frames._schema import TraitInfo, is_json_field, is_nested_arrow, pandas_types_mapper
+from ory_frames._types import JSONObject
+from ory_frames.convert._json_dtype import JsonArray
+from ory_frames.convert._records import ConversionProblems
 
 __all__ = ["ATTRS_KEY", "attrs", "now", "table_to_frame"]
 
@@ -28,7 +28,7 @@ def table_to_frame(table: pa.Table) -> pd.DataFrame:
     Lists and structs (addresses, devices, ``emails``, list traits ...) are ``pd.ArrowDtype`` columns,
     used through pandas' ``.list`` and ``.struct`` accessors; a cell (``df.loc[i, column]``) or
     ``.tolist()`` gives Python lists and dicts. JSON columns keep their text and parse a cell when
-    it is looked at (:class:`~ory_frames._json_dtype.JsonArray`). No Python object per value is made here.
+    it is looked at (:class:`~ory_frames.convert._json_dtype.JsonArray`). No Python object per value is made here.
     """
     json_fields = [(i, f) for i, f in enumerate(table.schema) if is_json_field(f)]
     plain = table.drop_columns([f.name for _, f in json_fields]) if json_fields else table

@@ -7,21 +7,28 @@ import sys
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from ._cli_common import EXIT_CODES, add_progress_option, progress_wanted, usage_error, whole_number, wrap_help
-from ._errors import ExportError, InvalidInputError
+from ory_frames._errors import ExportError, InvalidInputError
+from ory_frames.cli._common import (
+    EXIT_CODES,
+    add_progress_option,
+    progress_wanted,
+    usage_error,
+    whole_number,
+    wrap_help,
+)
 
 if TYPE_CHECKING:
-    from .export import ExportResult
+    from ory_frames.export import ExportResult
 
 __all__ = ["FILTER_FLAGS", "FORMATS", "INTERRUPTED", "MAX_SHARDS", "add_export", "cmd_export"]
 
 INTERRUPTED = 130  # the shell's code for a command ended by SIGINT (128 + 2)
 
-# The export formats (the keys of ory_frames._parts.EXTENSIONS, which imports pyarrow: the parser is built
+# The export formats (the keys of ory_frames.export._files.EXTENSIONS, which imports pyarrow: the parser is built
 # without it, and a test keeps the two equal).
 FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
 
-# The most cursors --shards accepts (ory_frames._shards.MAX_SHARDS, which imports httpx; a test keeps the two equal).
+# The most cursors --shards accepts (ory_frames.pages.MAX_SHARDS, which imports httpx; a test keeps the two equal).
 MAX_SHARDS = 64
 
 # The flag of each filter, by the parameter name the read layer gives it (ory_frames._read).
@@ -109,7 +116,7 @@ def _shard_count(text: str) -> int:
 
 def _misplaced_filters(args: argparse.Namespace) -> list[str]:
     """The flags given that filter the other kind of export (identity filters on sessions and vice versa)."""
-    from ._read import IDENTITY_FILTERS, SESSION_FILTERS
+    from ory_frames._read import IDENTITY_FILTERS, SESSION_FILTERS
 
     other = SESSION_FILTERS if args.what == "identities" else IDENTITY_FILTERS
     return [FILTER_FLAGS[name] for name in other if getattr(args, name) is not None]
@@ -118,7 +125,7 @@ def _misplaced_filters(args: argparse.Namespace) -> list[str]:
 def cmd_export(args: argparse.Namespace) -> int:
     """Check the filters and the format, export, then print one line saying what was written."""
     # Imported here, not with the parser: `ory-frames --help` loads neither httpx nor pyarrow.
-    from ._parts import output_format
+    from ory_frames.export import output_format
 
     misplaced = _misplaced_filters(args)
     if misplaced:
@@ -162,8 +169,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace, options: dict[str, Any]) -> ExportResult:
     """Call export_identities or export_sessions with the command line's filters."""
-    from ._client import Client
-    from .export import export_identities, export_sessions
+    from ory_frames.client import Client
+    from ory_frames.export import export_identities, export_sessions
 
     with Client(args.url) as client, warnings.catch_warnings():
         # a fallback to one cursor is said once, in the note printed by cmd_export, not also as a Python warning

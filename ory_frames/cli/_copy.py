@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from ._cli_common import add_progress_option, print_failures, progress_wanted, usage_error, wrap_help
+from ory_frames.cli._common import add_progress_option, print_failures, progress_wanted, usage_error, wrap_help
 
 __all__ = ["COPY_EXIT_CODES", "DEFAULT_REPORT", "add_copy", "cmd_copy"]
 
@@ -94,9 +94,9 @@ def _print_report(result: Any) -> int:
 
 def cmd_copy(args: argparse.Namespace) -> int:
     """Copy (or dry-run); print the counts, the estimate and the failures; exit 0, 1, 2 or 3."""
-    from ._client import Client
-    from ._errors import InvalidInputError
-    from .copy import copy_identities
+    from ory_frames._errors import InvalidInputError
+    from ory_frames.client import Client
+    from ory_frames.copy import copy_identities
 
     source_url = args.from_url or os.environ.get("ORY_SOURCE_URL")
     if not source_url:

@@ -1,10 +1,10 @@
 """The fast path of conversion: an identity page into Arrow columns in bulk, in a few C++ calls (pure).
 
-:class:`ory_frames._convert.IdentityConverter` tries this path first: one ``pa.array`` over the
+:class:`ory_frames.convert._records.IdentityConverter` tries this path first: one ``pa.array`` over the
 page, summaries by Arrow compute. It handles pages whose values all fit their columns; on anything
 odd (a wrong-typed trait, a ``state`` that is not a string, a timestamp Arrow cannot parse, a record
 that is not an object) :meth:`FastIdentityColumns.build` returns None and the converter redoes that page on the
-fallback path (:mod:`ory_frames._convert_fallback`), which nulls and reports each bad value.
+fallback path (:mod:`ory_frames.convert._values`), which nulls and reports each bad value.
 
 Wire shapes read (wire notes §3): the identity object's scalar fields, ``traits`` (typed by
 the schemas), ``verifiable_addresses`` / ``recovery_addresses`` (lists of objects).
@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._schema import EXACT_PYTHON_TYPES, TraitInfo
+from ory_frames._schema import EXACT_PYTHON_TYPES, TraitInfo
 
 __all__ = [
     "FastIdentityColumns",

@@ -28,8 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.extensions import ExtensionArray, ExtensionDtype, register_extension_dtype, take
 
-from ._convert_fallback import json_array, json_text
-from ._schema import JSON_TYPE
+from ory_frames._schema import JSON_TYPE
+from ory_frames.convert._values import json_array, json_text
 
 __all__ = ["JsonArray", "JsonDtype"]
 

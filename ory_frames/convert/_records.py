@@ -1,15 +1,15 @@
 """JSON records -> Arrow RecordBatch, the one entry point of conversion: flatten traits, UTC timestamps, drop secrets.
 
 The column names and Arrow shapes of identity and session frames are defined here. An identity page
-is first tried on the fast path (:mod:`ory_frames._convert_fast`: one ``pa.array`` over the page,
+is first tried on the fast path (:mod:`ory_frames.convert._identity_columns`: one ``pa.array`` over the page,
 summaries by Arrow compute). A page holding any value that does not fit its column is redone on the
-fallback path (:mod:`ory_frames._convert_fallback`), value by value: timestamps go through Arrow's
+fallback path (:mod:`ory_frames.convert._values`), value by value: timestamps go through Arrow's
 RFC 3339 parser (offsets and fractions included), and a trait value of the wrong type becomes null
 and is counted in :class:`ConversionProblems` (reading never fails on data the server accepted
 earlier, e.g. after a schema change); nested sub-objects that do not fit their struct are handled
 the same way. Sessions always take the fallback path. Go's zero time ``0001-01-01T00:00:00Z`` (an
 unset ``time.Time``) is read as null in every timestamp column, nested ones included, unless
-``keep_zero_time`` (:mod:`ory_frames._timestamps`). Everything here is pure (no I/O).
+``keep_zero_time`` (:mod:`ory_frames.convert._timestamps`). Everything here is pure (no I/O).
 
 Summary columns of an identity (``SUMMARY_COLUMNS``, derived from ``verifiable_addresses``, wire notes §3):
 
@@ -33,7 +33,7 @@ the type is named in ``include_credential``; then it is the JSON column ``creden
 ``extra_fields`` (``EXTRA_COLUMN``, JSON) keeps the top-level fields Ory sends that ory_frames does not
 know yet (a ``region``, ...) and, under ``traits``, the traits no column holds; new
 ``state``/``authenticator_assurance_level`` values widen their categories
-(:mod:`ory_frames._convert_unknown`); each new field or value is warned about once per read.
+(:mod:`ory_frames.convert._unknown_fields`); each new field or value is warned about once per read.
 """
 
 from __future__ import annotations
@@ -43,7 +43,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from ._convert_fallback import (
+from ory_frames._schema import JSON_FIELD_METADATA, JSON_TYPE, TraitInfo
+from ory_frames.convert._identity_columns import FastIdentityColumns, field_values
+from ory_frames.convert._timestamps import null_zero_times
+from ory_frames.convert._unknown_fields import EXTRA_COLUMN, identity_extras, session_extras, trait_tree
+from ory_frames.convert._values import (
     TIMESTAMP,
     ConversionProblems,
     ConversionWarning,
@@ -57,10 +61,6 @@ from ._convert_fallback import (
     string_array,
     timestamp_array,
 )
-from ._convert_fast import FastIdentityColumns, field_values
-from ._convert_unknown import EXTRA_COLUMN, identity_extras, session_extras, trait_tree
-from ._schema import JSON_FIELD_METADATA, JSON_TYPE, TraitInfo
-from ._timestamps import null_zero_times
 
 __all__ = [
     "AAL_CATEGORIES",
@@ -248,7 +248,7 @@ class IdentityConverter:
         return pa.Table.from_batches([self.convert(page) for page in pages], schema=self.schema)
 
     def _convert_fast(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch | None:
-        """The page in bulk (:mod:`ory_frames._convert_fast`), or None when a value needs the fallback path."""
+        """The page in bulk (`_identity_columns`), or None when a value needs the value-by-value path."""
         columns = self._fast.build(records)
         if columns is None:
             return None
@@ -268,7 +268,7 @@ class IdentityConverter:
         return [*derived, extras, *configs]
 
     def _convert_fallback(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:
-        """The page value by value (:mod:`ory_frames._convert_fallback`): values that do not fit become null."""
+        """The page value by value (:mod:`ory_frames.convert._values`): values that do not fit become null."""
         problems = self.problems
         recs = [r if isinstance(r, dict) else {} for r in records]
         rows = [r.get("id") for r in recs]

@@ -5,7 +5,7 @@ CSV or JSONL fragment, or a hive-partitioned Parquet dataset write); the sidecar
 ``<path>.ory-frames-state.json`` is replaced atomically after each. :func:`finish` joins the parts
 (or takes the file :class:`ParquetAppender` encoded as they came) and moves the result under ``<path>``.
 :func:`output_format` is the one rule, for the API and the command line, that picks the format.
-The lock ``<path>.ory-frames-lock`` that keeps a second export off the target is :mod:`ory_frames._export_lock`.
+The lock ``<path>.ory-frames-lock`` that keeps a second export off the target is :mod:`ory_frames.export._lock`.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ import pyarrow.csv as pacsv
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from ._digest import sha256_hex
-from ._errors import InvalidInputError
-from ._schema import is_json_field
-from ._timestamps import timestamps_as_text
-from ._types import PathOrURL
+from ory_frames._digest import sha256_hex
+from ory_frames._errors import InvalidInputError
+from ory_frames._schema import is_json_field
+from ory_frames._types import PathOrURL
+from ory_frames.convert import timestamps_as_text
 
 __all__ = [
     "EXTENSIONS",
@@ -198,7 +198,7 @@ def _csv_table(table: pa.Table) -> pa.Table:
     """Flat columns for CSV: nested values as JSON text, JSON columns as their text, categories as strings.
 
     Every timestamp, top-level or nested, is written in the one RFC 3339 UTC form of
-    :func:`ory_frames._timestamps.timestamps_as_text` (``2023-12-20T07:20:43.512549Z``).
+    :func:`ory_frames.convert._timestamps.timestamps_as_text` (``2023-12-20T07:20:43.512549Z``).
     """
     table = timestamps_as_text(table)
     columns = []

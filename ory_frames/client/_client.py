@@ -1,6 +1,6 @@
-"""Client: one thin typed method per Identity API call (21 in all), on the HTTP core of :mod:`ory_frames._http`.
+"""Client: one thin typed method per Identity API call (21 in all), on the HTTP core of :mod:`ory_frames.client._http`.
 
-List calls hand every paging rule to a paginator of :mod:`ory_frames._paginators` and get one Page back.
+List calls hand every paging rule to a paginator of :mod:`ory_frames.pages._paginators` and get one Page back.
 """
 
 from __future__ import annotations
@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ory_frames._http import HttpCore, query, segment
-from ory_frames._models import (
+from ory_frames._types import Consistency, CredentialType, SessionExpand
+from ory_frames.client._answers import decode_model, decode_object
+from ory_frames.client._http import HttpCore, query, segment
+from ory_frames.client._models import (
     BatchPatchIdentitiesResponse,
     CreateIdentityBody,
     CreateRecoveryCodeForIdentityBody,
@@ -26,17 +28,15 @@ from ory_frames._models import (
     Session,
     UpdateIdentityBody,
 )
-from ory_frames._paginators import (
+from ory_frames.pages import (
     IdentityKeysetPaginator,
+    IdentitySessionPaginator,
     Page,
     PageRequest,
     Paginator,
     SchemaPaginator,
     SessionKeysetPaginator,
 )
-from ory_frames._responses import decode_model, decode_object
-from ory_frames._session_pages import IdentitySessionPaginator
-from ory_frames._types import Consistency, CredentialType, SessionExpand
 
 
 class Client(HttpCore):

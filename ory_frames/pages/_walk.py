@@ -5,7 +5,7 @@ request, decode the answer (the paginator reads it with ``update_state``), let t
 next request (``update_request``). With ``prefetch``, the next request goes out in the background as
 soon as the answer's headers name it (``peek_next``: a keyset Link), before the body is decoded, so
 that decoding and the caller's work overlap the wait. The paging rules themselves (tokens, sizes, the
-Link rule, when to stop) are the paginators' own (:mod:`ory_frames._paginators`, wire notes §1).
+Link rule, when to stop) are the paginators' own (:mod:`ory_frames.pages._paginators`, wire notes §1).
 Walks need of a client only :meth:`PageSource.send_page`.
 """
 
@@ -18,7 +18,10 @@ from typing import Any, Protocol
 import httpx
 
 from ory_frames._errors import UnexpectedResponseError
-from ory_frames._paginators import (
+from ory_frames._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, SessionExpand
+from ory_frames.pages._decode import decode_page
+from ory_frames.pages._identity_sessions import IdentitySessionPaginator
+from ory_frames.pages._paginators import (
     IdentityKeysetPaginator,
     IdentityShardPaginator,
     Page,
@@ -27,9 +30,6 @@ from ory_frames._paginators import (
     SchemaPaginator,
     SessionKeysetPaginator,
 )
-from ory_frames._responses import decode_page
-from ory_frames._session_pages import IdentitySessionPaginator
-from ory_frames._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, SessionExpand
 
 __all__ = [
     "Page",
@@ -175,7 +175,7 @@ def iter_identity_shard(
     """The pages of one shard of ``GET /admin/identities``: the ids after ``start`` up to ``stop`` (None: the end).
 
     ``filters`` are the query parameters of :func:`iter_identities` by name; the range rule is
-    :class:`~ory_frames._paginators.IdentityShardPaginator`'s. ``page_size`` is checked at once.
+    :class:`~ory_frames.pages._paginators.IdentityShardPaginator`'s. ``page_size`` is checked at once.
     """
     paginator = IdentityShardPaginator(page_size=page_size, start=start, stop=stop)
     return _start(client, PageRequest("/admin/identities", dict(filters)), paginator, prefetch)

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ory_frames._errors import InvalidInputError
-from ory_frames._paginators import Page
+from ory_frames.pages._paginators import Page
 
 __all__ = ["DEFAULT_BUFFER_BYTES", "Cursor", "FetchAhead", "PageStream", "check_buffer_bytes"]
 

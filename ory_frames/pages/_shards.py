@@ -2,7 +2,7 @@
 
 Kratos lists identities in id order and its page token is the last id read (``WHERE id > token``,
 wire notes §1). Identity ids are random v4 UUIDs, so N cursors that start at evenly spaced UUIDs,
-each stopping where the next one starts (:class:`~ory_frames._paginators.IdentityShardPaginator`),
+each stopping where the next one starts (:class:`~ory_frames.pages._paginators.IdentityShardPaginator`),
 read every identity exactly once, N pages at a time. The same order tells how far a walk is: the
 last id a cursor handed out is its position in the UUID space (:func:`uuid_fraction`).
 
@@ -32,9 +32,9 @@ from dataclasses import replace
 from typing import Any
 
 from ory_frames._errors import BadRequestError, InvalidInputError
-from ory_frames._paginators import IdentityKeysetPaginator, Page, clip_to_stop, is_id_token
-from ory_frames._paging import PageSource, iter_identities, iter_identity_shard
-from ory_frames._pipeline import DEFAULT_BUFFER_BYTES, Cursor, PageStream
+from ory_frames.pages._fetch_ahead import DEFAULT_BUFFER_BYTES, Cursor, PageStream
+from ory_frames.pages._paginators import IdentityKeysetPaginator, Page, clip_to_stop, is_id_token
+from ory_frames.pages._walk import PageSource, iter_identities, iter_identity_shard
 
 __all__ = ["MAX_SHARDS", "SEQUENTIAL_FILTERS", "IdentityPages", "shard_cursors", "uuid_fraction"]
 

@@ -1,7 +1,7 @@
 """The fallback path of conversion: Arrow arrays built value by value, where a value that does not fit becomes null.
 
-:class:`ory_frames._convert.IdentityConverter` takes this path for a page the fast path
-(:mod:`ory_frames._convert_fast`) gave up on, and :class:`~ory_frames._convert.SessionConverter`
+:class:`ory_frames.convert._records.IdentityConverter` takes this path for a page the fast path
+(:mod:`ory_frames.convert._identity_columns`) gave up on, and :class:`~ory_frames.convert._records.SessionConverter`
 always does. The builders here make strings, fixed categories, RFC 3339 timestamps, nested lists of
 objects, typed trait columns and the address summaries of one identity at a time. Every value read as
 null is counted in :class:`ConversionProblems`, which ends in one :class:`ConversionWarning` (pure).
@@ -23,10 +23,10 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from ._convert_fast import cast_nested, category_array, cut_fractions, loosen
-from ._errors import Problem
-from ._rfc3339 import parse_rfc3339
-from ._schema import EXACT_PYTHON_TYPES, JSON_TYPE, TraitInfo
+from ory_frames._errors import Problem
+from ory_frames._rfc3339 import parse_rfc3339
+from ory_frames._schema import EXACT_PYTHON_TYPES, JSON_TYPE, TraitInfo
+from ory_frames.convert._identity_columns import cast_nested, category_array, cut_fractions, loosen
 
 __all__ = [
     "TIMESTAMP",

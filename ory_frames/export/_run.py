@@ -1,8 +1,8 @@
 """Stream identities or sessions to Parquet (one file or a partitioned dataset), CSV or JSONL, resumably.
 
-Background threads fetch pages ahead, up to ``buffer_bytes`` of answers (:mod:`ory_frames._pipeline`);
+Background threads fetch pages ahead, up to ``buffer_bytes`` of answers (:mod:`ory_frames.pages._fetch_ahead`);
 identities by one or, with ``shards``, several keyset cursors over slices of the id space
-(:mod:`ory_frames._shards`). Pages are buffered until ``batch_rows`` rows have arrived, then converted
+(:mod:`ory_frames.pages._shards`). Pages are buffered until ``batch_rows`` rows have arrived, then converted
 together into one table of an Arrow schema fixed up front (from the identity schemas), written as one
 numbered part file under ``<path>.partial/``, and the sidecar ``<path>.ory-frames-state.json`` is
 replaced atomically with the cursors (each one's next ``page_token`` and range), the rows and pages
@@ -23,8 +23,7 @@ refused; without ``format`` the extension decides (``.parquet``/``.pq``, ``.csv`
 and a partitioned dataset, an unknown extension or none at all is Parquet (:func:`output_format`, which
 the command line uses too).
 
-This module drives the loop; the part files, the state sidecar and the finish are :mod:`ory_frames._parts`,
-the filters, schema fetch and progress bar are shared with the reads (:mod:`ory_frames._read`).
+This module drives the loop; the files, state and finish are `_files`, the lock `_lock`.
 """
 
 from __future__ import annotations
@@ -38,11 +37,12 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from ._convert import ConversionProblems, IdentityConverter, SessionConverter
-from ._errors import InvalidInputError
-from ._export_lock import exclusive
-from ._paginators import IdentityKeysetPaginator, SessionKeysetPaginator, walk_page_size
-from ._parts import (
+from ory_frames._errors import InvalidInputError
+from ory_frames._read import expand_list, fetch_schemas, identity_filters, identity_pages, session_pages, with_progress
+from ory_frames._schema import trait_columns
+from ory_frames._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, PathOrURL, SessionExpand
+from ory_frames.convert import ConversionProblems, IdentityConverter, SessionConverter
+from ory_frames.export._files import (
     STATE_VERSION,
     ExportFormat,
     ParquetAppender,
@@ -58,14 +58,19 @@ from ._parts import (
     write_json,
     write_part,
 )
-from ._pipeline import DEFAULT_BUFFER_BYTES, Cursor, PageStream
-from ._read import expand_list, fetch_schemas, identity_filters, identity_pages, session_pages, with_progress
-from ._schema import trait_columns
-from ._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, PathOrURL, SessionExpand
+from ory_frames.export._lock import exclusive
+from ory_frames.pages import (
+    DEFAULT_BUFFER_BYTES,
+    Cursor,
+    IdentityKeysetPaginator,
+    PageStream,
+    SessionKeysetPaginator,
+    walk_page_size,
+)
 
 if TYPE_CHECKING:
-    from ._client import Client
-    from ._paginators import Page
+    from ory_frames.client import Client
+    from ory_frames.pages import Page
 
 __all__ = ["ExportFormat", "ExportResult", "export_identities", "export_sessions", "output_format"]
 

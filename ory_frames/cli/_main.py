@@ -14,13 +14,13 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._cli_apply import add_apply
-from ._cli_common import wrap_help
-from ._cli_copy import add_copy
-from ._cli_demo import add_demo
-from ._cli_export import add_export
-from ._cli_sandbox import add_sandbox
-from ._cli_subject import add_subject
+from ory_frames.cli._apply import add_apply
+from ory_frames.cli._common import wrap_help
+from ory_frames.cli._copy import add_copy
+from ory_frames.cli._demo import add_demo
+from ory_frames.cli._export import add_export
+from ory_frames.cli._sandbox import add_sandbox
+from ory_frames.cli._subject import add_subject
 
 TOP_EXIT_CODES = """\
 exit codes:
@@ -83,7 +83,3 @@ def _redact(text: str, args: argparse.Namespace) -> str:
         if key:
             one_line = one_line.replace(key, "***")
     return one_line
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from ory_frames._paginators import OffsetPaginator
+from ory_frames.pages._paginators import OffsetPaginator
 
 __all__ = ["IdentitySessionPaginator"]
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import httpx
 
-from ory_frames._budget import RateBudget, bucket_for
 from ory_frames._redact import mask_url
-from ory_frames._retry import RetryPolicy, should_retry_exception, should_retry_status
+from ory_frames.client._budget import RateBudget, bucket_for
+from ory_frames.client._retry import RetryPolicy, should_retry_exception, should_retry_status
 
 logger = logging.getLogger("ory_frames")
 

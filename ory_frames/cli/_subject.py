@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from ._cli_common import wrap_help
+from ory_frames.cli._common import wrap_help
 
 SUBJECT_EXIT_CODES = """\
 exit codes:
@@ -78,8 +78,8 @@ def add_subject(subparsers: Any) -> None:
 
 def cmd_subject_report(args: argparse.Namespace) -> int:
     """Write the report files and print where they went."""
-    from . import Client
-    from .subject import subject_report
+    from ory_frames import Client
+    from ory_frames.subject import subject_report
 
     with Client(args.url) as client:
         report = subject_report(client, args.identity, path=args.out, by=args.by)
@@ -93,8 +93,8 @@ def cmd_subject_report(args: argparse.Namespace) -> int:
 
 def cmd_subject_erase(args: argparse.Namespace) -> int:
     """Without --yes: say what would be deleted and exit 2. With it: erase, print the receipt's summary."""
-    from . import Client
-    from .subject import ErasureError, erase_subject
+    from ory_frames import Client
+    from ory_frames.subject import ErasureError, erase_subject
 
     with Client(args.url) as client:
         if not args.yes:
@@ -134,8 +134,7 @@ def _write_receipt(path: str, receipt: dict[str, Any]) -> None:
 
 def _preview(client: Any, args: argparse.Namespace) -> int:
     """Read (nothing else) who IDENTITY names and what erasing them would delete; exit code 2."""
-    from .subject import SubjectNotFoundError, subject_report
-    from .subject._lookup import is_uuid
+    from ory_frames.subject import SubjectNotFoundError, is_uuid, subject_report
 
     try:
         report = subject_report(client, args.identity, by=args.by)

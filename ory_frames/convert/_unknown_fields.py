@@ -36,8 +36,8 @@ from typing import Any, get_args
 
 import pyarrow as pa
 
-from ._convert_fallback import ConversionProblems, json_array, json_text
-from ._types import CredentialType
+from ory_frames._types import CredentialType
+from ory_frames.convert._values import ConversionProblems, json_array, json_text
 
 __all__ = [
     "EXTRA_COLUMN",

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal, get_args
 
 from ory_frames._errors import InvalidInputError
-from ory_frames._retry import parse_reset
 from ory_frames._types import Tier
+from ory_frames.client._retry import parse_reset
 
 Bucket = Literal["kratos-admin-high", "kratos-admin-medium", "kratos-admin-low"]
 BUCKETS: tuple[Bucket, ...] = get_args(Bucket)

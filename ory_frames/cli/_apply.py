@@ -8,8 +8,8 @@ import os
 import sys
 from typing import Any, NamedTuple
 
-from ._cli_common import add_progress_option, print_failures, progress_wanted, whole_number, wrap_help
-from ._errors import InvalidInputError
+from ory_frames._errors import InvalidInputError
+from ory_frames.cli._common import add_progress_option, print_failures, progress_wanted, whole_number, wrap_help
 
 __all__ = ["APPLY_EXIT_CODES", "add_apply", "cmd_apply"]
 
@@ -34,7 +34,7 @@ class PlanFile(NamedTuple):
 def _plan_file(text: str) -> PlanFile:
     """Argument type of PLAN: the file read as a ``Plan`` or ``SessionPlan`` (any problem is a usage error)."""
     # Write-back (pandas) is imported when a plan is read, not with the parser: `--help` stays fast.
-    from .writeback import Plan, SessionPlan
+    from ory_frames.writeback import Plan, SessionPlan
 
     try:
         with open(text, "rb") as handle:
@@ -112,7 +112,7 @@ def _print_dry_run(plan: Any) -> None:
 
 def _save_progress(path: str, plan: Any) -> None:
     """Write the plan with its progress back to ``path`` atomically (passwords stay as they were in the file)."""
-    from .writeback import Plan
+    from ory_frames.writeback import Plan
 
     text = plan.to_json(include_passwords=True) if isinstance(plan, Plan) else plan.to_json()
     tmp = f"{path}.tmp"
@@ -138,8 +138,8 @@ def _row_label(rec: Any) -> str:
 
 def cmd_apply(args: argparse.Namespace) -> int:
     """Dry-run or apply the plan; print the summary, save progress and the report; exit 0, 1 or 3."""
-    from ._client import Client
-    from .writeback import Plan
+    from ory_frames.client import Client
+    from ory_frames.writeback import Plan
 
     path, plan = args.plan
     if args.dry_run:

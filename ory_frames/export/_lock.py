@@ -25,8 +25,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import orjson
 import pyarrow.fs as pafs
 
-from ._errors import ExportError
-from ._parts import Target, read_json, write_json
+from ory_frames._errors import ExportError
+from ory_frames.export._files import Target, read_json, write_json
 
 __all__ = ["exclusive", "export_lock"]
 

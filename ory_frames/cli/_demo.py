@@ -7,7 +7,7 @@ import os
 import time
 from typing import Any
 
-from ._cli_common import EXIT_CODES, add_progress_option, progress_wanted, wrap_help
+from ory_frames.cli._common import EXIT_CODES, add_progress_option, progress_wanted, wrap_help
 
 __all__ = ["DEMO_IDENTITIES", "add_demo", "cmd_demo"]
 
@@ -38,9 +38,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # Imported here, not with the parser: `ory-frames --help` loads neither httpx nor pyarrow nor starlette.
     import pyarrow.parquet as pq
 
-    from ._client import Client
-    from .export import export_identities, export_sessions
-    from .sandbox import running
+    from ory_frames.client import Client
+    from ory_frames.export import export_identities, export_sessions
+    from ory_frames.sandbox import running
 
     os.makedirs(args.out, exist_ok=True)
     progress = progress_wanted(args)

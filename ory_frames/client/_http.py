@@ -1,7 +1,7 @@
 """The HTTP core of Client: URL and key checks, the one place requests go out, and answers turned into values or errors.
 
-The typed calls live in :mod:`ory_frames._client`; retries and pacing in :mod:`ory_frames._transport`;
-decoding and error translation in :mod:`ory_frames._responses`; paging rules in :mod:`ory_frames._paginators`.
+The typed calls live in `_client`; retries and pacing in `_transport`; decoding and error translation in
+`_answers`; paging rules in :mod:`ory_frames.pages`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ import httpx
 import orjson
 from pydantic import BaseModel
 
-from ory_frames._budget import RateBudget
 from ory_frames._errors import InvalidInputError, TransportError, UnexpectedResponseError
-from ory_frames._paginators import Page, PageRequest, Paginator
 from ory_frames._redact import MASK, Secret, mask_text, mask_url
-from ory_frames._responses import api_error, decode_json, decode_page
-from ory_frames._retry import RetryPolicy
-from ory_frames._transport import RetryTransport
 from ory_frames._types import Tier
+from ory_frames.client._answers import api_error, decode_json
+from ory_frames.client._budget import RateBudget
+from ory_frames.client._retry import RetryPolicy
+from ory_frames.client._transport import RetryTransport
+from ory_frames.pages import Page, PageRequest, Paginator, decode_page
 
 Params: TypeAlias = "Mapping[str, str | list[str]]"
 _Core = TypeVar("_Core", bound="HttpCore")

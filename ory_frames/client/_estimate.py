@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ory_frames._budget import RateBudget, bucket_for
+from ory_frames.client._budget import RateBudget, bucket_for
 
 # A round trip to Ory Network from outside its region, including the server's work; shown with every estimate.
 DEFAULT_LATENCY_SECONDS = 0.1

@@ -7,8 +7,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from ._cli_common import whole_number
-from ._rfc3339 import parse_rfc3339
+from ory_frames._rfc3339 import parse_rfc3339
+from ory_frames.cli._common import whole_number
 
 TIERS = ("developer", "production", "growth", "enterprise")
 EPILOG = """\
@@ -55,7 +55,7 @@ def _instant(text: str) -> datetime:
 
 
 def _fault_spec(text: str) -> str:
-    from .sandbox._faults import FaultSpec
+    from ory_frames.sandbox import FaultSpec
 
     try:
         FaultSpec.parse(text)
@@ -123,7 +123,7 @@ def add_sandbox(subparsers: Any) -> None:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     """Serve the sandbox through `sandbox.serve` until Ctrl-C; errors are one line on stderr, never with the key."""
-    from . import sandbox
+    from ory_frames import sandbox
 
     options: dict[str, Any] = {
         "db": args.db,
