@@ -19,13 +19,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ory_frames._rfc3339 import parse_rfc3339
-from ory_frames.pages._walk import iter_identities
+from ory_frames.pages import iter_identities
 from ory_frames.writeback import login_identifiers
 
 from ._body import identity_content_digest
 
 if TYPE_CHECKING:
-    from ory_frames.client._client import Client
+    from ory_frames.client import Client
 
 _INDEX_CREDENTIAL = ("code",)
 

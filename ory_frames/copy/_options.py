@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from ory_frames._digest import json_digest
 from ory_frames._errors import InvalidInputError, Problem
-from ory_frames.pages._walk import iter_identity_schemas
+from ory_frames.pages import iter_identity_schemas
 
 if TYPE_CHECKING:
-    from ory_frames.client._client import Client
+    from ory_frames.client import Client
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 VALID_STATES = ("active", "inactive")

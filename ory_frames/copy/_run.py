@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ory_frames._rfc3339 import parse_rfc3339
-from ory_frames.client._estimate import EndpointCount, Estimate, estimate
-from ory_frames.pages._walk import iter_identities
+from ory_frames.client import EndpointCount, Estimate, estimate
+from ory_frames.pages import iter_identities
 from ory_frames.writeback import MAX_BATCH_ITEMS, Operation, Plan, content_id, login_identifiers
 
 from ._body import READ_CREDENTIALS, NotCopyable, create_operation, identity_content_digest
@@ -38,7 +38,7 @@ from ._send import Outcome, send_unit
 from ._state import CopyState, InFlight, Journal, load_state, save_state
 
 if TYPE_CHECKING:
-    from ory_frames.client._client import Client
+    from ory_frames.client import Client
 
 MAX_UNIT_ROWS = 5000  # a unit of matched or skipped rows ends here, so the cursor moves on
 # A batch the killed run sent may still be running on the server: rows without a key to recognise

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from ory_frames.writeback import PASSWORD_MASK, Operation, Plan, content_id
 
 if TYPE_CHECKING:
-    from ory_frames.client._client import Client
+    from ory_frames.client import Client
 
 # Sends of a row whose outcome stayed unknown, and the pause before each repeat (seconds, doubled).
 ATTEMPTS = 4

@@ -52,7 +52,7 @@ from ._payloads import batch_body, json_equal
 from ._pointers import get_at
 
 if TYPE_CHECKING:
-    from ory_frames.client._client import Client
+    from ory_frames.client import Client
 
 _UNCERTAIN = (TransportError, ServerError, UnexpectedResponseError)
 Record = Callable[[Operation, Result], None]

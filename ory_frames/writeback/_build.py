@@ -23,8 +23,7 @@ from ory_frames._schema import (
     is_trait_column,
     json_type_for_dtype,
 )
-from ory_frames.convert._unknown_fields import EXTRA_COLUMN
-from ory_frames.convert._values import gc_paused
+from ory_frames.convert import EXTRA_COLUMN, gc_paused
 
 from ._create import (
     ADDRESS_COLUMNS,

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ory_frames.convert._records import DERIVED_COLUMNS, EXTRA_COLUMN, SUMMARY_COLUMNS
+from ory_frames.convert import DERIVED_COLUMNS, EXTRA_COLUMN, SUMMARY_COLUMNS
 
 from ._payloads import ValueProblem, short_repr, to_json_value
 from ._validate import normalise_identifier

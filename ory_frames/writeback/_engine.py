@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 import pandas as pd
 
 from ory_frames._errors import ApiError, InvalidInputError, OryFramesError, Problem
-from ory_frames.client._estimate import EndpointCount, Estimate, estimate
+from ory_frames.client import EndpointCount, Estimate, estimate
 
 from ._payloads import content_id
 

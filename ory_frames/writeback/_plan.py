@@ -21,7 +21,7 @@ from ._engine import PlanEngine, ReportRow, Result, Target, report_frame
 from ._payloads import batch_body, chunk_creates, has_password, has_password_hash, mask_create_body
 
 if TYPE_CHECKING:
-    from ory_frames.client._client import Client
+    from ory_frames.client import Client
 
 
 class Plan(PlanEngine[Operation]):

@@ -23,7 +23,7 @@ from ._payloads import content_id, is_missing
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ory_frames.client._client import Client
+    from ory_frames.client import Client
 
 MAX_IDS_PER_CALL = 500  # wire notes §8: at most 500 explicit ids
 _MAX_REPEATS = 1000
