@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,15 @@ def test_no_hash_or_secret_in_state_report_or_output(
 
 def identities_with_configs(client: Client) -> list[dict[str, Any]]:
     return [i for p in iter_identities(client, include_credential=["oidc", "totp"]) for i in p.items]
+
+
+def test_the_index_reads_nine_digit_creation_times() -> None:
+    # wire notes §3: a real Kratos on SQLite writes nine fraction digits, which Python 3.10's fromisoformat refused,
+    # so such an identity counted as created after any time and a rerun could take it for a row of its batch.
+    since = datetime(2026, 12, 7, 4, 25, 19, tzinfo=timezone.utc)
+    index = index_module.TargetIndex()
+    before = {"id": "a", "schema_id": "default", "traits": {}, "created_at": "2026-12-07T04:25:18.943090646Z"}
+    after = {"id": "b", "schema_id": "default", "traits": {"n": 1}, "created_at": "2026-12-07T05:25:19.5+01:00"}
+    index.add(before, fingerprint_since=since)
+    index.add(after, fingerprint_since=since)
+    assert [ids for ids in index.by_fingerprint.values()] == [["b"]]
