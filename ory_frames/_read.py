@@ -27,9 +27,10 @@ from ory_frames.pages import (
     IdentityPages,
     PageStream,
     SessionKeysetPaginator,
+    Walk,
     iter_identity_schemas,
     iter_identity_sessions,
-    iter_sessions,
+    session_walk,
 )
 
 from ._schema import normalize_schemas, trait_columns
@@ -140,10 +141,8 @@ def session_pages(
     """
     SessionKeysetPaginator.walk_size(page_size)  # a bad page_size is refused now, before any request
 
-    def open_cursor(cursor: Cursor) -> Iterator[Page]:
-        return iter_sessions(
-            client, active=active, expand=list(expand), page_size=page_size, page_token=cursor.token, prefetch=True
-        )
+    def open_cursor(cursor: Cursor) -> Walk:
+        return session_walk(client, active=active, expand=expand, page_size=page_size, page_token=cursor.token)
 
     return PageStream(cursors or [Cursor()], open_cursor, buffer_bytes=buffer_bytes)
 
