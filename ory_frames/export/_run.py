@@ -433,9 +433,7 @@ def export_sessions(
         target,
         kind="sessions",
         schema=converter.schema,
-        convert=lambda pages: pa.Table.from_batches(
-            [converter.convert(p.items, content=p.content) for p in pages], converter.schema
-        ),
+        convert=lambda pages: pa.Table.from_batches([converter.convert(p.items, content=p.content) for p in pages]),
         pages_from=pages_from,
         params={
             "active": active,
