@@ -11,14 +11,14 @@ Walks need of a client only :meth:`PageSource.send_page`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from ory_frames._errors import UnexpectedResponseError
-from ory_frames._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, SessionExpand
+from ory_frames._query import IdentityFilters, SessionFilters, identity_filters, session_filters
 from ory_frames.pages._decode import decode_page
 from ory_frames.pages._identity_sessions import IdentitySessionPaginator
 from ory_frames.pages._paginators import (
@@ -30,6 +30,9 @@ from ory_frames.pages._paginators import (
     SchemaPaginator,
     SessionKeysetPaginator,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "Page",
@@ -105,15 +108,10 @@ def _start(client: PageSource, request: PageRequest, paginator: Paginator, prefe
 def iter_identities(
     client: PageSource,
     *,
-    ids: Sequence[str] | None = None,
-    credentials_identifier: str | None = None,
-    preview_credentials_identifier_similar: str | None = None,
-    organization_id: str | None = None,
-    include_credential: Sequence[CredentialType | str] | None = None,
-    consistency: Consistency | None = None,
     page_size: int | None = None,
     page_token: str | None = None,
     prefetch: bool = True,
+    **filters: Unpack[IdentityFilters],
 ) -> Iterator[Page]:
     """Every page of ``GET /admin/identities`` (keyset, by identity id), the next one prefetched.
 
@@ -121,18 +119,14 @@ def iter_identities(
     ----------
     client
         The :class:`~ory_frames.Client` to read with.
-    ids, credentials_identifier, preview_credentials_identifier_similar, organization_id
-        The list filters; at most one of them (Ory refuses combinations, wire notes §2).
-    include_credential
-        Credential types whose ``config`` each identity should carry, e.g. ``["password"]``.
-    consistency
-        ``"strong"`` or ``"eventual"`` (Ory Network only).
     page_size
         Identities per request; None means Ory's maximum, 500. Larger values are clamped to it.
     page_token
         A :attr:`Page.next_token` to resume from.
     prefetch
         Fetch the next page in a background thread while the caller works on the current one.
+    **filters
+        The filters of :class:`~ory_frames.IdentityFilters` (``ids``, ``credentials_identifier``, ...).
 
     Returns
     -------
@@ -143,6 +137,8 @@ def iter_identities(
     ------
     InvalidInputError
         ``page_size`` is not positive (raised by this call, before any request).
+    TypeError
+        A keyword that is no filter of :class:`~ory_frames.IdentityFilters`.
 
     Examples
     --------
@@ -151,16 +147,9 @@ def iter_identities(
     ...     [len(page) for page in iter_identities(client, page_size=2)]
     [2, 2, 1]
     """
-    filters = {
-        "ids": _listed(ids),
-        "credentials_identifier": credentials_identifier,
-        "preview_credentials_identifier_similar": preview_credentials_identifier_similar,
-        "organization_id": organization_id,
-        "include_credential": _listed(include_credential),
-        "consistency": consistency,
-    }
+    query = identity_filters("iter_identities", filters)
     paginator = IdentityKeysetPaginator.for_walk(page_size, page_token)
-    return _start(client, PageRequest("/admin/identities", filters), paginator, prefetch)
+    return _start(client, PageRequest("/admin/identities", query), paginator, prefetch)
 
 
 def iter_identity_shard(
@@ -184,11 +173,10 @@ def iter_identity_shard(
 def iter_sessions(
     client: PageSource,
     *,
-    active: bool | None = None,
-    expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     page_size: int | None = None,
     page_token: str | None = None,
     prefetch: bool = True,
+    **filters: Unpack[SessionFilters],
 ) -> Iterator[Page]:
     """Every page of ``GET /admin/sessions`` (keyset, newest first), the next one prefetched.
 
@@ -196,23 +184,20 @@ def iter_sessions(
     ----------
     client
         The :class:`~ory_frames.Client` to read with.
-    active
-        True: only active, unexpired sessions; False: only inactive or expired ones (wire notes §8).
-    expand
-        ``"identity"`` and/or ``"devices"``; by default both, as in :func:`ory_frames.read_sessions`,
-        because a listed session otherwise has ``"identity": null``. None or ``()`` expands nothing.
     page_size
         Sessions per request; None means Ory's maximum, 1000. Larger values are clamped to it.
     page_token, prefetch
         As in :func:`iter_identities`.
+    **filters
+        The filters of :class:`~ory_frames.SessionFilters`: ``active``, and ``expand`` (by default
+        ``("identity", "devices")``).
 
     Returns
     -------
     Iterator[Page]
         One Page per request; the last one has ``next_token`` None.
     """
-    expands = [expand] if isinstance(expand, str) else list(expand or ())
-    request = PageRequest("/admin/sessions", {"active": active, "expand": expands or None})
+    request = PageRequest("/admin/sessions", session_filters("iter_sessions", filters))
     return _start(client, request, SessionKeysetPaginator.for_walk(page_size, page_token), prefetch)
 
 
@@ -247,8 +232,3 @@ def iter_identity_schemas(
     ``page_size`` None means Ory's maximum, 1000; the rest is as in :func:`iter_identity_sessions`.
     """
     return _start(client, PageRequest("/schemas"), SchemaPaginator.for_walk(page_size, page_token), prefetch)
-
-
-def _listed(values: Sequence[str] | None) -> list[str] | None:
-    """A filter's values as a list, read once (the same list is sent with every page)."""
-    return None if values is None else list(values)
