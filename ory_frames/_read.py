@@ -30,6 +30,7 @@ from ory_frames.pages import (
     IdentityKeysetPaginator,
     IdentityPages,
     PageStream,
+    Paginator,
     SessionKeysetPaginator,
     iter_identity_schemas,
     iter_identity_sessions,
@@ -66,7 +67,45 @@ def fetch_schemas(client: Client) -> dict[str, JSONObject]:
     return normalize_schemas(items)
 
 
-class IdentityRead:
+class _Read:
+    """What the reads of both kinds hold: the client, the plain filters, the options, the pages, the params."""
+
+    kind: ClassVar[str]
+    paginator: ClassVar[type[Paginator]]
+
+    def __init__(
+        self,
+        client: Client,
+        filters: Mapping[str, Any],
+        *,
+        page_size: int | None = None,
+        cursors: Sequence[Cursor] | None = None,
+        buffer_bytes: int = DEFAULT_BUFFER_BYTES,
+        keep_zero_time: bool = False,
+    ) -> None:
+        self.client = client
+        self.filters = dict(filters)
+        self.page_size = page_size
+        self.buffer_bytes = buffer_bytes
+        self.keep_zero_time = keep_zero_time
+        self.pages: PageStream = self.pages_from(cursors)  # checks the options; sends nothing
+
+    def pages_from(self, cursors: Sequence[Cursor] | None) -> PageStream:
+        """The pages from ``cursors`` (an interrupted export's; None: the beginning), fetched ahead."""
+        raise NotImplementedError
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The filters and options that make this read what it is, as an export's resume state records them.
+
+        The page size is the one sent (:func:`~ory_frames.pages.walk_page_size`): None and Ory's maximum
+        are the same read.
+        """
+        page_size = walk_page_size(self.paginator, self.page_size)
+        return {**self.filters, "page_size": page_size, "keep_zero_time": self.keep_zero_time}
+
+
+class IdentityRead(_Read):
     """One read of ``GET /admin/identities``, assembled once for frames, batches and exports.
 
     ``filters`` are the plain filters of :func:`ory_frames._query.identity_filters`. Making the read
@@ -77,7 +116,8 @@ class IdentityRead:
     the read, which a resume compares.
     """
 
-    kind: ClassVar[str] = "identities"
+    kind = "identities"
+    paginator = IdentityKeysetPaginator
 
     def __init__(
         self,
@@ -90,13 +130,15 @@ class IdentityRead:
         buffer_bytes: int = DEFAULT_BUFFER_BYTES,
         keep_zero_time: bool = False,
     ) -> None:
-        self.client = client
-        self.filters = dict(filters)
-        self.page_size = page_size
         self.shards = shards
-        self.buffer_bytes = buffer_bytes
-        self.keep_zero_time = keep_zero_time
-        self.pages: PageStream = self.pages_from(cursors)  # checks page_size, shards and buffer_bytes; sends nothing
+        super().__init__(
+            client,
+            filters,
+            page_size=page_size,
+            cursors=cursors,
+            buffer_bytes=buffer_bytes,
+            keep_zero_time=keep_zero_time,
+        )
 
     def pages_from(self, cursors: Sequence[Cursor] | None) -> PageStream:
         """The pages from ``cursors`` (an interrupted export's; None: the beginning), fetched ahead."""
@@ -125,38 +167,16 @@ class IdentityRead:
         include_credential = self.filters["include_credential"] or ()
         return IdentityConverter(self.traits, include_credential=include_credential, keep_zero_time=self.keep_zero_time)
 
-    @property
-    def params(self) -> dict[str, Any]:
-        """The filters and options that make this read what it is, as an export's resume state records them."""
-        page_size = walk_page_size(IdentityKeysetPaginator, self.page_size)
-        return {**self.filters, "page_size": page_size, "keep_zero_time": self.keep_zero_time}
 
-
-class SessionRead:
+class SessionRead(_Read):
     """One read of ``GET /admin/sessions``, as :class:`IdentityRead` (with the filters of :func:`session_filters`).
 
     One cursor: the session token is opaque (wire notes §1), so sessions cannot be split into ranges.
     Without ``"identity"`` expanded, no schema is fetched: ``schemas`` is empty and ``traits`` None.
     """
 
-    kind: ClassVar[str] = "sessions"
-
-    def __init__(
-        self,
-        client: Client,
-        filters: Mapping[str, Any],
-        *,
-        page_size: int | None = None,
-        cursors: Sequence[Cursor] | None = None,
-        buffer_bytes: int = DEFAULT_BUFFER_BYTES,
-        keep_zero_time: bool = False,
-    ) -> None:
-        self.client = client
-        self.filters = dict(filters)
-        self.page_size = page_size
-        self.buffer_bytes = buffer_bytes
-        self.keep_zero_time = keep_zero_time
-        self.pages: PageStream = self.pages_from(cursors)  # checks page_size and buffer_bytes; sends nothing
+    kind = "sessions"
+    paginator = SessionKeysetPaginator
 
     def pages_from(self, cursors: Sequence[Cursor] | None) -> PageStream:
         """The pages from ``cursors`` (an interrupted export's; None: the beginning), fetched ahead."""
@@ -188,12 +208,6 @@ class SessionRead:
     def converter(self) -> SessionConverter:
         """The converter of this read's pages (the schemas are fetched for it when needed)."""
         return SessionConverter(self.traits, keep_zero_time=self.keep_zero_time)
-
-    @property
-    def params(self) -> dict[str, Any]:
-        """The filters and options that make this read what it is, as an export's resume state records them."""
-        page_size = walk_page_size(SessionKeysetPaginator, self.page_size)
-        return {**self.filters, "page_size": page_size, "keep_zero_time": self.keep_zero_time}
 
 
 def identity_session_pages(

@@ -144,10 +144,9 @@ def read_identities(
     >>> len(df)
     20
     """
-    filters_ = identity_filters("read_identities", filters)
     read = IdentityRead(
         client,
-        filters_,
+        identity_filters("read_identities", filters),
         page_size=page_size,
         shards=shards,
         buffer_bytes=buffer_bytes,
@@ -166,9 +165,9 @@ def read_identities(
         read.schemas,
         read.traits,
         read_at=read_at,
-        filters={k: v for k, v in filters_.items() if k != "include_credential"},
+        filters={k: v for k, v in read.filters.items() if k != "include_credential"},
         problems=converter.problems,
-        include_credential=list(filters_["include_credential"] or ()),
+        include_credential=list(read.filters["include_credential"] or ()),
     )
     return df
 
@@ -320,15 +319,15 @@ def read_sessions(
     >>> "identity.traits.email" in df.columns and bool(df["identity_id"].notna().all())
     True
     """
-    filters_ = session_filters("read_sessions", filters)
-    read = SessionRead(client, filters_, page_size=page_size, buffer_bytes=buffer_bytes, keep_zero_time=keep_zero_time)
+    query = session_filters("read_sessions", filters)
+    read = SessionRead(client, query, page_size=page_size, buffer_bytes=buffer_bytes, keep_zero_time=keep_zero_time)
     read_at = now()
     converter, pages = read.converter, read.pages  # with "identity" expanded, the identity schemas are fetched here
     batches = [converter.convert(page.items) for page in with_progress(pages, progress, "sessions")]
     if as_arrow:
         converter.problems.warn()
         return pa.Table.from_batches(batches, schema=converter.schema)
-    return _sessions_df(converter, batches, read.schemas, read_at=read_at, filters=filters_)
+    return _sessions_df(converter, batches, read.schemas, read_at=read_at, filters=read.filters)
 
 
 def read_identity_sessions(
