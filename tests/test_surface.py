@@ -91,7 +91,7 @@ def test_public_values_still_pickle_and_print() -> None:
 
 # --- one query for iter_*, read_* and export_*: the filters are one TypedDict each, taken as **filters --------
 
-IDENTITY_READS = (iter_identities, iter_identity_batches, read_identities, export_identities)
+IDENTITY_READS = (Client.list_identities, iter_identities, iter_identity_batches, read_identities, export_identities)
 SESSION_READS = (iter_sessions, iter_session_batches, read_sessions, export_sessions)
 
 
