@@ -118,12 +118,12 @@ _PANDAS_EDGE = frozenset({".copy", ".frames", ".writeback"})
 
 
 def _publish(value: _typing.Any, name: str) -> _typing.Any:
-    """Keep ``value`` as this module's ``name``; a public class shows where users import it from.
+    """Keep ``value`` as this module's ``name``; a public class or function shows where users import it from.
 
-    As httpx does: ory_frames.Client, not ory_frames.client._client.Client (in reprs, tracebacks, help() and
-    pickles, which find it here).
+    As httpx does: ory_frames.Client, not ory_frames.client._client.Client (in reprs, tracebacks, help()
+    and pickles, which find it here).
     """
-    if isinstance(value, type):
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__globals__")):
         value.__module__ = __name__
     globals()[name] = value
     return value

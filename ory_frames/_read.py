@@ -32,9 +32,10 @@ from ory_frames.pages import (
     PageStream,
     Paginator,
     SessionKeysetPaginator,
+    Walk,
     iter_identity_schemas,
     iter_identity_sessions,
-    iter_sessions,
+    session_walk,
     walk_page_size,
 )
 
@@ -182,10 +183,8 @@ class SessionRead(_Read):
         """The pages from ``cursors`` (an interrupted export's; None: the beginning), fetched ahead."""
         SessionKeysetPaginator.walk_size(self.page_size)  # a bad page_size is refused now, before any request
 
-        def open_cursor(cursor: Cursor) -> Iterator[Page]:
-            return iter_sessions(
-                self.client, page_size=self.page_size, page_token=cursor.token, prefetch=True, **self.filters
-            )
+        def open_cursor(cursor: Cursor) -> Walk:
+            return session_walk(self.client, self.filters, page_size=self.page_size, page_token=cursor.token)
 
         return PageStream(cursors or [Cursor()], open_cursor, buffer_bytes=self.buffer_bytes)
 

@@ -63,7 +63,7 @@ def test_the_first_use_of_a_name_imports_its_module() -> None:
         "import pandas as pd\n"
         "assert not hasattr(pd.DataFrame, 'ory')\n"
         "read = ory_frames.read_identities\n"
-        "assert 'ory_frames.frames' in sys.modules and ory_frames.sessions_frame.__module__ == 'ory_frames.frames'\n"
+        "assert 'ory_frames.frames' in sys.modules and ory_frames.sessions_frame.__module__ == 'ory_frames'\n"
         "assert hasattr(pd.DataFrame, 'ory')  # the accessor comes with the frames\n"
         "assert ory_frames.ExportResult.__module__ == 'ory_frames'\n"
         "assert 'jsonschema' not in sys.modules\n"

@@ -25,7 +25,7 @@ from ory_frames.client._answers import api_error, decode_json
 from ory_frames.client._budget import RateBudget
 from ory_frames.client._retry import RetryPolicy
 from ory_frames.client._transport import RetryTransport
-from ory_frames.pages import Page, PageRequest, Paginator, decode_page
+from ory_frames.pages import Page, PageRequest, Paginator, Walk
 
 Params: TypeAlias = "Mapping[str, str | list[str]]"
 _Core = TypeVar("_Core", bound="HttpCore")
@@ -247,7 +247,7 @@ class HttpCore:
 
         ``request`` is sent as it stands: whoever drives the paginator has put its paging parameters on it.
         """
-        return decode_page(self.send_page(request), paginator)
+        return Walk(self, request, paginator).first_page()
 
     def send_page(self, request: PageRequest) -> httpx.Response:
         """GET one page of a list call and return the answer, its body read but not decoded."""

@@ -1,22 +1,22 @@
 """Stream identities or sessions to Parquet (one file or a partitioned dataset), CSV or JSONL, resumably.
 
-Background threads fetch pages ahead, up to ``buffer_bytes`` of answers (:mod:`ory_frames.pages._fetch_ahead`);
-identities by one or, with ``shards``, several keyset cursors over slices of the id space
-(:mod:`ory_frames.pages._shards`). Pages are buffered until ``batch_rows`` rows have arrived, then converted
-together into one table of an Arrow schema fixed up front (from the identity schemas), written as one
-numbered part file under ``<path>.partial/``, and the sidecar ``<path>.ory-frames-state.json`` is
-replaced atomically with the cursors (each one's next ``page_token`` and range), the rows and pages
-written and the number of parts. Memory is therefore bounded by ``batch_rows`` and ``buffer_bytes``,
-never by the size of the project.
+Background threads fetch pages ahead, up to ``buffer_bytes`` of answers; identities by one or, with
+``shards``, several keyset cursors over slices of the id space (:mod:`ory_frames.pages`). Pages are
+buffered until ``batch_rows`` rows have arrived, then converted together into one table of an Arrow
+schema fixed up front (from the identity schemas), written as one numbered part file under
+``<path>.partial/``, and the sidecar ``<path>.ory-frames-state.json`` is replaced atomically with
+the cursors (each one's next ``page_token`` and range), the rows and pages written and the number of
+parts. Memory is therefore bounded by ``batch_rows`` and ``buffer_bytes``, never by the size of the
+project.
 
 For a single Parquet file each part is also encoded, in a background thread, into the combined file
-as it is flushed; otherwise (and after a crash) the parts are joined at the end (Parquet row group by
-row group, CSV/JSONL byte by byte). The combined file is moved to ``<path>``, or, for a partitioned
-dataset, the directory is renamed to ``<path>``; nothing ever appears
-under the final name half-written. An interrupted export leaves its parts and state behind, so
-``resume=True`` continues from the last flushed part without losing or repeating rows, each cursor
-from where it stood (with as many cursors as the interrupted run had); a new export without ``resume``
-discards them. An existing ``<path>`` is kept unless ``overwrite=True``.
+as it is flushed; otherwise (and after a crash) the parts are joined at the end (Parquet row group
+by row group, CSV/JSONL byte by byte). The combined file is moved to ``<path>``, or, for a
+partitioned dataset, the directory is renamed to ``<path>``; nothing ever appears under the final
+name half-written. An interrupted export leaves its parts and state behind, so ``resume=True``
+continues from the last flushed part without losing or repeating rows, each cursor from where it
+stood (with as many cursors as the interrupted run had); a new export without ``resume`` discards
+them. An existing ``<path>`` is kept unless ``overwrite=True``.
 
 The output format: an explicit ``format`` wins, but a path whose extension names another format is
 refused; without ``format`` the extension decides (``.parquet``/``.pq``, ``.csv``, ``.jsonl``/``.ndjson``),

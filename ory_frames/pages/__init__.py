@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from ory_frames.pages._decode import decode_page
 from ory_frames.pages._fetch_ahead import DEFAULT_BUFFER_BYTES, Cursor, PageStream
-from ory_frames.pages._identity_sessions import IdentitySessionPaginator
+from ory_frames.pages._offsets import IdentitySessionPaginator, SchemaPaginator
 from ory_frames.pages._paginators import (
     IdentityKeysetPaginator,
     Page,
     PageRequest,
     Paginator,
-    SchemaPaginator,
     SessionKeysetPaginator,
     walk_page_size,
 )
 from ory_frames.pages._shards import MAX_SHARDS, IdentityPages
 from ory_frames.pages._walk import (
+    Walk,
+    identity_walk,
     iter_identities,
     iter_identity_schemas,
     iter_identity_sessions,
     iter_sessions,
+    session_walk,
 )
 
 __all__ = [
@@ -35,10 +36,12 @@ __all__ = [
     "Paginator",
     "SchemaPaginator",
     "SessionKeysetPaginator",
-    "decode_page",
+    "Walk",
+    "identity_walk",
     "iter_identities",
     "iter_identity_schemas",
     "iter_identity_sessions",
     "iter_sessions",
+    "session_walk",
     "walk_page_size",
 ]

@@ -1,4 +1,4 @@
-"""A list answer's body decoded into a Page: the JSON array, its paging facts read by the paginator, its headers.
+"""A list answer's body decoded: its JSON array, then the Page its paginator makes of it, with its headers.
 
 A body that is not a JSON array of objects with a string ``id`` is an
 :class:`~ory_frames.UnexpectedResponseError` (wire notes §§3, 8, 11).
@@ -16,7 +16,7 @@ from ory_frames._errors import UnexpectedResponseError
 from ory_frames._redact import mask_url
 from ory_frames.pages._paginators import Page, Paginator
 
-__all__ = ["decode_page", "ratelimit_headers"]
+__all__ = ["page_data", "page_of", "ratelimit_headers"]
 
 
 def _json_body(response: httpx.Response) -> Any:
@@ -30,12 +30,8 @@ def _json_body(response: httpx.Response) -> Any:
         ) from exc
 
 
-def decode_page(response: httpx.Response, paginator: Paginator) -> Page:
-    """The Page of a list answer, built once: the paginator reads its paging facts, the headers the rest.
-
-    The paginator sees the array before its items are walked, so an oversized page is refused
-    without a pass over it.
-    """
+def page_data(response: httpx.Response, paginator: Paginator) -> list[Any]:
+    """The JSON array of a list answer, before the paginator reads it (``null`` where it stands for ``[]``)."""
     items = _json_body(response)
     if items is None and paginator.null_is_empty:
         # Go encodes an empty nil slice as null: Kratos v1.3.1 answers `GET /schemas` past the last page
@@ -44,12 +40,18 @@ def decode_page(response: httpx.Response, paginator: Paginator) -> Page:
     if not isinstance(items, list):
         where = f"{response.request.method} {mask_url(response.request.url)}"
         raise UnexpectedResponseError(f"{where}: expected a JSON array of objects")
-    paginator.update_state(response, items)
+    return items
+
+
+def page_of(response: httpx.Response, paginator: Paginator, items: list[Any]) -> Page:
+    """The Page of ``items``, the answer's page once its paginator has read it (``update_state``).
+
+    Every identity, session and schema Ory lists is an object with a string id, and an identity's
+    traits are an object (wire notes §§3, 8, 11). A row without them cannot be matched back to Ory later
+    (write-back would take it for a new identity), so the page is refused rather than read.
+    """
     malformed = _first_malformed(items)
     if malformed is not None:
-        # Every identity, session and schema Ory lists is an object with a string id, and an identity's
-        # traits are an object (wire notes §§3, 8, 11). A row without them cannot be matched back to
-        # Ory later (write-back would take it for a new identity), so the page is refused rather than read.
         where = f"{response.request.method} {mask_url(response.request.url)}"
         raise UnexpectedResponseError(f"{where}: item {malformed[0]} {malformed[1]}")
     total = response.headers.get("x-total-count")

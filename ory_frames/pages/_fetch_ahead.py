@@ -21,7 +21,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from ory_frames._errors import InvalidInputError
 from ory_frames.pages._paginators import Page
@@ -90,19 +90,49 @@ class _Failure:
         self.error = error
 
 
+@runtime_checkable
+class WalkLike(Protocol):
+    """A walk cut in two halves (:class:`ory_frames.pages._walk.Walk`): answers sent in one thread, read in another."""
+
+    def answers(self) -> Iterator[Any]:
+        """The sending half: answers, each with an ``nbytes``, as they arrive."""
+        ...
+
+    def decode(self, answer: Any) -> Page | None:
+        """The reading half: an answer's Page, or None for one to drop."""
+        ...
+
+    def stop(self) -> None:
+        """Make the sending half end at its next step."""
+        ...
+
+
+Source: TypeAlias = "Iterator[Page] | WalkLike"
+
+
 class FetchAhead:
-    """Each source walked in a thread of its own, into one buffer of at most ``buffer_bytes`` of pages.
+    """Each source walked in a thread of its own, into one buffer of at most ``buffer_bytes`` of answers.
+
+    This is the one place pages are fetched ahead. A source is a walk (its answers are sent by the
+    fetcher thread and read, by ``decode``, in the consumer's) or any iterator of pages. How far a
+    fetcher runs ahead adapts to its walk: where an answer's headers name the next page (keyset paging)
+    it keeps sending until the buffer is full; where only the read answer does (offset paging), it
+    waits for the consumer to read each one. ``max_pages`` also caps the answers waiting in the buffer
+    (1: one page ahead of the caller, as the ``iter_*`` walks prefetch).
 
     ``start()`` starts the threads, ``pages()`` yields ``(source index, page)`` in arrival order (each
     source's pages in its own order), ``close()`` stops and joins the threads; ``pages()`` closes when
     it ends, however it ends.
     """
 
-    def __init__(self, sources: Sequence[Iterator[Page]], *, buffer_bytes: int = DEFAULT_BUFFER_BYTES) -> None:
+    def __init__(
+        self, sources: Sequence[Source], *, buffer_bytes: int = DEFAULT_BUFFER_BYTES, max_pages: int | None = None
+    ) -> None:
         self._sources = list(sources)
         self._limit = check_buffer_bytes(buffer_bytes)
+        self._max_pages = max_pages
         self._cond = threading.Condition()
-        self._items: deque[tuple[int, Page | _Failure]] = deque()
+        self._items: deque[tuple[int, Any]] = deque()
         self._bytes = 0
         self._running = 0
         self._halted = False  # closed, or a fetcher failed: fetch no more
@@ -119,17 +149,30 @@ class FetchAhead:
             self._threads.append(thread)
             thread.start()
 
-    def _fetch(self, index: int, source: Iterator[Page]) -> None:
+    def _room_for_another(self) -> bool:
+        """Whether a fetcher may fetch one more answer now (called holding the lock)."""
+        return self._max_pages is None or len(self._items) < self._max_pages
+
+    def _fetch(self, index: int, source: Source) -> None:
         """A fetcher: walk ``source`` into the buffer, waiting while it is full; stop when halted."""
+        answers: Iterator[Any] = source.answers() if isinstance(source, WalkLike) else source
         try:
-            for page in source:
+            while True:
                 with self._cond:
-                    while not self._halted and self._bytes and self._bytes + page.nbytes > self._limit:
+                    while not self._halted and not self._room_for_another():
                         self._cond.wait()
                     if self._halted:
                         return
-                    self._items.append((index, page))
-                    self._bytes += page.nbytes
+                answer = next(answers, None)
+                if answer is None:
+                    return
+                with self._cond:
+                    while not self._halted and self._bytes and self._bytes + answer.nbytes > self._limit:
+                        self._cond.wait()
+                    if self._halted:
+                        return
+                    self._items.append((index, answer))
+                    self._bytes += answer.nbytes
                     self._cond.notify_all()
         except BaseException as exc:  # handed to the consumer, which raises it
             with self._cond:
@@ -137,10 +180,10 @@ class FetchAhead:
                 self._halted = True
                 self._cond.notify_all()
         finally:
-            close: Callable[[], object] | None = getattr(source, "close", None)
+            close: Callable[[], object] | None = getattr(answers, "close", None)
             try:
                 if close is not None:
-                    close()  # a walk's own clean-up (its prefetch thread, if any) runs here, in its thread
+                    close()  # a walk's own clean-up runs here, in its thread
             finally:
                 with self._cond:
                     self._running -= 1
@@ -160,7 +203,10 @@ class FetchAhead:
                         raise item.error
                     self._bytes -= item.nbytes
                     self._cond.notify_all()
-                yield index, item
+                source = self._sources[index]
+                page = source.decode(item) if isinstance(source, WalkLike) else item
+                if page is not None:
+                    yield index, page
         finally:
             self.close()
 
@@ -171,6 +217,9 @@ class FetchAhead:
             self._items.clear()
             self._bytes = 0
             self._cond.notify_all()
+        for source in self._sources:
+            if isinstance(source, WalkLike):
+                source.stop()
         current = threading.current_thread()
         for thread in self._threads:
             if thread is not current:
@@ -189,7 +238,7 @@ class PageStream:
     def __init__(
         self,
         cursors: Sequence[Cursor],
-        open_cursor: Callable[[Cursor], Iterator[Page]],
+        open_cursor: Callable[[Cursor], Source],
         *,
         buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     ) -> None:
@@ -219,7 +268,7 @@ class PageStream:
         if self._generator is not None:
             self._generator.close()
 
-    def _begin(self) -> tuple[list[tuple[int, Page]], dict[int, Iterator[Page]]]:
+    def _begin(self) -> tuple[list[tuple[int, Page]], dict[int, Source]]:
         """Plan the walk: pages already in hand (by cursor index) and the walks to run, by cursor index."""
         return [], {index: self._open(cursor) for index, cursor in enumerate(self.cursors) if not cursor.done}
 

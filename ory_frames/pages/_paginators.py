@@ -1,4 +1,4 @@
-"""Page and one paginator per Ory paging style: they alone know tokens, page-size limits and the Link rule.
+"""Page and the keyset paginators: they alone know tokens, page-size limits and the Link rule.
 
 A paginator shapes the paging parameters of a list request and reads one answer, nothing else
 (as dlt's ``rest_client`` paginators do): ``init_request`` puts the first page's parameters on a
@@ -11,14 +11,11 @@ request for the next page. The wire shapes it reads (wire notes §1):
   A shard of that walk (:class:`IdentityShardPaginator`) starts after a given id and stops at another:
   the token is the last id read and rows come in id order, so ``(start, stop]`` ranges cover the ids once.
 - session keyset, ``GET /admin/sessions``: the same Link rule, an opaque token, up to 1000 a page.
-- offset with ``X-Total-Count``, ``GET /admin/identities/{id}/sessions`` and ``GET /schemas``: the token
-  is base64url (no padding) of ``{"offset":"250","v":2}``; their Link ``next`` is untrustworthy (it even
-  appears on empty results), so the next token is computed here and a walk stops on an empty or short page.
+- offset with ``X-Total-Count``, ``GET /admin/identities/{id}/sessions`` and ``GET /schemas``: ``_offsets``.
 """
 
 from __future__ import annotations
 
-import base64
 import re
 import uuid
 from abc import ABC, abstractmethod
@@ -28,7 +25,6 @@ from typing import Any, ClassVar, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import orjson
 
 from ory_frames._errors import InvalidInputError, UnexpectedResponseError
 from ory_frames._redact import mask_url
@@ -37,16 +33,12 @@ __all__ = [
     "DEFAULT_PAGE_SIZE",
     "IdentityKeysetPaginator",
     "IdentityShardPaginator",
-    "OffsetPaginator",
     "Page",
     "PageRequest",
     "Paginator",
-    "SchemaPaginator",
     "SessionKeysetPaginator",
-    "clip_to_stop",
-    "decode_offset_token",
-    "encode_offset_token",
     "is_id_token",
+    "items_to_stop",
     "next_token_from_link",
     "parse_link_header",
     "walk_page_size",
@@ -142,26 +134,6 @@ def next_token_from_link(value: str | None, base_url: httpx.URL | str) -> str | 
     return tokens[0]
 
 
-def encode_offset_token(offset: int) -> str:
-    """The page token of an offset endpoint: base64url, no padding, of ``{"offset":"<n>","v":2}``."""
-    payload = orjson.dumps({"offset": str(offset), "v": 2})
-    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode("ascii")
-
-
-def decode_offset_token(token: str | None) -> int:
-    """The offset in a token made by ``encode_offset_token``; None means offset 0."""
-    if not token:
-        return 0
-    try:
-        payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        offset = int(payload["offset"])
-    except (ValueError, TypeError, KeyError, orjson.JSONDecodeError) as exc:
-        raise InvalidInputError(f"page_token {token!r} is not an offset token of this endpoint") from exc
-    if offset < 0:
-        raise InvalidInputError(f"page_token {token!r} holds a negative offset")
-    return offset
-
-
 class Paginator(ABC):
     """What every paging style shares: the first page's parameters, the effective page size, the cursor.
 
@@ -213,6 +185,14 @@ class Paginator(ABC):
             where = f"{response.request.method} {mask_url(response.request.url)}"
             raise UnexpectedResponseError(f"{where}: {len(data)} items on a page of at most {self.page_size}")
         self.next_token = self._next_token(response, data)
+
+    def page_items(self, data: list[Any]) -> list[Any]:
+        """The items of the answer just read (by ``update_state``) that make its page; ``data`` is not changed.
+
+        All of them, unless the paging style drops some: the overlap of a schema page, the repeat of
+        an identity-session page, the ids past a shard's stop.
+        """
+        return data
 
     def update_request(self, request: PageRequest) -> None:
         """Shape ``request`` for the page after the last one read: the token and the page size."""
@@ -318,20 +298,20 @@ def is_id_token(token: str | None, last: Any) -> bool:
         return False
 
 
-def clip_to_stop(data: list[Any], stop: str) -> bool:
-    """Drop, in place, the items of an id-ordered page whose id is above ``stop``; True if the range ends here.
+def items_to_stop(data: list[Any], stop: str) -> tuple[int, bool]:
+    """How many items of an id-ordered page lie up to ``stop``, and whether the range ends on this page.
 
-    The range ends when an item lay beyond ``stop`` or the last one kept is ``stop`` itself. An item
+    The range ends when an item lies beyond ``stop`` or the last one kept is ``stop`` itself. An item
     without a string id stops the scan and is kept, so that the page is refused as a whole later.
+    ``data`` is not changed.
     """
     for index, item in enumerate(data):
         key = _id_of(item)
         if key is None:
-            return False
+            return len(data), False
         if key > stop:
-            del data[index:]
-            return True
-    return bool(data) and _id_of(data[-1]) == stop
+            return index, True
+    return len(data), bool(data) and _id_of(data[-1]) == stop
 
 
 class IdentityShardPaginator(IdentityKeysetPaginator):
@@ -349,6 +329,7 @@ class IdentityShardPaginator(IdentityKeysetPaginator):
         super().__init__(page_size=self.walk_size(page_size), page_token=start)
         self.stop = stop.lower() if stop is not None else None
         self._after = start.lower() if start is not None else None
+        self._kept = 0
 
     def peek_next(self, response: httpx.Response) -> str | None:
         token = super().peek_next(response)
@@ -366,73 +347,23 @@ class IdentityShardPaginator(IdentityKeysetPaginator):
                 where = f"{response.request.method} {mask_url(response.request.url)}"
                 raise UnexpectedResponseError(f"{where}: identity {key} is not after {previous}; ids are out of order")
             previous = key
-        if self.stop is not None and clip_to_stop(data, self.stop):
-            token = None
+        self._kept = len(data)
+        if self.stop is not None:
+            self._kept, ends = items_to_stop(data, self.stop)
+            if ends:
+                token = None
         self._after = token.lower() if token is not None else None
         return token
+
+    def page_items(self, data: list[Any]) -> list[Any]:
+        """The items up to the stop; those above it belong to the next shard."""
+        return data if self._kept == len(data) else data[: self._kept]
 
 
 class SessionKeysetPaginator(_KeysetPaginator):
     """``GET /admin/sessions``: keyset by (created_at desc, id), up to 1000 a page; the token is opaque."""
 
     max_page_size = 1000
-
-
-class OffsetPaginator(Paginator):
-    """``GET /admin/identities/{id}/sessions`` and ``GET /schemas``: offset paging, up to 1000 a page.
-
-    ``page_token``/``page_size`` select the token paginator, else ``page`` (0-based) and ``per_page``
-    are used (wire notes §1). The offset is decoded once, from the starting token; each next token is
-    computed from the items read, because these endpoints' Link ``next`` is untrustworthy: an empty or
-    short page is the last. ``X-Total-Count`` is reported on every Page but not used to stop, as Ory's
-    own advice is to stop on an empty page.
-    """
-
-    max_page_size = 1000
-
-    def __init__(
-        self,
-        *,
-        page_size: int | None = None,
-        page_token: str | None = None,
-        page: int | None = None,
-        per_page: int | None = None,
-    ) -> None:
-        tokens = page_size is not None or page_token is not None
-        if tokens:
-            super().__init__(page_size=page_size, page_token=page_token)
-            # A token that is not ours is refused before any request (Ory would silently restart at 0).
-            self.offset = decode_offset_token(page_token)
-        else:
-            super().__init__(page_size=max(per_page, 1) if per_page is not None else None)
-            self.offset = max(page or 0, 0) * self.page_size
-        self._first = {"page_size": page_size, "page_token": page_token, "page": page, "per_page": per_page}
-
-    def _next_token(self, response: httpx.Response, data: list[Any]) -> str | None:
-        self.offset += len(data)
-        if not data or len(data) < self.page_size:
-            return None
-        return encode_offset_token(self.offset)
-
-
-class SchemaPaginator(OffsetPaginator):
-    """``GET /schemas``: offset paging whose pages after the first are too long (wire notes §11).
-
-    Kratos answers page ``p`` with up to ``(p + 1) * page_size`` schemas from ``p * page_size`` on (its
-    ``Schemas.List`` in ``schema/schema.go``), so a page overlaps the next ones. The first ``page_size``
-    items are this page; the rest are dropped from the answer's list, and nothing beyond the overlap
-    Kratos can send is accepted.
-    """
-
-    null_is_empty = True  # Kratos v1.3.1 answers past the last page with null (a nil Go slice)
-
-    def update_state(self, response: httpx.Response, data: list[Any]) -> None:
-        allowed = (self.offset // self.page_size + 1) * self.page_size
-        if len(data) > allowed:
-            where = f"{response.request.method} {mask_url(response.request.url)}"
-            raise UnexpectedResponseError(f"{where}: {len(data)} items on a page of at most {allowed}")
-        del data[self.page_size :]  # the overlap: the next pages' schemas, read again there
-        super().update_state(response, data)
 
 
 def walk_page_size(paginator: type[Paginator], page_size: int | None) -> int:

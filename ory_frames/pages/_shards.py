@@ -26,15 +26,15 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
 from ory_frames._errors import BadRequestError, InvalidInputError
-from ory_frames.pages._fetch_ahead import DEFAULT_BUFFER_BYTES, Cursor, PageStream
-from ory_frames.pages._paginators import IdentityKeysetPaginator, Page, clip_to_stop, is_id_token
-from ory_frames.pages._walk import PageSource, iter_identities, iter_identity_shard
+from ory_frames.pages._fetch_ahead import DEFAULT_BUFFER_BYTES, Cursor, PageStream, Source
+from ory_frames.pages._paginators import IdentityKeysetPaginator, Page, is_id_token, items_to_stop
+from ory_frames.pages._walk import PageSource, Walk, identity_walk
 
 __all__ = ["MAX_SHARDS", "SEQUENTIAL_FILTERS", "IdentityPages", "shard_cursors", "uuid_fraction"]
 
@@ -77,24 +77,6 @@ def uuid_fraction(cursors: Sequence[Cursor]) -> float | None:
     return min(covered / _SPACE, 1.0)
 
 
-def _first_page(walk: Iterator[Page]) -> Page:
-    """The first page of a walk (every walk has one, empty or not)."""
-    return next(walk)
-
-
-def _close(walk: Iterator[Page]) -> None:
-    """Close a walk (a generator) that will not be iterated further."""
-    close = getattr(walk, "close", None)
-    if close is not None:
-        close()
-
-
-def _prepend(page: Page, walk: Iterator[Page]) -> Iterator[Page]:
-    """``page``, then the rest of ``walk``; closing this closes ``walk``."""
-    yield page
-    yield from walk
-
-
 class IdentityPages(PageStream):
     """The pages of ``GET /admin/identities`` read by ``shards`` cursors (or the ``cursors`` of an earlier run).
 
@@ -129,76 +111,58 @@ class IdentityPages(PageStream):
         """The share of the UUID space handed out so far (:func:`uuid_fraction`)."""
         return uuid_fraction(self.cursors)
 
-    def _open_cursor(self, cursor: Cursor, *, prefetch: bool = True) -> Iterator[Page]:
+    def _open_cursor(self, cursor: Cursor) -> Walk:
         """The walk of one cursor from where it stands: a plain walk for the whole space, else a shard."""
         if cursor.start is None and cursor.stop is None:
-            return iter_identities(
-                self._client, page_size=self._page_size, page_token=cursor.token, prefetch=prefetch, **self._filters
-            )
-        return iter_identity_shard(
-            self._client,
-            self._filters,
-            page_size=self._page_size,
-            start=cursor.token if cursor.token is not None else cursor.start,
-            stop=cursor.stop,
-            prefetch=prefetch,
-        )
+            return identity_walk(self._client, self._filters, page_size=self._page_size, page_token=cursor.token)
+        start = cursor.token if cursor.token is not None else cursor.start
+        return identity_walk(self._client, self._filters, page_size=self._page_size, start=start, stop=cursor.stop)
 
-    def _begin(self) -> tuple[list[tuple[int, Page]], dict[int, Iterator[Page]]]:
+    def _begin(self) -> tuple[list[tuple[int, Page]], dict[int, Source]]:
         if self._shards == 1:
             return super()._begin()
-        probe = self._open_cursor(self.cursors[0], prefetch=False)  # nothing sent ahead before the plan is made
-        try:
-            page = _first_page(probe)
-            if page.next_token is None:  # one page held everything
-                return [(0, page)], {}
-            ids = [item["id"].lower() for item in page.items]
-            if not is_id_token(page.next_token, page.items[-1]) or ids != sorted(set(ids)):
-                self._give_up("its page tokens are not the plain UUIDs of the last identity of a page")
-                return self._alone(page, probe)
-            planned = shard_cursors(self._shards)
-            started = self._start_shards(planned[1:])
-        except BaseException:
-            _close(probe)
-            raise
+        probe = self._open_cursor(self.cursors[0])
+        page = probe.first_page()  # read here: nothing is sent ahead before the plan is made
+        if page.next_token is None:  # one page held everything
+            return [(0, page)], {}
+        ids = [item["id"].lower() for item in page.items]
+        if not is_id_token(page.next_token, page.items[-1]) or ids != sorted(set(ids)):
+            self._give_up("its page tokens are not the plain UUIDs of the last identity of a page")
+            return [(0, page)], {0: probe}
+        planned = shard_cursors(self._shards)
+        started = self._start_shards(planned[1:])
         if started is None:
             self._give_up("it refused a page token that ory_frames made")
-            return self._alone(page, probe)
-        _close(probe)
+            return [(0, page)], {0: probe}
         first = planned[0]
-        items = list(page.items)
-        reached = first.stop is not None and clip_to_stop(items, first.stop.lower())
-        head = replace(page, items=items, next_token=None if reached else page.next_token)
-        walks = {index + 1: walk for index, walk in enumerate(started)}
+        kept, reached = items_to_stop(page.items, first.stop.lower()) if first.stop is not None else (len(page), False)
+        head = [(0, replace(page, items=page.items[:kept], next_token=None if reached else page.next_token))]
+        walks: dict[int, Source] = {}
         if not reached:
             walks[0] = self._open_cursor(Cursor(token=page.next_token, start=None, stop=first.stop))
+        for index, (shard_page, walk) in enumerate(started, start=1):
+            head.append((index, shard_page))
+            if shard_page.next_token is not None:
+                walks[index] = walk
         self.cursors = planned
-        return [(0, head)], walks
+        return head, walks
 
-    def _alone(self, page: Page, probe: Iterator[Page]) -> tuple[list[tuple[int, Page]], dict[int, Iterator[Page]]]:
-        """The plan of one cursor: the first page in hand, then the walk from its token."""
-        _close(probe)
-        return [(0, page)], {0: self._open_cursor(Cursor(token=page.next_token))}
-
-    def _start_shards(self, cursors: Sequence[Cursor]) -> list[Iterator[Page]] | None:
+    def _start_shards(self, cursors: Sequence[Cursor]) -> list[tuple[Page, Walk]] | None:
         """The walks of ``cursors``, each with its first page read (all at once); None if the server refused one.
 
         A refusal (400) is known before any page of these cursors is used; another error is raised.
         """
         walks = [self._open_cursor(cursor) for cursor in cursors]
         with ThreadPoolExecutor(max_workers=len(walks), thread_name_prefix="ory_frames-shard") as pool:
-            futures = [pool.submit(_first_page, walk) for walk in walks]
+            futures = [pool.submit(walk.first_page) for walk in walks]
             errors = [future.exception() for future in futures]
         refused = any(isinstance(error, BadRequestError) for error in errors)
         others = [error for error in errors if error is not None and not isinstance(error, BadRequestError)]
-        failure = others[0] if others else None
-        if refused or failure is not None:
-            for walk in walks:
-                _close(walk)
-            if failure is not None:
-                raise failure
+        if others:
+            raise others[0]
+        if refused:
             return None
-        return [_prepend(future.result(), walk) for future, walk in zip(futures, walks, strict=True)]
+        return [(future.result(), walk) for future, walk in zip(futures, walks, strict=True)]
 
     def _give_up(self, why: str) -> None:
         """Read with one cursor from here on, and say why, once: in :attr:`fallback` and as a warning."""

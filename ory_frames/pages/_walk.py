@@ -1,33 +1,36 @@
-"""The ``iter_*`` walks: every page of a list call, one paginator per walk, the next page prefetched in a thread.
+"""The one paging loop (:class:`Walk`) and the ``iter_*`` walks over every page of a list call.
 
-One loop, :func:`_walk`, drives a fresh paginator per walk as dlt's ``rest_client`` does: send a
-request, decode the answer (the paginator reads it with ``update_state``), let the paginator shape the
-next request (``update_request``). With ``prefetch``, the next request goes out in the background as
-soon as the answer's headers name it (``peek_next``: a keyset Link), before the body is decoded, so
-that decoding and the caller's work overlap the wait. The paging rules themselves (tokens, sizes, the
-Link rule, when to stop) are the paginators' own (:mod:`ory_frames.pages._paginators`, wire notes §1).
+A walk drives one fresh paginator, as dlt's ``rest_client`` does: send a request, let the paginator
+read the answer (``update_state``) and keep its page's items (``page_items``), then shape the next
+request (``update_request``). The paging rules themselves (tokens, sizes, the Link rule, when to stop)
+are the paginators' own (wire notes §1). The loop is cut in two halves, so that sending and reading can
+run in different threads: :meth:`Walk.answers` sends, and sends the next request as soon as an answer's
+headers name it (``peek_next``: a keyset Link) without waiting for its body to be read;
+:meth:`Walk.decode` reads an answer where its page is used. With ``prefetch`` the sending half runs in
+the one fetch-ahead of :mod:`ory_frames.pages` (``_fetch_ahead``), one page ahead of the caller.
 Walks need of a client only :meth:`PageSource.send_page`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections.abc import Generator, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from ory_frames._errors import UnexpectedResponseError
 from ory_frames._query import IdentityFilters, SessionFilters, identity_filters, session_filters
-from ory_frames.pages._decode import decode_page
-from ory_frames.pages._identity_sessions import IdentitySessionPaginator
+from ory_frames.pages._decode import page_data, page_of
+from ory_frames.pages._fetch_ahead import FetchAhead
+from ory_frames.pages._offsets import IdentitySessionPaginator, SchemaPaginator
 from ory_frames.pages._paginators import (
     IdentityKeysetPaginator,
     IdentityShardPaginator,
     Page,
     PageRequest,
     Paginator,
-    SchemaPaginator,
     SessionKeysetPaginator,
 )
 
@@ -37,11 +40,13 @@ if TYPE_CHECKING:
 __all__ = [
     "Page",
     "PageSource",
+    "Walk",
+    "identity_walk",
     "iter_identities",
     "iter_identity_schemas",
     "iter_identity_sessions",
-    "iter_identity_shard",
     "iter_sessions",
+    "session_walk",
 ]
 
 
@@ -53,56 +58,142 @@ class PageSource(Protocol):
         ...
 
 
-def _walk(client: PageSource, request: PageRequest, paginator: Paginator, prefetch: bool) -> Iterator[Page]:
-    """Every page ``paginator`` leads to from ``request``; with ``prefetch``, page n+1 is on its way while n is used.
+@dataclass(frozen=True)
+class Answer:
+    """One answer of a walk, not read yet: where the sending half went next (``ahead``) and in which round."""
 
-    The request of page n+1 goes out as soon as the headers of page n name it (``peek_next``), while page
-    n is decoded and then used; if decoding page n leads elsewhere (an empty page, the end of a shard),
-    that answer is dropped. Where only the decoded page tells the next one (offset paging), it goes out
-    once page n is decoded, while the caller uses it. At most one request is in flight ahead of the
-    caller; closing the iterator waits for it and shuts the worker down. A token seen before means the
-    server is going round in circles: UnexpectedResponseError.
+    response: httpx.Response
+    ahead: str | None
+    round: int
+
+    @property
+    def nbytes(self) -> int:
+        """The size of the answer's body (what fetch-ahead buffers are bounded by)."""
+        return len(self.response.content)
+
+
+_END = PageRequest("")  # what follows the last page: nothing
+
+
+class Walk:
+    """Every page ``paginator`` leads to from ``request``: the one paging loop, in two halves.
+
+    ``answers()`` sends the requests and yields each answer unread; when its headers name the next page
+    (``peek_next``), the next request goes out at once, else the sending half waits until ``decode`` has
+    read the answer. ``decode(answer)`` reads one answer, in order, and returns its Page (None for an
+    answer sent ahead for a page that the answer before did not lead to: it is dropped, and the sending
+    half starts again from the right request). A token seen before means the server is going round in
+    circles: UnexpectedResponseError. Iterating a Walk runs both halves in turn, in the caller's thread.
+    ``request`` is sent as it stands: :meth:`start` puts the paginator's first parameters on it.
     """
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ory_frames-prefetch") if prefetch else None
-    start = request.params.get("page_token")
-    seen: set[str] = {start} if start else set()
-    pending: Future[httpx.Response] | None = None
-    try:
-        response = client.send_page(request)
+
+    @classmethod
+    def start(cls, client: PageSource, request: PageRequest, paginator: Paginator) -> Walk:
+        """The walk of every page from the first one ``paginator`` asks for."""
+        paginator.init_request(request)
+        return cls(client, request, paginator)
+
+    def __init__(self, client: PageSource, request: PageRequest, paginator: Paginator) -> None:
+        self._client = client
+        self._request = request
+        self._paginator = paginator
+        start = request.params.get("page_token")
+        self._seen: set[str] = {start} if start else set()
+        self._cond = threading.Condition()
+        self._round = 0
+        self._follow: PageRequest | None = None  # set by decode: where the sending half goes next
+        self._stopped = False
+
+    def __iter__(self) -> Iterator[Page]:
+        answers = self.answers()
+        try:
+            for answer in answers:
+                page = self.decode(answer)
+                if page is not None:
+                    yield page
+        finally:
+            self.stop()
+            answers.close()
+
+    def first_page(self) -> Page:
+        """Send the next request and read its page, in the caller's thread; ``answers()`` carries on after it."""
+        response = self._client.send_page(self._request)
+        page = self.decode(Answer(response, None, self._round))
+        assert page is not None  # an answer of the current round is always read
+        with self._cond:
+            self._follow = None  # read here: the sending half, if run, starts from the page after it
+        return page
+
+    def answers(self) -> Generator[Answer, None, None]:
+        """The sending half: each answer as it arrives, the next request sent as early as its headers allow."""
+        request = _copy(self._request)
+        sent = set(self._seen)
+        round_ = self._round
         while True:
-            ahead = paginator.peek_next(response) if executor is not None else None
-            if executor is not None and ahead is not None and ahead not in seen:
-                pending = executor.submit(client.send_page, paginator.request_for(request, ahead))
-            page = decode_page(response, paginator)
-            token = paginator.next_token
-            if token is not None:
-                if token in seen:
-                    raise UnexpectedResponseError(f"the server returned page token {token!r} twice")
-                seen.add(token)
-                paginator.update_request(request)
-            if pending is not None and token != ahead:
-                pending.cancel()  # sent for a page this one does not lead to: its answer is not used
-                pending = None
-            if executor is not None and pending is None and token is not None:
-                pending = executor.submit(client.send_page, request)  # known only now (offset paging)
-            yield page
-            if token is None:
-                return
-            if pending is not None:
-                response, pending = pending.result(), None
-            else:
-                response = client.send_page(request)
-    finally:
-        if pending is not None:
-            pending.cancel()
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            response = self._client.send_page(request)
+            ahead = self._paginator.peek_next(response)
+            if ahead in sent:
+                ahead = None  # a token seen before: decode judges it
+            yield Answer(response, ahead, round_)
+            with self._cond:
+                if ahead is None:
+                    while self._follow is None and not self._stopped:
+                        self._cond.wait()
+                if self._stopped:
+                    return
+                if self._follow is not None:  # decode has said where to go: it wins over the guess
+                    request, round_, self._follow = self._follow, self._round, None
+                    if request is _END:
+                        return
+                    continue
+            assert ahead is not None
+            sent.add(ahead)
+            request = self._paginator.request_for(self._request, ahead)
+
+    def decode(self, answer: Answer) -> Page | None:
+        """The reading half: the paginator reads ``answer`` (in order) and the Page is made; None if dropped."""
+        if answer.round != self._round:
+            return None  # sent ahead for a page the answer before did not lead to
+        response, paginator = answer.response, self._paginator
+        data = page_data(response, paginator)
+        paginator.update_state(response, data)
+        page = page_of(response, paginator, paginator.page_items(data))
+        token = paginator.next_token
+        if token is not None:
+            if token in self._seen:
+                raise UnexpectedResponseError(f"the server returned page token {token!r} twice")
+            self._seen.add(token)
+            paginator.update_request(self._request)
+        if answer.ahead is None or token != answer.ahead:
+            with self._cond:
+                if answer.ahead is not None:
+                    self._round += 1  # what was sent after the guess is dropped
+                self._follow = _copy(self._request) if token is not None else _END
+                self._cond.notify_all()
+        return page
+
+    def stop(self) -> None:
+        """Make the sending half end at its next step (it may be waiting for ``decode``)."""
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
 
 
-def _start(client: PageSource, request: PageRequest, paginator: Paginator, prefetch: bool) -> Iterator[Page]:
-    """Put the first page's parameters on ``request`` and walk from there (arguments checked already)."""
-    paginator.init_request(request)
-    return _walk(client, request, paginator, prefetch)
+def _copy(request: PageRequest) -> PageRequest:
+    """A request to send from another thread, which later changes to ``request`` do not reach."""
+    return PageRequest(request.path, dict(request.params), dict(request.path_params))
+
+
+def _start(walk: Walk, prefetch: bool) -> Iterator[Page]:
+    """The pages of ``walk`` (arguments checked already); with ``prefetch``, fetched one page ahead."""
+    return _pages(FetchAhead([walk], max_pages=1)) if prefetch else iter(walk)
+
+
+def _pages(fetch: FetchAhead) -> Iterator[Page]:
+    """The pages of a fetch-ahead's one walk, started on the first ``next()``."""
+    fetch.start()
+    for _, page in fetch.pages():
+        yield page
 
 
 def iter_identities(
@@ -148,26 +239,27 @@ def iter_identities(
     [2, 2, 1]
     """
     query = identity_filters("iter_identities", filters)
-    paginator = IdentityKeysetPaginator.for_walk(page_size, page_token)
-    return _start(client, PageRequest("/admin/identities", query), paginator, prefetch)
+    return _start(identity_walk(client, query, page_size=page_size, page_token=page_token), prefetch)
 
 
-def iter_identity_shard(
+def identity_walk(
     client: PageSource,
     filters: Mapping[str, Any],
     *,
     page_size: int | None,
-    start: str | None,
-    stop: str | None,
-    prefetch: bool = False,
-) -> Iterator[Page]:
-    """The pages of one shard of ``GET /admin/identities``: the ids after ``start`` up to ``stop`` (None: the end).
+    page_token: str | None = None,
+    start: str | None = None,
+    stop: str | None = None,
+) -> Walk:
+    """The walk of ``GET /admin/identities``: all of it from ``page_token``, or a shard, the ids in ``(start, stop]``.
 
-    ``filters`` are the query parameters of :func:`iter_identities` by name; the range rule is
+    ``filters`` are the plain filters of :func:`ory_frames._query.identity_filters`; the range rule is
     :class:`~ory_frames.pages._paginators.IdentityShardPaginator`'s. ``page_size`` is checked at once.
     """
-    paginator = IdentityShardPaginator(page_size=page_size, start=start, stop=stop)
-    return _start(client, PageRequest("/admin/identities", dict(filters)), paginator, prefetch)
+    request = PageRequest("/admin/identities", dict(filters))
+    if start is None and stop is None:
+        return Walk.start(client, request, IdentityKeysetPaginator.for_walk(page_size, page_token))
+    return Walk.start(client, request, IdentityShardPaginator(page_size=page_size, start=start, stop=stop))
 
 
 def iter_sessions(
@@ -197,8 +289,19 @@ def iter_sessions(
     Iterator[Page]
         One Page per request; the last one has ``next_token`` None.
     """
-    request = PageRequest("/admin/sessions", session_filters("iter_sessions", filters))
-    return _start(client, request, SessionKeysetPaginator.for_walk(page_size, page_token), prefetch)
+    query = session_filters("iter_sessions", filters)
+    return _start(session_walk(client, query, page_size=page_size, page_token=page_token), prefetch)
+
+
+def session_walk(
+    client: PageSource, filters: Mapping[str, Any], *, page_size: int | None, page_token: str | None = None
+) -> Walk:
+    """The walk of ``GET /admin/sessions`` from ``page_token``; ``page_size`` is checked at once.
+
+    ``filters`` are the plain filters of :func:`ory_frames._query.session_filters`.
+    """
+    request = PageRequest("/admin/sessions", dict(filters))
+    return Walk.start(client, request, SessionKeysetPaginator.for_walk(page_size, page_token))
 
 
 def iter_identity_sessions(
@@ -217,7 +320,7 @@ def iter_identity_sessions(
     ``page_token`` that is not this endpoint's offset token is an InvalidInputError, raised at once.
     """
     request = PageRequest("/admin/identities/{id}/sessions", {"active": active}, {"id": identity_id})
-    return _start(client, request, IdentitySessionPaginator.for_walk(page_size, page_token), prefetch)
+    return _start(Walk.start(client, request, IdentitySessionPaginator.for_walk(page_size, page_token)), prefetch)
 
 
 def iter_identity_schemas(
@@ -231,4 +334,6 @@ def iter_identity_schemas(
 
     ``page_size`` None means Ory's maximum, 1000; the rest is as in :func:`iter_identity_sessions`.
     """
-    return _start(client, PageRequest("/schemas"), SchemaPaginator.for_walk(page_size, page_token), prefetch)
+    return _start(
+        Walk.start(client, PageRequest("/schemas"), SchemaPaginator.for_walk(page_size, page_token)), prefetch
+    )
