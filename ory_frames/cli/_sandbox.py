@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from ory_frames._rfc3339 import parse_rfc3339
 from ory_frames.cli._common import whole_number
 
 TIERS = ("developer", "production", "growth", "enterprise")
@@ -43,15 +44,14 @@ def _milliseconds(text: str) -> float:
 
 
 def _instant(text: str) -> datetime:
-    """An RFC 3339 / ISO 8601 instant; without an offset it is taken as UTC."""
+    """An RFC 3339 instant; without an offset it is taken as UTC."""
     stripped = text.strip()
-    if stripped[-1:] in ("Z", "z"):  # fromisoformat reads a trailing Z only from Python 3.11 on
-        stripped = stripped[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(stripped)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time, e.g. 2026-11-01T00:00:00Z") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    for candidate in (stripped, f"{stripped}Z"):
+        try:
+            return parse_rfc3339(candidate)
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not an RFC 3339 time, e.g. 2026-11-01T00:00:00Z")
 
 
 def _fault_spec(text: str) -> str:

@@ -17,13 +17,14 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import orjson
 import pyarrow as pa
 
 from ory_frames._errors import Problem
+from ory_frames._rfc3339 import parse_rfc3339
 from ory_frames._schema import EXACT_PYTHON_TYPES, JSON_TYPE, TraitInfo
 from ory_frames.convert._identity_columns import cast_nested, category_array, cut_fractions, loosen
 
@@ -147,14 +148,10 @@ def _normalise_ts(value: Any) -> Any:
 
 def _parse_ts(value: str) -> datetime | None:
     """One RFC 3339 timestamp, or None when it does not parse."""
-    text = _normalise_ts(value.strip())
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(text)
+        return parse_rfc3339(value.strip())
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def timestamp_array(values: Sequence[Any], column: str, problems: ConversionProblems, rows: Sequence[Any]) -> pa.Array:

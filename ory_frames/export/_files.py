@@ -11,7 +11,6 @@ The lock ``<path>.ory-frames-lock`` that keeps a second export off the target is
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import posixpath
 import re
@@ -27,6 +26,7 @@ import pyarrow.csv as pacsv
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from ory_frames._digest import sha256_hex
 from ory_frames._errors import InvalidInputError
 from ory_frames._schema import is_json_field
 from ory_frames._types import PathOrURL
@@ -42,9 +42,9 @@ __all__ = [
     "ExportFormat",
     "ParquetAppender",
     "Target",
+    "arrow_schema_digest",
     "cleanup",
     "combined_path",
-    "fingerprint",
     "finish",
     "output_format",
     "read_json",
@@ -323,9 +323,9 @@ class ParquetAppender:
             self._writer.close()
 
 
-def fingerprint(schema: pa.Schema) -> str:
-    """A digest of an Arrow schema, so that a resume refuses parts of a different shape."""
-    return hashlib.sha256(schema.serialize().to_pybytes()).hexdigest()
+def arrow_schema_digest(schema: pa.Schema) -> str:
+    """The SHA-256 of an Arrow schema's IPC bytes (not JSON), so that a resume refuses parts of a different shape."""
+    return sha256_hex(schema.serialize().to_pybytes())
 
 
 def combined_path(target: Target) -> str:

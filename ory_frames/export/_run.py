@@ -47,9 +47,9 @@ from ory_frames.export._files import (
     ExportFormat,
     ParquetAppender,
     Target,
+    arrow_schema_digest,
     cleanup,
     combined_path,
-    fingerprint,
     finish,
     output_format,
     read_json,
@@ -115,7 +115,7 @@ def _run(
         "format": target.fmt,
         "partition_by": target.partition_by,
         "params": read.params,
-        "schema": fingerprint(schema),
+        "schema": arrow_schema_digest(schema),
     }
     state: dict[str, Any] | None = None
     if resume and target.exists(target.state):
