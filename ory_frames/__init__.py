@@ -44,6 +44,7 @@ from ._errors import (
 if _typing.TYPE_CHECKING:
     from ory_frames.export import ExportResult, export_identities, export_sessions
 
+    from ._query import IdentityFilters, SessionFilters
     from ._read import iter_identity_batches, iter_session_batches
     from .client import Client, Estimate, RateBudget
     from .convert import ConversionWarning
@@ -65,6 +66,7 @@ __all__ = [
     "Estimate",
     "ExportError",
     "ExportResult",
+    "IdentityFilters",
     "InvalidInputError",
     "NotFoundError",
     "OryFramesError",
@@ -74,6 +76,7 @@ __all__ = [
     "RateBudget",
     "RateLimitError",
     "ServerError",
+    "SessionFilters",
     "SessionPlan",
     "TransportError",
     "UnexpectedResponseError",
@@ -102,6 +105,7 @@ _LAZY_MODULES: dict[str, tuple[str, ...]] = {
     ".client": ("Client", "Estimate", "RateBudget"),
     ".convert": ("ConversionWarning",),
     ".pages": ("Page", "iter_identities", "iter_identity_schemas", "iter_identity_sessions", "iter_sessions"),
+    "._query": ("IdentityFilters", "SessionFilters"),
     "._read": ("iter_identity_batches", "iter_session_batches"),
     ".copy": ("CopyResult", "copy_identities"),
     ".export": ("ExportResult", "export_identities", "export_sessions"),

@@ -1,22 +1,25 @@
-"""What every read shares: the list filters, the identity schemas, session expansion, the progress bar, Arrow batches.
+"""What every read shares: the read assembled once (filters, schemas, converter, pages), progress, Arrow batches.
 
-:mod:`ory_frames.frames` (``read_*``), :mod:`ory_frames.export` (``export_*``) and the command line
-take the filters of the ``iter_*`` functions under the same names, with the same types and defaults
-(wire notes §2), and fetch their pages through the functions below: streams whose pages are fetched
-ahead, by background threads, while the caller converts (:mod:`ory_frames.pages._fetch_ahead`), identities by
-one or several keyset cursors (:mod:`ory_frames.pages._shards`). Pages are counted here, at the edge: the
-paging core only yields them, and a ``tqdm.auto`` bar is drawn around it when asked, with the percent
-done and the time left for identities (their cursors' position in the UUID space says how far they are).
+:mod:`ory_frames.frames` (``read_*``), :mod:`ory_frames.export` (``export_*``) and the functions below
+take the filters of :mod:`ory_frames._query` as ``**filters`` (wire notes §2) and assemble their read
+as an :class:`IdentityRead` or a :class:`SessionRead`: the arguments are checked first, before any
+request; the identity schemas are fetched once, when the converter is first needed; the pages come as
+a stream fetched ahead, by background threads, while the caller converts (``ory_frames.pages``'
+``PageStream``), identities by one or several keyset cursors (``IdentityPages``). Pages are counted
+here, at the edge: the paging core only yields them, and a ``tqdm.auto`` bar is drawn around it when
+asked, with the percent done and the time left for identities (their cursors' position in the UUID
+space says how far they are).
 
 :func:`iter_identity_batches` and :func:`iter_session_batches` are the reads without pandas: one
 ``pyarrow.RecordBatch`` per page, converted when the caller asks for it, with the columns and types of
-the frames (what :func:`ory_frames.convert._to_pandas.table_to_frame` turns into them), for polars, DuckDB or Arrow.
+the frames (what :func:`ory_frames.convert.table_to_frame` turns into them), for polars, DuckDB or Arrow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
 
@@ -24,47 +27,37 @@ from ory_frames.convert import ConversionProblems, IdentityConverter, SessionCon
 from ory_frames.pages import (
     DEFAULT_BUFFER_BYTES,
     Cursor,
+    IdentityKeysetPaginator,
     IdentityPages,
     PageStream,
+    Paginator,
     SessionKeysetPaginator,
     Walk,
     iter_identity_schemas,
     iter_identity_sessions,
     session_walk,
+    walk_page_size,
 )
 
-from ._schema import normalize_schemas, trait_columns
-from ._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, JSONObject, SessionExpand
+from ._query import IdentityFilters, SessionFilters, identity_filters, session_filters
+from ._schema import TraitInfo, normalize_schemas, trait_columns
+from ._types import JSONObject
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ory_frames.client import Client
     from ory_frames.pages import Page
 
 __all__ = [
-    "IDENTITY_FILTERS",
-    "SESSION_FILTERS",
-    "expand_list",
+    "IdentityRead",
+    "SessionRead",
     "fetch_schemas",
-    "identity_filters",
-    "identity_pages",
     "identity_session_pages",
     "iter_identity_batches",
     "iter_session_batches",
-    "session_pages",
     "with_progress",
 ]
-
-# The filters of GET /admin/identities and GET /admin/sessions (wire notes §2), as parameter names of
-# iter_identities / read_identities / export_identities and iter_sessions / read_sessions / export_sessions.
-IDENTITY_FILTERS: tuple[str, ...] = (
-    "ids",
-    "credentials_identifier",
-    "preview_credentials_identifier_similar",
-    "organization_id",
-    "include_credential",
-    "consistency",
-)
-SESSION_FILTERS: tuple[str, ...] = ("active", "expand")
 
 
 def fetch_schemas(client: Client) -> dict[str, JSONObject]:
@@ -75,76 +68,145 @@ def fetch_schemas(client: Client) -> dict[str, JSONObject]:
     return normalize_schemas(items)
 
 
-def expand_list(expand: SessionExpand | Sequence[SessionExpand] | None) -> list[SessionExpand]:
-    """``expand`` as a list; None and ``()`` both mean no expansion."""
-    if expand is None:
-        return []
-    if isinstance(expand, str):
-        return [expand]
-    return list(expand)
+class _Read:
+    """What the reads of both kinds hold: the client, the plain filters, the options, the pages, the params."""
+
+    kind: ClassVar[str]
+    paginator: ClassVar[type[Paginator]]
+
+    def __init__(
+        self,
+        client: Client,
+        filters: Mapping[str, Any],
+        *,
+        page_size: int | None = None,
+        cursors: Sequence[Cursor] | None = None,
+        buffer_bytes: int = DEFAULT_BUFFER_BYTES,
+        keep_zero_time: bool = False,
+    ) -> None:
+        self.client = client
+        self.filters = dict(filters)
+        self.page_size = page_size
+        self.buffer_bytes = buffer_bytes
+        self.keep_zero_time = keep_zero_time
+        self.pages: PageStream = self.pages_from(cursors)  # checks the options; sends nothing
+
+    def pages_from(self, cursors: Sequence[Cursor] | None) -> PageStream:
+        """The pages from ``cursors`` (an interrupted export's; None: the beginning), fetched ahead."""
+        raise NotImplementedError
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The filters and options that make this read what it is, as an export's resume state records them.
+
+        The page size is the one sent (:func:`~ory_frames.pages.walk_page_size`): None and Ory's maximum
+        are the same read.
+        """
+        page_size = walk_page_size(self.paginator, self.page_size)
+        return {**self.filters, "page_size": page_size, "keep_zero_time": self.keep_zero_time}
 
 
-def identity_filters(
-    *,
-    ids: Sequence[str] | None,
-    credentials_identifier: str | None,
-    preview_credentials_identifier_similar: str | None,
-    organization_id: str | None,
-    include_credential: Sequence[CredentialType | str] | None,
-    consistency: Consistency | None,
-) -> dict[str, Any]:
-    """The identity filters as plain values (sequences as lists, empty ones as None), keyed as in ``IDENTITY_FILTERS``.
+class IdentityRead(_Read):
+    """One read of ``GET /admin/identities``, assembled once for frames, batches and exports.
 
-    The same dict is passed to :func:`identity_pages`, recorded in ``df.attrs`` and in an export's state.
+    ``filters`` are the plain filters of :func:`ory_frames._query.identity_filters`. Making the read
+    checks ``page_size``, ``shards`` and ``buffer_bytes`` and sends nothing. ``pages`` is the stream
+    from ``cursors`` (those of an interrupted export; None: the beginning), read by ``shards`` cursors
+    over slices of the id space; ``schemas``, ``traits`` and ``converter`` are made when first asked
+    for (the schemas by one read of ``GET /schemas``); ``params`` is what an export's state records of
+    the read, which a resume compares.
     """
-    return {
-        "ids": list(ids) if ids is not None else None,
-        "credentials_identifier": credentials_identifier,
-        "preview_credentials_identifier_similar": preview_credentials_identifier_similar,
-        "organization_id": organization_id,
-        "include_credential": list(include_credential) if include_credential else None,
-        "consistency": consistency,
-    }
+
+    kind = "identities"
+    paginator = IdentityKeysetPaginator
+
+    def __init__(
+        self,
+        client: Client,
+        filters: Mapping[str, Any],
+        *,
+        page_size: int | None = None,
+        shards: int = 1,
+        cursors: Sequence[Cursor] | None = None,
+        buffer_bytes: int = DEFAULT_BUFFER_BYTES,
+        keep_zero_time: bool = False,
+    ) -> None:
+        self.shards = shards
+        super().__init__(
+            client,
+            filters,
+            page_size=page_size,
+            cursors=cursors,
+            buffer_bytes=buffer_bytes,
+            keep_zero_time=keep_zero_time,
+        )
+
+    def pages_from(self, cursors: Sequence[Cursor] | None) -> PageStream:
+        """The pages from ``cursors`` (an interrupted export's; None: the beginning), fetched ahead."""
+        return IdentityPages(
+            self.client,
+            self.filters,
+            page_size=self.page_size,
+            shards=self.shards,
+            cursors=cursors,
+            buffer_bytes=self.buffer_bytes,
+        )
+
+    @cached_property
+    def schemas(self) -> dict[str, JSONObject]:
+        """The project's identity schemas, fetched on first use."""
+        return fetch_schemas(self.client)
+
+    @cached_property
+    def traits(self) -> dict[str, TraitInfo]:
+        """The trait columns of :attr:`schemas`."""
+        return trait_columns(self.schemas)
+
+    @cached_property
+    def converter(self) -> IdentityConverter:
+        """The converter of this read's pages (the schemas are fetched for it)."""
+        include_credential = self.filters["include_credential"] or ()
+        return IdentityConverter(self.traits, include_credential=include_credential, keep_zero_time=self.keep_zero_time)
 
 
-def identity_pages(
-    client: Client,
-    filters: dict[str, Any],
-    *,
-    page_size: int | None,
-    shards: int = 1,
-    cursors: Sequence[Cursor] | None = None,
-    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
-) -> IdentityPages:
-    """Pages of ``GET /admin/identities`` with the filters of :func:`identity_filters`, fetched ahead.
-
-    ``shards`` cursors read slices of the id space at once (:mod:`ory_frames.pages._shards`); ``cursors``, those
-    of an interrupted export, continue where they stood. Bad ``page_size``/``shards`` are refused now.
-    """
-    return IdentityPages(
-        client, filters, page_size=page_size, shards=shards, cursors=cursors, buffer_bytes=buffer_bytes
-    )
-
-
-def session_pages(
-    client: Client,
-    *,
-    active: bool | None,
-    expand: Sequence[SessionExpand],
-    page_size: int | None,
-    cursors: Sequence[Cursor] | None = None,
-    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
-) -> PageStream:
-    """Pages of ``GET /admin/sessions``, fetched ahead; ``expand`` comes from :func:`expand_list` (empty: none).
+class SessionRead(_Read):
+    """One read of ``GET /admin/sessions``, as :class:`IdentityRead` (with the filters of :func:`session_filters`).
 
     One cursor: the session token is opaque (wire notes §1), so sessions cannot be split into ranges.
+    Without ``"identity"`` expanded, no schema is fetched: ``schemas`` is empty and ``traits`` None.
     """
-    SessionKeysetPaginator.walk_size(page_size)  # a bad page_size is refused now, before any request
 
-    def open_cursor(cursor: Cursor) -> Walk:
-        return session_walk(client, active=active, expand=expand, page_size=page_size, page_token=cursor.token)
+    kind = "sessions"
+    paginator = SessionKeysetPaginator
 
-    return PageStream(cursors or [Cursor()], open_cursor, buffer_bytes=buffer_bytes)
+    def pages_from(self, cursors: Sequence[Cursor] | None) -> PageStream:
+        """The pages from ``cursors`` (an interrupted export's; None: the beginning), fetched ahead."""
+        SessionKeysetPaginator.walk_size(self.page_size)  # a bad page_size is refused now, before any request
+
+        def open_cursor(cursor: Cursor) -> Walk:
+            return session_walk(self.client, self.filters, page_size=self.page_size, page_token=cursor.token)
+
+        return PageStream(cursors or [Cursor()], open_cursor, buffer_bytes=self.buffer_bytes)
+
+    @property
+    def expands_identity(self) -> bool:
+        """Whether the sessions embed their identity (then the identity schemas type its traits)."""
+        return "identity" in (self.filters["expand"] or ())
+
+    @cached_property
+    def schemas(self) -> dict[str, JSONObject]:
+        """The project's identity schemas, fetched on first use; none without ``"identity"`` expanded."""
+        return fetch_schemas(self.client) if self.expands_identity else {}
+
+    @cached_property
+    def traits(self) -> dict[str, TraitInfo] | None:
+        """The trait columns of :attr:`schemas`; None without ``"identity"`` expanded."""
+        return trait_columns(self.schemas) if self.expands_identity else None
+
+    @cached_property
+    def converter(self) -> SessionConverter:
+        """The converter of this read's pages (the schemas are fetched for it when needed)."""
+        return SessionConverter(self.traits, keep_zero_time=self.keep_zero_time)
 
 
 def identity_session_pages(
@@ -192,17 +254,12 @@ def _converted(
 def iter_identity_batches(
     client: Client,
     *,
-    ids: Sequence[str] | None = None,
-    credentials_identifier: str | None = None,
-    preview_credentials_identifier_similar: str | None = None,
-    organization_id: str | None = None,
-    include_credential: Sequence[CredentialType | str] | None = None,
-    consistency: Consistency | None = None,
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
     shards: int = 1,
     buffer_bytes: int = DEFAULT_BUFFER_BYTES,
+    **filters: Unpack[IdentityFilters],
 ) -> Iterator[pa.RecordBatch]:
     """Every identity matching the filters as Arrow, one ``pyarrow.RecordBatch`` per page, without pandas.
 
@@ -212,8 +269,9 @@ def iter_identity_batches(
     the next pages, up to ``buffer_bytes`` of answers ahead. Values that do not fit their column are
     read as null and summed up in one :class:`~ory_frames.ConversionWarning` after the last batch.
 
-    The parameters are those of :func:`~ory_frames.read_identities` (with more than one of ``shards``,
-    batches of different slices of the id space interleave).
+    The parameters are those of :func:`~ory_frames.read_identities`, the filters those of
+    :class:`~ory_frames.IdentityFilters` (with more than one of ``shards``, batches of different slices
+    of the id space interleave).
 
     Examples
     --------
@@ -224,22 +282,18 @@ def iter_identity_batches(
     >>> table.num_rows, table.column("id").type
     (5, DataType(string))
     """
-    filters = identity_filters(
-        ids=ids,
-        credentials_identifier=credentials_identifier,
-        preview_credentials_identifier_similar=preview_credentials_identifier_similar,
-        organization_id=organization_id,
-        include_credential=include_credential,
-        consistency=consistency,
+    # checks the filters' names, page_size, shards and buffer_bytes now; sends nothing yet
+    read = IdentityRead(
+        client,
+        identity_filters("iter_identity_batches", filters),
+        page_size=page_size,
+        shards=shards,
+        buffer_bytes=buffer_bytes,
+        keep_zero_time=keep_zero_time,
     )
-    # checks page_size, shards and buffer_bytes now; sends nothing yet
-    pages = identity_pages(client, filters, page_size=page_size, shards=shards, buffer_bytes=buffer_bytes)
 
     def batches() -> Iterator[pa.RecordBatch]:
-        traits = trait_columns(fetch_schemas(client))
-        converter = IdentityConverter(
-            traits, include_credential=include_credential or (), keep_zero_time=keep_zero_time
-        )
+        converter, pages = read.converter, read.pages  # the schemas are fetched on the first next()
         yield from _converted(with_progress(pages, progress, "identities"), converter.convert, converter.problems)
 
     return batches()
@@ -248,19 +302,19 @@ def iter_identity_batches(
 def iter_session_batches(
     client: Client,
     *,
-    active: bool | None = None,
-    expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
     buffer_bytes: int = DEFAULT_BUFFER_BYTES,
+    **filters: Unpack[SessionFilters],
 ) -> Iterator[pa.RecordBatch]:
     """Every session as Arrow, one ``pyarrow.RecordBatch`` per page of ``GET /admin/sessions``, without pandas.
 
     The batches have the columns and types of :func:`~ory_frames.read_sessions`'s table (its
     ``as_arrow=True`` answer); with ``"identity"`` expanded (the default) the identity schemas are
     fetched on the first ``next()`` to type the ``identity.traits.*`` columns. Pages are converted as in
-    :func:`iter_identity_batches`; the parameters are those of :func:`~ory_frames.read_sessions`.
+    :func:`iter_identity_batches`; the parameters are those of :func:`~ory_frames.read_sessions`, the
+    filters those of :class:`~ory_frames.SessionFilters`.
 
     Examples
     --------
@@ -271,12 +325,16 @@ def iter_session_batches(
     >>> "identity.traits.email" in table.column_names
     True
     """
-    expands = expand_list(expand)
-    pages = session_pages(client, active=active, expand=expands, page_size=page_size, buffer_bytes=buffer_bytes)
+    read = SessionRead(
+        client,
+        session_filters("iter_session_batches", filters),
+        page_size=page_size,
+        buffer_bytes=buffer_bytes,
+        keep_zero_time=keep_zero_time,
+    )
 
     def batches() -> Iterator[pa.RecordBatch]:
-        traits = trait_columns(fetch_schemas(client)) if "identity" in expands else None
-        converter = SessionConverter(traits, keep_zero_time=keep_zero_time)
+        converter, pages = read.converter, read.pages  # with "identity" expanded, the schemas on the first next()
         yield from _converted(with_progress(pages, progress, "sessions"), converter.convert, converter.problems)
 
     return batches()

@@ -34,19 +34,14 @@ from ory_frames.convert import ATTRS_KEY, IdentityConverter, SessionConverter, a
 from ory_frames.pages import DEFAULT_BUFFER_BYTES
 
 from ._errors import InvalidInputError, Problem
-from ._read import (
-    expand_list,
-    fetch_schemas,
-    identity_filters,
-    identity_pages,
-    identity_session_pages,
-    session_pages,
-    with_progress,
-)
+from ._query import IdentityFilters, SessionFilters, identity_filters, session_filters
+from ._read import IdentityRead, SessionRead, identity_session_pages, with_progress
 from ._schema import infer_schemas, normalize_schemas, trait_columns
-from ._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, JSONObject, SessionExpand
+from ._types import CredentialType, JSONObject
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ory_frames.client import Client
 
 __all__ = [
@@ -63,18 +58,13 @@ __all__ = [
 def read_identities(
     client: Client,
     *,
-    ids: Sequence[str] | None = None,
-    credentials_identifier: str | None = None,
-    preview_credentials_identifier_similar: str | None = None,
-    organization_id: str | None = None,
-    include_credential: Sequence[CredentialType | str] | None = None,
-    consistency: Consistency | None = None,
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
     shards: int = 1,
     buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: Literal[False] = False,
+    **filters: Unpack[IdentityFilters],
 ) -> pd.DataFrame: ...
 
 
@@ -82,36 +72,26 @@ def read_identities(
 def read_identities(
     client: Client,
     *,
-    ids: Sequence[str] | None = None,
-    credentials_identifier: str | None = None,
-    preview_credentials_identifier_similar: str | None = None,
-    organization_id: str | None = None,
-    include_credential: Sequence[CredentialType | str] | None = None,
-    consistency: Consistency | None = None,
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
     shards: int = 1,
     buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: Literal[True],
+    **filters: Unpack[IdentityFilters],
 ) -> pa.Table: ...
 
 
 def read_identities(
     client: Client,
     *,
-    ids: Sequence[str] | None = None,
-    credentials_identifier: str | None = None,
-    preview_credentials_identifier_similar: str | None = None,
-    organization_id: str | None = None,
-    include_credential: Sequence[CredentialType | str] | None = None,
-    consistency: Consistency | None = None,
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
     shards: int = 1,
     buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: bool = False,
+    **filters: Unpack[IdentityFilters],
 ) -> pd.DataFrame | pa.Table:
     """Every identity matching the filters, one row each, with one column per trait.
 
@@ -119,13 +99,6 @@ def read_identities(
     ----------
     client
         The :class:`~ory_frames.Client` to read with.
-    ids, credentials_identifier, preview_credentials_identifier_similar, organization_id
-        The list filters of ``GET /admin/identities``; at most one of them (Ory refuses combinations).
-    include_credential
-        Credential types whose ``config`` is wanted, e.g. ``["password"]``: each becomes a
-        ``credentials.<type>.config`` column. Configs hold secrets; no other column ever does.
-    consistency
-        ``"strong"`` or ``"eventual"`` (Ory Network only).
     page_size
         Identities per request; None asks for Ory's maximum, 500.
     progress
@@ -145,12 +118,23 @@ def read_identities(
         Return the ``pyarrow.Table`` the frame would be made from (by :func:`table_to_frame`), for polars,
         DuckDB or Arrow: no pandas involved. Nested columns stay Arrow lists and structs; JSON columns
         (metadata, ...) hold JSON text.
+    **filters
+        The filters of ``GET /admin/identities``, as in :class:`~ory_frames.IdentityFilters`: ``ids``,
+        ``credentials_identifier``, ``preview_credentials_identifier_similar``, ``organization_id``
+        (at most one of these four), ``include_credential`` and ``consistency``.
 
     Returns
     -------
     pandas.DataFrame or pyarrow.Table
         Columns as in docs/architecture.md; ``df.attrs["ory_frames"]`` as in this module's docstring.
         The trait columns come from the project's identity schemas, fetched once.
+
+    Raises
+    ------
+    InvalidInputError
+        A bad ``page_size``, ``shards`` or ``buffer_bytes``, before any request.
+    TypeError
+        A keyword that is no filter of :class:`~ory_frames.IdentityFilters`.
 
     Examples
     --------
@@ -160,19 +144,16 @@ def read_identities(
     >>> len(df)
     20
     """
-    read_at = now()
-    schemas = fetch_schemas(client)
-    traits = trait_columns(schemas)
-    converter = IdentityConverter(traits, include_credential=include_credential or (), keep_zero_time=keep_zero_time)
-    filters = identity_filters(
-        ids=ids,
-        credentials_identifier=credentials_identifier,
-        preview_credentials_identifier_similar=preview_credentials_identifier_similar,
-        organization_id=organization_id,
-        include_credential=include_credential,
-        consistency=consistency,
+    read = IdentityRead(
+        client,
+        identity_filters("read_identities", filters),
+        page_size=page_size,
+        shards=shards,
+        buffer_bytes=buffer_bytes,
+        keep_zero_time=keep_zero_time,
     )
-    pages = identity_pages(client, filters, page_size=page_size, shards=shards, buffer_bytes=buffer_bytes)
+    read_at = now()
+    converter, pages = read.converter, read.pages  # the identity schemas are fetched here
     batches = [
         converter.convert(page.items, content=page.content) for page in with_progress(pages, progress, "identities")
     ]
@@ -183,12 +164,12 @@ def read_identities(
     df = table_to_frame(table)
     df.attrs[ATTRS_KEY] = attrs(
         "identities",
-        schemas,
-        traits,
+        read.schemas,
+        read.traits,
         read_at=read_at,
-        filters={k: v for k, v in filters.items() if k != "include_credential"},
+        filters={k: v for k, v in read.filters.items() if k != "include_credential"},
         problems=converter.problems,
-        include_credential=list(include_credential or ()),
+        include_credential=list(read.filters["include_credential"] or ()),
     )
     return df
 
@@ -273,13 +254,12 @@ def _sessions_df(
 def read_sessions(
     client: Client,
     *,
-    active: bool | None = None,
-    expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
     buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: Literal[False] = False,
+    **filters: Unpack[SessionFilters],
 ) -> pd.DataFrame: ...
 
 
@@ -287,42 +267,31 @@ def read_sessions(
 def read_sessions(
     client: Client,
     *,
-    active: bool | None = None,
-    expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
     buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: Literal[True],
+    **filters: Unpack[SessionFilters],
 ) -> pa.Table: ...
 
 
 def read_sessions(
     client: Client,
     *,
-    active: bool | None = None,
-    expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     page_size: int | None = None,
     progress: bool = False,
     keep_zero_time: bool = False,
     buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     as_arrow: bool = False,
+    **filters: Unpack[SessionFilters],
 ) -> pd.DataFrame | pa.Table:
     """Every session of the project (``GET /admin/sessions``), one row each.
 
     Parameters
     ----------
-    active
-        ``True``: active and unexpired only; ``False``: inactive or expired only (wire notes §1).
-        With ``"identity"`` expanded, Ory also reports ``active`` false for sessions of an inactive
-        identity, which this filter does not look at (wire notes §8).
-    expand
-        By default ``("identity", "devices")``. ``"identity"`` fills ``identity_id`` and adds
-        ``identity.schema_id``, ``identity.state`` and ``identity.traits.*`` (the schemas are fetched
-        once); ``"devices"`` fills ``devices``, ``device_count`` and ``last_ip``. The default expands
-        both because without ``"identity"`` Ory's list answer has ``"identity": null`` (wire notes
-        §8): nothing says whose session a row is. ``expand=()`` or ``None`` asks for no
-        expansion; then ``identity_id`` and ``devices`` are null.
+    client
+        The :class:`~ory_frames.Client` to read with.
     page_size
         Sessions per request; None asks for Ory's maximum, 1000.
     progress
@@ -333,6 +302,16 @@ def read_sessions(
         As in :func:`read_identities`.
     as_arrow
         Return the ``pyarrow.Table`` the frame would be made from, as in :func:`read_identities`.
+    **filters
+        The filters of ``GET /admin/sessions``, as in :class:`~ory_frames.SessionFilters`: ``active``,
+        and ``expand``, by default ``("identity", "devices")`` (the identity id needs it).
+
+    Raises
+    ------
+    InvalidInputError
+        A bad ``page_size`` or ``buffer_bytes``, before any request.
+    TypeError
+        A keyword that is no filter of :class:`~ory_frames.SessionFilters`.
 
     Examples
     --------
@@ -342,22 +321,17 @@ def read_sessions(
     >>> "identity.traits.email" in df.columns and bool(df["identity_id"].notna().all())
     True
     """
+    query = session_filters("read_sessions", filters)
+    read = SessionRead(client, query, page_size=page_size, buffer_bytes=buffer_bytes, keep_zero_time=keep_zero_time)
     read_at = now()
-    expands = expand_list(expand)
-    schemas = fetch_schemas(client) if "identity" in expands else {}
-    converter = SessionConverter(
-        trait_columns(schemas) if "identity" in expands else None, keep_zero_time=keep_zero_time
-    )
-    pages = session_pages(client, active=active, expand=expands, page_size=page_size, buffer_bytes=buffer_bytes)
+    converter, pages = read.converter, read.pages  # with "identity" expanded, the identity schemas are fetched here
     batches = [
         converter.convert(page.items, content=page.content) for page in with_progress(pages, progress, "sessions")
     ]
     if as_arrow:
         converter.problems.warn()
         return pa.Table.from_batches(batches, schema=converter.schema)
-    return _sessions_df(
-        converter, batches, schemas, read_at=read_at, filters={"active": active, "expand": expands or None}
-    )
+    return _sessions_df(converter, batches, read.schemas, read_at=read_at, filters=read.filters)
 
 
 def read_identity_sessions(
@@ -372,9 +346,10 @@ def read_identity_sessions(
     """The sessions of one identity (``GET /admin/identities/{id}/sessions``), newest first.
 
     The identity is the same on every row, so no ``identity.*`` columns are added; ``identity_id``
-    is filled. An unknown identity gives an empty frame (wire notes §1). ``active`` and
-    ``progress`` are as in :func:`read_sessions`, ``keep_zero_time`` as in :func:`read_identities`;
-    ``page_size`` None asks for Ory's maximum, 1000.
+    is filled. An unknown identity gives an empty frame (wire notes §1). ``active`` is as in
+    :class:`~ory_frames.SessionFilters` (this call has no other filter), ``progress`` as in
+    :func:`read_sessions`, ``keep_zero_time`` as in :func:`read_identities`; ``page_size`` None asks
+    for Ory's maximum, 1000.
     """
     read_at = now()
     converter = SessionConverter(None, keep_zero_time=keep_zero_time)

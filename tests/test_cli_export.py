@@ -11,9 +11,10 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 
-from ory_frames._read import IDENTITY_FILTERS, SESSION_FILTERS
+from ory_frames._query import IDENTITY_FILTER_NAMES, SESSION_FILTER_NAMES
 from ory_frames.cli import main
-from ory_frames.cli._export import FILTER_FLAGS
+from ory_frames.cli._export import FILTER_FLAGS, _filters
+from ory_frames.cli._main import build_parser
 
 
 def test_demo_exports_identities_and_sessions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,7 +119,25 @@ def test_export_refuses_what_does_not_apply_in_one_line(
 
 
 def test_every_filter_of_the_read_layer_has_one_flag() -> None:
-    assert set(FILTER_FLAGS) == set(IDENTITY_FILTERS) | set(SESSION_FILTERS)
+    assert list(FILTER_FLAGS) == [*IDENTITY_FILTER_NAMES, *SESSION_FILTER_NAMES]
+
+
+@pytest.mark.parametrize(
+    ("argv", "filters"),
+    [
+        (
+            ["identities", "x", "--id", "a", "--id", "b", "--consistency", "strong"],
+            {"ids": ["a", "b"], "consistency": "strong"},
+        ),
+        (["identities", "x", "--include-credential", "password"], {"include_credential": ["password"]}),
+        (["sessions", "x"], {}),  # expand not given: export_sessions' default, identity and devices
+        (["sessions", "x", "--active", "false", "--expand", "none"], {"active": False, "expand": []}),
+        (["sessions", "x", "--expand", "devices"], {"expand": ["devices"]}),
+    ],
+)
+def test_the_flags_become_the_filters_by_their_names(argv: list[str], filters: dict[str, object]) -> None:
+    args = build_parser().parse_args(["export", *argv])
+    assert _filters(args) == filters
 
 
 class _Terminal(io.StringIO):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import pickle
+import typing
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -12,9 +13,12 @@ import pytest
 
 import ory_frames
 from ory_frames import (
+    Client,
     ConversionWarning,
     ExportResult,
+    IdentityFilters,
     Problem,
+    SessionFilters,
     TransportError,
     export_identities,
     export_sessions,
@@ -94,52 +98,71 @@ def test_public_values_still_pickle_and_print() -> None:
     assert pickle.loads(pickle.dumps(caught[0].message)).args == ("x",)
 
 
-# --- one filter signature for iter_*, read_* and export_* ------------------------------------------
+# --- one query for iter_*, read_* and export_*: the filters are one TypedDict each, taken as **filters --------
 
-IDENTITY_FILTERS = (
-    "ids",
-    "credentials_identifier",
-    "preview_credentials_identifier_similar",
-    "organization_id",
-    "include_credential",
-    "consistency",
-    "page_size",
-)
-SESSION_FILTERS = ("active", "expand", "page_size")
-IDENTITY_SESSION_FILTERS = ("active", "page_size")
+IDENTITY_READS = (Client.list_identities, iter_identities, iter_identity_batches, read_identities, export_identities)
+SESSION_READS = (iter_sessions, iter_session_batches, read_sessions, export_sessions)
 
 
-def _filters(function: Callable[..., Any], names: tuple[str, ...]) -> dict[str, tuple[Any, ...]]:
-    """Kind, annotation (as written: every module uses postponed annotations) and default of each filter."""
-    parameters = inspect.signature(function).parameters
-    return {n: (parameters[n].kind, parameters[n].annotation, parameters[n].default) for n in names if n in parameters}
+def _filters_parameter(function: Callable[..., Any]) -> inspect.Parameter:
+    """The ``**filters`` parameter of ``function``; its annotation names the one TypedDict in the function's module."""
+    (parameter,) = [p for p in inspect.signature(function).parameters.values() if p.kind is p.VAR_KEYWORD]
+    return parameter
 
 
-@pytest.mark.parametrize(
-    ("read", "export", "names"),
-    [(read_identities, export_identities, IDENTITY_FILTERS), (read_sessions, export_sessions, SESSION_FILTERS)],
-)
-def test_read_and_export_take_the_same_filters(read: Any, export: Any, names: tuple[str, ...]) -> None:
-    expected = _filters(read, names)
-    assert set(expected) == set(names)
-    assert _filters(export, names) == expected
-    assert all(kind is inspect.Parameter.KEYWORD_ONLY for kind, _, _ in expected.values())
-    assert expected["page_size"][1:] == ("int | None", None)
+@pytest.mark.parametrize(("functions", "filters"), [(IDENTITY_READS, IdentityFilters), (SESSION_READS, SessionFilters)])
+def test_every_read_takes_the_one_filters_definition(functions: tuple[Any, ...], filters: type) -> None:
+    for function in functions:
+        parameter = _filters_parameter(function)
+        # annotations are postponed everywhere: resolve the name where the function was written
+        assert parameter.name == "filters" and parameter.annotation == f"Unpack[{filters.__name__}]", function
+        assert inspect.unwrap(function).__globals__[filters.__name__] is filters, function
+        assert not set(filters.__annotations__) & set(inspect.signature(function).parameters), function
+
+
+def test_the_filters_are_public_and_typed() -> None:
+    assert list(IdentityFilters.__annotations__) == [
+        "ids",
+        "credentials_identifier",
+        "preview_credentials_identifier_similar",
+        "organization_id",
+        "include_credential",
+        "consistency",
+    ]
+    assert list(SessionFilters.__annotations__) == ["active", "expand"]
+    assert IdentityFilters.__required_keys__ == SessionFilters.__required_keys__ == frozenset()
+    hints = typing.get_type_hints(SessionFilters)
+    assert hints["active"] == bool | None
+
+
+@pytest.mark.parametrize("function", [*IDENTITY_READS, *SESSION_READS], ids=lambda f: f.__name__)
+def test_an_unknown_filter_is_the_type_error_python_raises(function: Any) -> None:
+    # raised by the call, before anything is sent (the client names an unreachable server) or written
+    other = "active" if function in IDENTITY_READS else "credentials_identifier"
+    with Client("http://127.0.0.1:9") as client:
+        args = (client, "never-written.parquet") if function.__name__.startswith("export") else (client,)
+        for name in ("colour", other):
+            with pytest.raises(
+                TypeError, match=rf"^{function.__name__}\(\) got an unexpected keyword argument '{name}'$"
+            ):
+                function(*args, **{name: True})
 
 
 @pytest.mark.parametrize(
     ("iterate", "read", "names"),
     [
-        (iter_identities, read_identities, IDENTITY_FILTERS),
-        (iter_sessions, read_sessions, SESSION_FILTERS),
-        (iter_identity_sessions, read_identity_sessions, IDENTITY_SESSION_FILTERS),
-        (iter_identity_batches, read_identities, IDENTITY_FILTERS),
-        (iter_session_batches, read_sessions, SESSION_FILTERS),
+        (iter_identities, read_identities, ("page_size",)),
+        (iter_sessions, read_sessions, ("page_size",)),
+        (iter_identity_sessions, read_identity_sessions, ("active", "page_size")),
     ],
 )
-def test_iter_and_read_take_the_same_filters(iterate: Any, read: Any, names: tuple[str, ...]) -> None:
-    assert _filters(iterate, names) == _filters(read, names)
-    assert set(_filters(iterate, names)) == set(names)
+def test_iter_and_read_take_the_same_options(iterate: Any, read: Any, names: tuple[str, ...]) -> None:
+    def options(function: Any) -> dict[str, tuple[Any, ...]]:
+        parameters = inspect.signature(function).parameters
+        return {n: (parameters[n].kind, parameters[n].annotation, parameters[n].default) for n in names}
+
+    assert options(iterate) == options(read)
+    assert options(read)["page_size"] == (inspect.Parameter.KEYWORD_ONLY, "int | None", None)
 
 
 @pytest.mark.parametrize(
@@ -148,3 +171,11 @@ def test_iter_and_read_take_the_same_filters(iterate: Any, read: Any, names: tup
 def test_batch_iterators_take_every_option_of_their_read_but_as_arrow(batches: Any, read: Any) -> None:
     expected = {n: p for n, p in inspect.signature(read).parameters.items() if n != "as_arrow"}
     assert dict(inspect.signature(batches).parameters) == expected
+
+
+@pytest.mark.parametrize(("export", "read"), [(export_identities, read_identities), (export_sessions, read_sessions)])
+def test_exports_take_the_options_of_their_read(export: Any, read: Any) -> None:
+    exported = inspect.signature(export).parameters
+    for name, parameter in inspect.signature(read).parameters.items():
+        if name not in {"client", "as_arrow"}:
+            assert exported[name] == parameter, name

@@ -8,6 +8,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from ory_frames._errors import ExportError, InvalidInputError
+from ory_frames._query import IDENTITY_FILTER_NAMES, SESSION_FILTER_NAMES
 from ory_frames.cli._common import (
     EXIT_CODES,
     add_progress_option,
@@ -31,17 +32,36 @@ FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
 # The most cursors --shards accepts (ory_frames.pages.MAX_SHARDS, which imports httpx; a test keeps the two equal).
 MAX_SHARDS = 64
 
-# The flag of each filter, by the parameter name the read layer gives it (ory_frames._read).
-FILTER_FLAGS: dict[str, str] = {
-    "ids": "--id",
-    "credentials_identifier": "--credentials-identifier",
-    "preview_credentials_identifier_similar": "--preview-credentials-identifier-similar",
-    "organization_id": "--organization-id",
-    "include_credential": "--include-credential",
-    "consistency": "--consistency",
-    "active": "--active",
-    "expand": "--expand",
+# The flag of each filter and its argparse options, by the filter's name in ory_frames._query (IdentityFilters,
+# SessionFilters), which also says which kind of export a filter belongs to; a test checks every filter has one.
+FILTER_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "ids": ("--id", {"action": "append", "metavar": "UUID", "help": "repeatable"}),
+    "credentials_identifier": ("--credentials-identifier", {"metavar": "IDENTIFIER"}),
+    "preview_credentials_identifier_similar": ("--preview-credentials-identifier-similar", {"metavar": "PREFIX"}),
+    "organization_id": ("--organization-id", {"metavar": "UUID"}),
+    "include_credential": (
+        "--include-credential",
+        {
+            "action": "append",
+            "metavar": "TYPE",
+            "help": "also export this credential type's config (secrets!); repeatable",
+        },
+    ),
+    "consistency": ("--consistency", {"choices": ("strong", "eventual"), "help": "Ory Network only"}),
+    "active": ("--active", {"choices": ("true", "false")}),
+    "expand": (
+        "--expand",
+        {
+            "action": "append",
+            "choices": ("identity", "devices", "none"),
+            "help": "repeatable; default: identity and devices (the identity id needs it); 'none' expands nothing",
+        },
+    ),
 }
+_FILTER_GROUPS = (
+    ("identity filters (export identities only)", IDENTITY_FILTER_NAMES),
+    ("session filters (export sessions only)", SESSION_FILTER_NAMES),
+)
 
 
 def add_export(subparsers: Any) -> None:
@@ -81,28 +101,11 @@ def add_export(subparsers: Any) -> None:
     )
     add_progress_option(p)
     p.add_argument("--url", default=None, help="project or Kratos admin URL (default: $ORY_SDK_URL)")
-    g = p.add_argument_group("identity filters (export identities only)")
-    g.add_argument(FILTER_FLAGS["ids"], dest="ids", action="append", default=None, metavar="UUID", help="repeatable")
-    g.add_argument(FILTER_FLAGS["credentials_identifier"], default=None, metavar="IDENTIFIER")
-    g.add_argument(FILTER_FLAGS["preview_credentials_identifier_similar"], default=None, metavar="PREFIX")
-    g.add_argument(FILTER_FLAGS["organization_id"], default=None, metavar="UUID")
-    g.add_argument(
-        FILTER_FLAGS["include_credential"],
-        action="append",
-        default=None,
-        metavar="TYPE",
-        help="also export this credential type's config (secrets!); repeatable",
-    )
-    g.add_argument(FILTER_FLAGS["consistency"], choices=("strong", "eventual"), default=None, help="Ory Network only")
-    s = p.add_argument_group("session filters (export sessions only)")
-    s.add_argument(FILTER_FLAGS["active"], choices=("true", "false"), default=None)
-    s.add_argument(
-        FILTER_FLAGS["expand"],
-        action="append",
-        choices=("identity", "devices", "none"),
-        default=None,
-        help="repeatable; default: identity and devices (the identity id needs it); 'none' expands nothing",
-    )
+    for title, names in _FILTER_GROUPS:
+        group = p.add_argument_group(title)
+        for name in names:
+            flag, options = FILTER_FLAGS[name]
+            group.add_argument(flag, dest=name, default=None, **options)
     p.set_defaults(run=cmd_export)
 
 
@@ -116,10 +119,19 @@ def _shard_count(text: str) -> int:
 
 def _misplaced_filters(args: argparse.Namespace) -> list[str]:
     """The flags given that filter the other kind of export (identity filters on sessions and vice versa)."""
-    from ory_frames._read import IDENTITY_FILTERS, SESSION_FILTERS
+    other = SESSION_FILTER_NAMES if args.what == "identities" else IDENTITY_FILTER_NAMES
+    return [FILTER_FLAGS[name][0] for name in other if getattr(args, name) is not None]
 
-    other = SESSION_FILTERS if args.what == "identities" else IDENTITY_FILTERS
-    return [FILTER_FLAGS[name] for name in other if getattr(args, name) is not None]
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    """The filters given for what is exported, by their names in IdentityFilters or SessionFilters, as values."""
+    names = IDENTITY_FILTER_NAMES if args.what == "identities" else SESSION_FILTER_NAMES
+    filters = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    if "active" in filters:
+        filters["active"] = filters["active"] == "true"
+    if "expand" in filters:
+        filters["expand"] = [e for e in filters["expand"] if e != "none"]
+    return filters
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -168,7 +180,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace, options: dict[str, Any]) -> ExportResult:
-    """Call export_identities or export_sessions with the command line's filters."""
+    """Call export_identities or export_sessions with the command line's filters (:func:`_filters`)."""
     from ory_frames.client import Client
     from ory_frames.export import export_identities, export_sessions
 
@@ -176,21 +188,7 @@ def _export(args: argparse.Namespace, options: dict[str, Any]) -> ExportResult:
         # a fallback to one cursor is said once, in the note printed by cmd_export, not also as a Python warning
         warnings.filterwarnings("ignore", message="the server cannot be read by several cursors")
         if args.what == "identities":
-            result = export_identities(
-                client,
-                args.out,
-                ids=args.ids,
-                credentials_identifier=args.credentials_identifier,
-                preview_credentials_identifier_similar=args.preview_credentials_identifier_similar,
-                organization_id=args.organization_id,
-                include_credential=args.include_credential,
-                consistency=args.consistency,
-                shards=args.shards,
-                **options,
-            )
+            result = export_identities(client, args.out, shards=args.shards, **options, **_filters(args))
         else:
-            active = None if args.active is None else args.active == "true"
-            if args.expand is not None:
-                options["expand"] = [e for e in args.expand if e != "none"]
-            result = export_sessions(client, args.out, active=active, **options)
+            result = export_sessions(client, args.out, **options, **_filters(args))
     return result

@@ -6,9 +6,10 @@ List calls hand every paging rule to a paginator of :mod:`ory_frames.pages._pagi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ory_frames._types import Consistency, CredentialType, SessionExpand
+from ory_frames._query import IdentityFilters, identity_filters
+from ory_frames._types import CredentialType, SessionExpand
 from ory_frames.client._answers import decode_model, decode_object
 from ory_frames.client._http import HttpCore, query, segment
 from ory_frames.client._models import (
@@ -37,6 +38,9 @@ from ory_frames.pages import (
     SchemaPaginator,
     SessionKeysetPaginator,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 class Client(HttpCore):
@@ -84,24 +88,16 @@ class Client(HttpCore):
         page_token: str | None = None,
         page: int | None = None,
         per_page: int | None = None,
-        consistency: Consistency | None = None,
-        ids: Sequence[str] | None = None,
-        credentials_identifier: str | None = None,
-        preview_credentials_identifier_similar: str | None = None,
-        include_credential: Sequence[CredentialType | str] | None = None,
-        organization_id: str | None = None,
+        **filters: Unpack[IdentityFilters],
     ) -> Page:
         """``GET /admin/identities``: one page of identities (keyset; ``page``/``per_page`` are legacy).
 
-        Only one of ``ids``, ``credentials_identifier``, ``preview_credentials_identifier_similar`` and
-        ``organization_id`` may be given (wire notes §2). In legacy mode (``page`` without
-        ``page_size``/``page_token``) the returned page has no ``next_token``.
+        ``filters`` are those of :class:`~ory_frames.IdentityFilters` (at most one of ``ids``,
+        ``credentials_identifier``, ``preview_credentials_identifier_similar`` and ``organization_id``,
+        wire notes §2). In legacy mode (``page`` without ``page_size``/``page_token``) the returned page
+        has no ``next_token``.
         """
-        request = PageRequest("/admin/identities", {
-            "consistency": consistency, "ids": ids, "credentials_identifier": credentials_identifier,
-            "preview_credentials_identifier_similar": preview_credentials_identifier_similar,
-            "include_credential": include_credential, "organization_id": organization_id,
-        })  # fmt: skip
+        request = PageRequest("/admin/identities", identity_filters("list_identities", filters))
         paginator = IdentityKeysetPaginator(page_size=page_size, page_token=page_token, page=page, per_page=per_page)
         return self._one_page(request, paginator)
 

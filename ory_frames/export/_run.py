@@ -1,20 +1,22 @@
 """Stream identities or sessions to Parquet (one file or a partitioned dataset), CSV or JSONL, resumably.
 
 Background threads fetch pages ahead, up to ``buffer_bytes`` of answers; identities by one or, with
-``shards``, several keyset cursors over slices of the id space (:mod:`ory_frames.pages`). Pages are buffered until ``batch_rows`` rows have arrived, then converted
-together into one table of an Arrow schema fixed up front (from the identity schemas), written as one
-numbered part file under ``<path>.partial/``, and the sidecar ``<path>.ory-frames-state.json`` is
-replaced atomically with the cursors (each one's next ``page_token`` and range), the rows and pages
-written and the number of parts. Memory is therefore bounded by ``batch_rows`` and ``buffer_bytes``,
-never by the size of the project.
+``shards``, several keyset cursors over slices of the id space (:mod:`ory_frames.pages`). Pages are
+buffered until ``batch_rows`` rows have arrived, then converted together into one table of an Arrow
+schema fixed up front (from the identity schemas), written as one numbered part file under
+``<path>.partial/``, and the sidecar ``<path>.ory-frames-state.json`` is replaced atomically with
+the cursors (each one's next ``page_token`` and range), the rows and pages written and the number of
+parts. Memory is therefore bounded by ``batch_rows`` and ``buffer_bytes``, never by the size of the
+project.
 
 For a single Parquet file each part is also encoded, in a background thread, into the combined file
-as it is flushed; otherwise (and after a crash) the parts are joined at the end (Parquet row group by
-row group, CSV/JSONL byte by byte). The combined file is moved to ``<path>``, or, for a partitioned
-dataset, the directory is renamed to ``<path>``; nothing ever appears under the final name half-written. An interrupted export leaves its parts and state behind, so
-``resume=True`` continues from the last flushed part without losing or repeating rows, each cursor
-from where it stood (with as many cursors as the interrupted run had); a new export without ``resume``
-discards them. An existing ``<path>`` is kept unless ``overwrite=True``.
+as it is flushed; otherwise (and after a crash) the parts are joined at the end (Parquet row group
+by row group, CSV/JSONL byte by byte). The combined file is moved to ``<path>``, or, for a
+partitioned dataset, the directory is renamed to ``<path>``; nothing ever appears under the final
+name half-written. An interrupted export leaves its parts and state behind, so ``resume=True``
+continues from the last flushed part without losing or repeating rows, each cursor from where it
+stood (with as many cursors as the interrupted run had); a new export without ``resume`` discards
+them. An existing ``<path>`` is kept unless ``overwrite=True``.
 
 The output format: an explicit ``format`` wins, but a path whose extension names another format is
 refused; without ``format`` the extension decides (``.parquet``/``.pq``, ``.csv``, ``.jsonl``/``.ndjson``),
@@ -36,10 +38,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from ory_frames._errors import InvalidInputError
-from ory_frames._read import expand_list, fetch_schemas, identity_filters, identity_pages, session_pages, with_progress
-from ory_frames._schema import trait_columns
-from ory_frames._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, PathOrURL, SessionExpand
-from ory_frames.convert import ConversionProblems, IdentityConverter, SessionConverter
+from ory_frames._query import IdentityFilters, SessionFilters, identity_filters, session_filters
+from ory_frames._read import IdentityRead, SessionRead, with_progress
+from ory_frames._types import PathOrURL
+from ory_frames.convert import ConversionProblems
 from ory_frames.export._files import (
     STATE_VERSION,
     ExportFormat,
@@ -57,16 +59,11 @@ from ory_frames.export._files import (
     write_part,
 )
 from ory_frames.export._lock import exclusive
-from ory_frames.pages import (
-    DEFAULT_BUFFER_BYTES,
-    Cursor,
-    IdentityKeysetPaginator,
-    PageStream,
-    SessionKeysetPaginator,
-    walk_page_size,
-)
+from ory_frames.pages import DEFAULT_BUFFER_BYTES, Cursor, PageStream
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ory_frames.client import Client
     from ory_frames.pages import Page
 
@@ -96,20 +93,17 @@ class ExportResult:
 @exclusive  # one export per target; a full disk or a denied write is one ExportError
 def _run(
     target: Target,
+    read: IdentityRead | SessionRead,
     *,
-    kind: str,
-    schema: pa.Schema,
     convert: Callable[[Sequence[Page]], pa.Table],
-    pages_from: Callable[[list[Cursor] | None], PageStream],
-    params: Mapping[str, Any],
-    problems: ConversionProblems,
     resume: bool,
     overwrite: bool,
     progress: bool,
     batch_rows: int,
 ) -> ExportResult:
-    """Drive one export: pages -> parts (+ state after each) -> combine/rename."""
+    """Drive one export of ``read`` (schemas already fetched): pages -> parts (+ state after each) -> combine/rename."""
     started = time.perf_counter()
+    kind, schema, problems = read.kind, read.converter.schema, read.converter.problems
     missing = [c for c in target.partition_by if c not in schema.names]
     if missing:
         raise InvalidInputError(f"partition_by names unknown columns: {missing}")
@@ -120,7 +114,7 @@ def _run(
         "kind": kind,
         "format": target.fmt,
         "partition_by": target.partition_by,
-        "params": dict(params),
+        "params": read.params,
         "schema": arrow_schema_digest(schema),
     }
     state: dict[str, Any] | None = None
@@ -152,7 +146,8 @@ def _run(
             if appender is not None:
                 for _, part in target.parts():  # parts a previous run flushed
                     appender.append(read_part(target, part))
-            pages = pages_from(Cursor.saved(state))
+            saved = Cursor.saved(state)
+            pages = read.pages if saved is None else read.pages_from(saved)
             _pump(target, state, schema, convert, pages, progress, batch_rows, kind, appender)
         except BaseException:
             if appender is not None:
@@ -272,17 +267,12 @@ def export_identities(
     overwrite: bool = False,
     progress: bool = False,
     filesystem: Any = None,
-    ids: Sequence[str] | None = None,
-    credentials_identifier: str | None = None,
-    preview_credentials_identifier_similar: str | None = None,
-    organization_id: str | None = None,
-    include_credential: Sequence[CredentialType | str] | None = None,
-    consistency: Consistency | None = None,
     page_size: int | None = None,
     batch_rows: int = 10_000,
     keep_zero_time: bool = False,
     shards: int = 1,
     buffer_bytes: int = DEFAULT_BUFFER_BYTES,
+    **filters: Unpack[IdentityFilters],
 ) -> ExportResult:
     """Stream every identity matching the filters to a file or dataset, in constant memory.
 
@@ -308,10 +298,6 @@ def export_identities(
         Draw a progress bar (tqdm.auto).
     filesystem
         A ``pyarrow.fs.FileSystem`` or an fsspec filesystem; ``path`` is then a path on it.
-    ids, credentials_identifier, preview_credentials_identifier_similar, organization_id, consistency
-        The filters of ``GET /admin/identities`` (at most one of the first four).
-    include_credential
-        Credential types whose secret ``config`` is wanted as ``credentials.<type>.config`` columns.
     page_size
         Identities per request; None asks for Ory's maximum, 500.
     batch_rows
@@ -328,6 +314,9 @@ def export_identities(
         :attr:`ExportResult.shard_fallback` says why. A resume keeps the interrupted run's cursors.
     buffer_bytes
         Bytes of answers fetched ahead of the conversion (parsed, pages take several times that).
+    **filters
+        The filters of ``GET /admin/identities``, as in :class:`~ory_frames.IdentityFilters` and
+        :func:`~ory_frames.read_identities`; a resume needs the same ones.
 
     Every timestamp is UTC: typed in Parquet, and in CSV and JSON Lines written in one RFC 3339 form,
     top-level and nested alike: ``2023-12-20T07:20:43.512549Z`` (six fraction digits, ``Z``).
@@ -343,6 +332,8 @@ def export_identities(
     InvalidInputError
         Bad options (such as a ``.csv`` path with ``format="parquet"``), or ``resume=True`` with a state
         file of a different export.
+    TypeError
+        A keyword that is no filter of :class:`~ory_frames.IdentityFilters`.
 
     Examples
     --------
@@ -351,37 +342,16 @@ def export_identities(
     ...     export_identities(client, "identities.parquet").rows
     50
     """
+    query = identity_filters("export_identities", filters)
     target = target_for(path, filesystem, output_format(path, format, partition_by), partition_by)
-    traits = trait_columns(fetch_schemas(client))
-    converter = IdentityConverter(traits, include_credential=include_credential or (), keep_zero_time=keep_zero_time)
-    filters = identity_filters(
-        ids=ids,
-        credentials_identifier=credentials_identifier,
-        preview_credentials_identifier_similar=preview_credentials_identifier_similar,
-        organization_id=organization_id,
-        include_credential=include_credential,
-        consistency=consistency,
+    read = IdentityRead(
+        client, query, page_size=page_size, shards=shards, buffer_bytes=buffer_bytes, keep_zero_time=keep_zero_time
     )
-
-    identity_pages(client, filters, page_size=page_size, shards=shards, buffer_bytes=buffer_bytes)  # checks them
-
-    def pages_from(cursors: list[Cursor] | None) -> PageStream:
-        return identity_pages(
-            client, filters, page_size=page_size, shards=shards, cursors=cursors, buffer_bytes=buffer_bytes
-        )
-
+    converter = read.converter  # the identity schemas are fetched here, once the options are known to be good
     return _run(
         target,
-        kind="identities",
-        schema=converter.schema,
+        read,
         convert=lambda pages: converter.convert_pages([p.items for p in pages], [p.content for p in pages]),
-        pages_from=pages_from,
-        params={
-            **filters,
-            "page_size": walk_page_size(IdentityKeysetPaginator, page_size),
-            "keep_zero_time": keep_zero_time,
-        },
-        problems=converter.problems,
         resume=resume,
         overwrite=overwrite,
         progress=progress,
@@ -393,8 +363,6 @@ def export_sessions(
     client: Client,
     path: PathOrURL,
     *,
-    active: bool | None = None,
-    expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     format: ExportFormat | None = None,
     partition_by: str | Sequence[str] | None = None,
     resume: bool = False,
@@ -405,10 +373,12 @@ def export_sessions(
     batch_rows: int = 10_000,
     keep_zero_time: bool = False,
     buffer_bytes: int = DEFAULT_BUFFER_BYTES,
+    **filters: Unpack[SessionFilters],
 ) -> ExportResult:
     """Stream every session (``GET /admin/sessions``) to a file or dataset, in constant memory.
 
-    ``active`` and ``expand`` are as in :func:`ory_frames.read_sessions`: by default both ``identity``
+    The filters, ``active`` and ``expand``, are those of :class:`~ory_frames.SessionFilters`, as in
+    :func:`ory_frames.read_sessions`: by default both ``identity``
     and ``devices`` are expanded, because Ory's list answer otherwise has ``"identity": null`` and
     the ``identity_id`` column would be null (wire notes §8); ``expand=()`` or ``None`` asks for
     no expansion (smaller answers, ``identity_id`` null, ``devices`` null). With ``identity``
@@ -417,31 +387,16 @@ def export_sessions(
     (wire notes §1), so there is no range to split. The other parameters (``keep_zero_time`` and
     ``buffer_bytes`` too) and the timestamp forms are as in :func:`export_identities`.
     """
+    query = session_filters("export_sessions", filters)
     target = target_for(path, filesystem, output_format(path, format, partition_by), partition_by)
-    expands = expand_list(expand)
-    traits = trait_columns(fetch_schemas(client)) if "identity" in expands else None
-    converter = SessionConverter(traits, keep_zero_time=keep_zero_time)
-
-    session_pages(client, active=active, expand=expands, page_size=page_size, buffer_bytes=buffer_bytes)  # checks
-
-    def pages_from(cursors: list[Cursor] | None) -> PageStream:
-        return session_pages(
-            client, active=active, expand=expands, page_size=page_size, cursors=cursors, buffer_bytes=buffer_bytes
-        )
-
+    read = SessionRead(client, query, page_size=page_size, buffer_bytes=buffer_bytes, keep_zero_time=keep_zero_time)
+    converter = read.converter  # with "identity" expanded, the identity schemas are fetched here
     return _run(
         target,
-        kind="sessions",
-        schema=converter.schema,
-        convert=lambda pages: pa.Table.from_batches([converter.convert(p.items, content=p.content) for p in pages]),
-        pages_from=pages_from,
-        params={
-            "active": active,
-            "expand": list(expands) or None,
-            "page_size": walk_page_size(SessionKeysetPaginator, page_size),
-            "keep_zero_time": keep_zero_time,
-        },
-        problems=converter.problems,
+        read,
+        convert=lambda pages: pa.Table.from_batches(
+            [converter.convert(p.items, content=p.content) for p in pages], converter.schema
+        ),
         resume=resume,
         overwrite=overwrite,
         progress=progress,

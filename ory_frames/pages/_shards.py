@@ -80,7 +80,7 @@ def uuid_fraction(cursors: Sequence[Cursor]) -> float | None:
 class IdentityPages(PageStream):
     """The pages of ``GET /admin/identities`` read by ``shards`` cursors (or the ``cursors`` of an earlier run).
 
-    ``filters`` are the query filters by parameter name (:func:`ory_frames._read.identity_filters`).
+    ``filters`` are the query filters by parameter name (:func:`ory_frames._query.identity_filters`).
     Pages of different cursors interleave; each cursor's pages come in id order.
     """
 

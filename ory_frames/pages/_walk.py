@@ -14,14 +14,14 @@ Walks need of a client only :meth:`PageSource.send_page`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from ory_frames._errors import UnexpectedResponseError
-from ory_frames._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, SessionExpand
+from ory_frames._query import IdentityFilters, SessionFilters, identity_filters, session_filters
 from ory_frames.pages._decode import page_data, page_of
 from ory_frames.pages._fetch_ahead import FetchAhead
 from ory_frames.pages._offsets import IdentitySessionPaginator, SchemaPaginator
@@ -33,6 +33,9 @@ from ory_frames.pages._paginators import (
     Paginator,
     SessionKeysetPaginator,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "Page",
@@ -196,15 +199,10 @@ def _pages(fetch: FetchAhead) -> Iterator[Page]:
 def iter_identities(
     client: PageSource,
     *,
-    ids: Sequence[str] | None = None,
-    credentials_identifier: str | None = None,
-    preview_credentials_identifier_similar: str | None = None,
-    organization_id: str | None = None,
-    include_credential: Sequence[CredentialType | str] | None = None,
-    consistency: Consistency | None = None,
     page_size: int | None = None,
     page_token: str | None = None,
     prefetch: bool = True,
+    **filters: Unpack[IdentityFilters],
 ) -> Iterator[Page]:
     """Every page of ``GET /admin/identities`` (keyset, by identity id), the next one prefetched.
 
@@ -212,18 +210,14 @@ def iter_identities(
     ----------
     client
         The :class:`~ory_frames.Client` to read with.
-    ids, credentials_identifier, preview_credentials_identifier_similar, organization_id
-        The list filters; at most one of them (Ory refuses combinations, wire notes §2).
-    include_credential
-        Credential types whose ``config`` each identity should carry, e.g. ``["password"]``.
-    consistency
-        ``"strong"`` or ``"eventual"`` (Ory Network only).
     page_size
         Identities per request; None means Ory's maximum, 500. Larger values are clamped to it.
     page_token
         A :attr:`Page.next_token` to resume from.
     prefetch
         Fetch the next page in a background thread while the caller works on the current one.
+    **filters
+        The filters of :class:`~ory_frames.IdentityFilters` (``ids``, ``credentials_identifier``, ...).
 
     Returns
     -------
@@ -234,6 +228,8 @@ def iter_identities(
     ------
     InvalidInputError
         ``page_size`` is not positive (raised by this call, before any request).
+    TypeError
+        A keyword that is no filter of :class:`~ory_frames.IdentityFilters`.
 
     Examples
     --------
@@ -242,15 +238,8 @@ def iter_identities(
     ...     [len(page) for page in iter_identities(client, page_size=2)]
     [2, 2, 1]
     """
-    filters = {
-        "ids": _listed(ids),
-        "credentials_identifier": credentials_identifier,
-        "preview_credentials_identifier_similar": preview_credentials_identifier_similar,
-        "organization_id": organization_id,
-        "include_credential": _listed(include_credential),
-        "consistency": consistency,
-    }
-    return _start(identity_walk(client, filters, page_size=page_size, page_token=page_token), prefetch)
+    query = identity_filters("iter_identities", filters)
+    return _start(identity_walk(client, query, page_size=page_size, page_token=page_token), prefetch)
 
 
 def identity_walk(
@@ -264,7 +253,7 @@ def identity_walk(
 ) -> Walk:
     """The walk of ``GET /admin/identities``: all of it from ``page_token``, or a shard, the ids in ``(start, stop]``.
 
-    ``filters`` are the query parameters of :func:`iter_identities` by name; the range rule is
+    ``filters`` are the plain filters of :func:`ory_frames._query.identity_filters`; the range rule is
     :class:`~ory_frames.pages._paginators.IdentityShardPaginator`'s. ``page_size`` is checked at once.
     """
     request = PageRequest("/admin/identities", dict(filters))
@@ -276,11 +265,10 @@ def identity_walk(
 def iter_sessions(
     client: PageSource,
     *,
-    active: bool | None = None,
-    expand: SessionExpand | Sequence[SessionExpand] | None = DEFAULT_SESSION_EXPAND,
     page_size: int | None = None,
     page_token: str | None = None,
     prefetch: bool = True,
+    **filters: Unpack[SessionFilters],
 ) -> Iterator[Page]:
     """Every page of ``GET /admin/sessions`` (keyset, newest first), the next one prefetched.
 
@@ -288,37 +276,31 @@ def iter_sessions(
     ----------
     client
         The :class:`~ory_frames.Client` to read with.
-    active
-        True: only active, unexpired sessions; False: only inactive or expired ones (wire notes §8).
-    expand
-        ``"identity"`` and/or ``"devices"``; by default both, as in :func:`ory_frames.read_sessions`,
-        because a listed session otherwise has ``"identity": null``. None or ``()`` expands nothing.
     page_size
         Sessions per request; None means Ory's maximum, 1000. Larger values are clamped to it.
     page_token, prefetch
         As in :func:`iter_identities`.
+    **filters
+        The filters of :class:`~ory_frames.SessionFilters`: ``active``, and ``expand`` (by default
+        ``("identity", "devices")``).
 
     Returns
     -------
     Iterator[Page]
         One Page per request; the last one has ``next_token`` None.
     """
-    expands = [expand] if isinstance(expand, str) else list(expand or ())
-    return _start(
-        session_walk(client, active=active, expand=expands, page_size=page_size, page_token=page_token), prefetch
-    )
+    query = session_filters("iter_sessions", filters)
+    return _start(session_walk(client, query, page_size=page_size, page_token=page_token), prefetch)
 
 
 def session_walk(
-    client: PageSource,
-    *,
-    active: bool | None,
-    expand: Sequence[SessionExpand],
-    page_size: int | None,
-    page_token: str | None = None,
+    client: PageSource, filters: Mapping[str, Any], *, page_size: int | None, page_token: str | None = None
 ) -> Walk:
-    """The walk of ``GET /admin/sessions`` from ``page_token``; ``expand`` a list (empty: none); sizes checked now."""
-    request = PageRequest("/admin/sessions", {"active": active, "expand": list(expand) or None})
+    """The walk of ``GET /admin/sessions`` from ``page_token``; ``page_size`` is checked at once.
+
+    ``filters`` are the plain filters of :func:`ory_frames._query.session_filters`.
+    """
+    request = PageRequest("/admin/sessions", dict(filters))
     return Walk.start(client, request, SessionKeysetPaginator.for_walk(page_size, page_token))
 
 
@@ -355,8 +337,3 @@ def iter_identity_schemas(
     return _start(
         Walk.start(client, PageRequest("/schemas"), SchemaPaginator.for_walk(page_size, page_token)), prefetch
     )
-
-
-def _listed(values: Sequence[str] | None) -> list[str] | None:
-    """A filter's values as a list, read once (the same list is sent with every page)."""
-    return None if values is None else list(values)

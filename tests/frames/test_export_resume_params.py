@@ -73,3 +73,46 @@ def test_a_page_size_that_sends_other_requests_is_another_export(sandbox_url: st
     with pytest.raises(InvalidInputError, match="different export"):
         export_identities(client, path, page_size=500, resume=True)
     assert export_identities(client, path, page_size=400, resume=True).rows > 0
+
+
+@pytest.mark.parametrize(
+    ("export", "list_path", "kwargs", "params"),
+    [
+        (
+            export_identities,
+            "/admin/identities",
+            {"include_credential": ("password",), "consistency": "strong"},
+            {
+                "ids": None,
+                "credentials_identifier": None,
+                "preview_credentials_identifier_similar": None,
+                "organization_id": None,
+                "include_credential": ["password"],
+                "consistency": "strong",
+                "page_size": 500,
+                "keep_zero_time": False,
+            },
+        ),
+        (
+            export_sessions,
+            "/admin/sessions",
+            {"active": True},
+            {"active": True, "expand": ["identity", "devices"], "page_size": 1000, "keep_zero_time": False},
+        ),
+        (
+            export_sessions,
+            "/admin/sessions",
+            {"expand": ()},
+            {"active": None, "expand": None, "page_size": 1000, "keep_zero_time": False},
+        ),
+    ],
+)
+def test_the_state_records_the_filters_as_states_always_have(
+    sandbox_url: str, client: Any, tmp_path: Path, export: Any, list_path: str, kwargs: Any, params: Any
+) -> None:
+    # The params of states written before the filters were one definition (IdentityFilters, SessionFilters):
+    # a resume compares them as they are, so their form must not change.
+    path = tmp_path / "out.parquet"
+    state = _interrupted(sandbox_url, export, path, list_path, **kwargs)
+    assert state["params"] == params
+    assert export(client, path, resume=True, **kwargs).rows == pq.read_table(path).num_rows
