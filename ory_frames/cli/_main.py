@@ -38,7 +38,15 @@ class CommandError(Exception):
 
 # ---- entry point -----------------------------------------------------------------------------------------------
 
-SUBCOMMANDS: list[Callable[[Any], None]] = [add_demo, add_export, add_diff, add_apply, add_copy, add_sandbox, add_subject]
+SUBCOMMANDS: list[Callable[[Any], None]] = [
+    add_demo,
+    add_export,
+    add_diff,
+    add_apply,
+    add_copy,
+    add_sandbox,
+    add_subject,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

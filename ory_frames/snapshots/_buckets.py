@@ -74,9 +74,8 @@ def bucket_of(ids: pa.Array, buckets: int) -> np.ndarray:
 def spread(snapshot: Snapshot, columns: Sequence[str], schema: pa.Schema, buckets: int, directory: str) -> list[str]:
     """Write the snapshot's rows (``columns``, of ``schema``) into one IPC file per bucket; their paths."""
     paths = [os.path.join(directory, f"bucket-{i:04d}.arrow") for i in range(buckets)]
-    # LZ4 keeps the spill a fraction of the rows' size in memory, at little CPU.
-    options = pa.ipc.IpcWriteOptions(compression="lz4")
-    writers = [pa.ipc.new_file(path, schema, options=options) for path in paths]
+    # Uncompressed: LZ4 saved a sixth of the disk and cost 2.6 times the time (1 000 000 rows: 72 s against 28 s).
+    writers = [pa.ipc.new_file(path, schema) for path in paths]
     try:
         for batch in snapshot.batches(columns):
             if batch.num_rows == 0:

@@ -24,7 +24,7 @@ from ory_frames.export import output_format
 __all__ = ["ID", "Snapshot", "open_snapshot"]
 
 ID = "id"
-_BATCH_ROWS = 65_536
+_BATCH_ROWS = 16_384
 JSON_DTYPE_NAME = "ory_frames.json"  # the name of convert/_json_dtype.py's JsonDtype, whose text Arrow gets
 # Bytes of a CSV or JSON Lines export per identity, about (a sandbox export: 1.2-1.6 KB): only used to pick
 # how many buckets to spread a file over before its rows are counted.
@@ -52,7 +52,11 @@ class Snapshot:
             yield from self._table.select(list(columns)).to_batches(max_chunksize=_BATCH_ROWS)
             return
         assert self._dataset is not None
-        yield from self._dataset.to_batches(columns=list(columns), batch_size=_BATCH_ROWS)
+        # No read-ahead and no pre-buffering: with pyarrow's defaults a scan of a million-row export holds
+        # about 1 GB (16 batches and 4 files ahead), without them about one batch (benchmarks/diff.py).
+        yield from self._dataset.to_batches(
+            columns=list(columns), batch_size=_BATCH_ROWS, batch_readahead=0, fragment_readahead=0, use_threads=False
+        )
 
 
 def open_snapshot(value: Any, label: str) -> Snapshot:
@@ -95,6 +99,9 @@ def _open_path(text: str, label: str) -> Snapshot:
     # The extension decides as it does for an export (.csv, .jsonl/.ndjson, else Parquet); a directory is Parquet.
     fmt = output_format(path) if info.type == pafs.FileType.File else "parquet"
     file_format: Any = "json" if fmt == "jsonl" else fmt
+    if fmt == "parquet":
+        scan = pads.ParquetFragmentScanOptions(pre_buffer=False)
+        file_format = pads.ParquetFileFormat(default_fragment_scan_options=scan)
     if fmt == "csv":
         # Every column is read as the text it holds: inference would read "+4917599545643" as a number, and
         # differently in two files. The comparison reads text as the type the other snapshot has (_compare.py).
