@@ -11,6 +11,10 @@ Write back::
     plan = plan_changes(users, edited)     # no I/O; validated JSON Patch / batch create / delete
     plan.preview(); report = plan.apply(client)
 
+Compare two reads or exports::
+
+    diff = diff_snapshots("before.parquet", "after.parquet")   # added / removed / changed, old.* and new.*
+
 Forms live in ``ory_frames.widgets``; the local Ory-compatible server in ``ory_frames.sandbox``.
 
 Only the error classes are imported with the package; every other name is imported from its module on
@@ -51,6 +55,7 @@ if _typing.TYPE_CHECKING:
     from .copy import CopyResult, copy_identities
     from .frames import identities_frame, read_identities, read_identity_sessions, read_sessions, sessions_frame
     from .pages import Page, iter_identities, iter_identity_schemas, iter_identity_sessions, iter_sessions
+    from .snapshots import diff_snapshots
     from .writeback import Plan, SessionPlan, plan_changes, plan_revoke_sessions, plan_session_actions
 
 __version__ = "0.1.0"
@@ -81,6 +86,7 @@ __all__ = [
     "TransportError",
     "UnexpectedResponseError",
     "copy_identities",
+    "diff_snapshots",
     "export_identities",
     "export_sessions",
     "identities_frame",
@@ -110,11 +116,12 @@ _LAZY_MODULES: dict[str, tuple[str, ...]] = {
     ".copy": ("CopyResult", "copy_identities"),
     ".export": ("ExportResult", "export_identities", "export_sessions"),
     ".frames": ("identities_frame", "read_identities", "read_identity_sessions", "read_sessions", "sessions_frame"),
+    ".snapshots": ("diff_snapshots",),
     ".writeback": ("Plan", "SessionPlan", "plan_changes", "plan_revoke_sessions", "plan_session_actions"),
 }
 _LAZY: dict[str, str] = {name: module for module, names in _LAZY_MODULES.items() for name in names}
 # Modules that hand out DataFrames or plan from them: loading one registers the df.ory accessor too.
-_PANDAS_EDGE = frozenset({".copy", ".frames", ".writeback"})
+_PANDAS_EDGE = frozenset({".copy", ".frames", ".snapshots", ".writeback"})
 
 
 def _publish(value: _typing.Any, name: str) -> _typing.Any:

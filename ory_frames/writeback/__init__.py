@@ -8,13 +8,15 @@ patches and deletes; ``plan_revoke_sessions`` and ``plan_session_actions`` retur
 For ``ory_frames.copy``, which creates identities as read from another project through the same
 plan: :func:`create_body` (the create item of an identity document), :func:`login_identifiers` (its
 login identifiers as Kratos stores them), :meth:`Plan.apply_rows` (the report as :class:`ReportRow`
-objects), the batch limit and the ids and mask write-back uses.
+objects), the batch limit and the ids and mask write-back uses. For ``ory_frames.snapshots``:
+:func:`cell_equal`, the comparison of two cells by value that the frame diff uses.
 """
 
 from __future__ import annotations
 
 from ._build import Operation
 from ._create import IMPORTED_CREDENTIALS, CreateBody, create_body, login_identifiers
+from ._diff import cell_equal
 from ._engine import REPORT_COLUMNS, ReportRow, Result
 from ._payloads import MAX_BATCH_ITEMS, PASSWORD_MASK, content_id, stable_id
 from ._plan import Plan, plan_changes
@@ -32,6 +34,7 @@ __all__ = [
     "Result",
     "SessionOp",
     "SessionPlan",
+    "cell_equal",
     "content_id",
     "create_body",
     "login_identifiers",

@@ -40,7 +40,8 @@ class FrameDiff:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _cell_equal(a: Any, b: Any) -> bool:
+def cell_equal(a: Any, b: Any) -> bool:
+    """Whether two cells hold the same value: every missing kind alike, else equal as plain JSON values."""
     if a is b:
         return True
     a_missing, b_missing = is_missing(a), is_missing(b)
@@ -52,7 +53,7 @@ def _cell_equal(a: Any, b: Any) -> bool:
         return False
 
 
-_cell_equal_ufunc = np.frompyfunc(_cell_equal, 2, 1)
+_cell_equal_ufunc = np.frompyfunc(cell_equal, 2, 1)
 
 
 def _plain(values: pd.Series) -> pd.Series:
@@ -93,7 +94,7 @@ def _nested_changed(old: pd.Series, new: pd.Series) -> np.ndarray | None:
         if block_a.equals(block_b):
             continue
         pairs = zip(block_a.to_pylist(), block_b.to_pylist(), strict=True)
-        changed[start : start + len(block_a)] = [not _cell_equal(x, y) for x, y in pairs]
+        changed[start : start + len(block_a)] = [not cell_equal(x, y) for x, y in pairs]
     return changed
 
 
