@@ -286,6 +286,9 @@ def export_identities(
 ) -> ExportResult:
     """Stream every identity matching the filters to a file or dataset, in constant memory.
 
+    Every timestamp is UTC: typed in Parquet, and in CSV and JSON Lines written in one RFC 3339 form,
+    top-level and nested alike: ``2023-12-20T07:20:43.512549Z`` (six fraction digits, ``Z``).
+
     Parameters
     ----------
     client
@@ -328,9 +331,6 @@ def export_identities(
         :attr:`ExportResult.shard_fallback` says why. A resume keeps the interrupted run's cursors.
     buffer_bytes
         Bytes of answers fetched ahead of the conversion (parsed, pages take several times that).
-
-    Every timestamp is UTC: typed in Parquet, and in CSV and JSON Lines written in one RFC 3339 form,
-    top-level and nested alike: ``2023-12-20T07:20:43.512549Z`` (six fraction digits, ``Z``).
 
     Returns
     -------
