@@ -33,7 +33,7 @@ lint: $(VENV)/.installed-test
 ## docs: build the documentation site (mkdocs.yml, docs/) into site/; --strict: a broken link, a public name
 ## without a docstring or any other warning fails the build
 docs: $(VENV)/.installed-test
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
