@@ -1,10 +1,12 @@
 """MkDocs hooks: the API and CLI reference pages, generated at build time from the code.
 
 - API reference: one page per public module (``ory_frames``, ``ory_frames.sandbox``, ``ory_frames.widgets``,
-  ``ory_frames.subject``), a section per name of its ``__all__``, rendered by mkdocstrings from the module
-  that defines it (public names show ``ory_frames`` as their ``__module__``; griffe reads the source, so it
-  is pointed at the real location). A public name, or a public method of a public class, without a
-  docstring is a warning, which ``mkdocs build --strict`` turns into a failed build.
+  ``ory_frames.subject``, and ``ory_frames.dlt`` where it exists), a section per name of its ``__all__``,
+  rendered by mkdocstrings. A name is rendered by its public path (``ory_frames.Client``) when griffe resolves
+  it through the ``TYPE_CHECKING`` imports of ``ory_frames/__init__.py``, else from the module that defines
+  it (public names show ``ory_frames`` as their ``__module__``; griffe reads source). A public name, or a
+  public method of a public class (inherited ones included), without a docstring is a warning, which
+  ``mkdocs build --strict`` turns into a failed build.
 - CLI reference: one page per ``ory-frames`` command, the ``--help`` of each parser of
   ``ory_frames.cli.build_parser()`` (and of its sub-commands, for ``subject``).
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import inspect
 import logging
 import os
@@ -34,7 +37,10 @@ API_MODULES: dict[str, tuple[str, str]] = {
     "ory_frames.sandbox": ("reference/api/sandbox.md", "ory_frames.sandbox"),
     "ory_frames.widgets": ("reference/api/widgets.md", "ory_frames.widgets"),
     "ory_frames.subject": ("reference/api/subject.md", "ory_frames.subject"),
+    "ory_frames.dlt": ("reference/api/dlt.md", "ory_frames.dlt"),
 }
+# Public modules that a branch may not have yet; each is documented once it exists (and checked like the rest).
+OPTIONAL_MODULES = frozenset({"ory_frames.dlt"})
 CLI_DIR = "reference/cli"
 HELP_WIDTH = "100"  # argparse wraps at $COLUMNS; a fixed width keeps the pages the same on every machine
 
@@ -148,8 +154,12 @@ def cli_pages() -> dict[str, tuple[str, str]]:
     return pages
 
 
+def _present(module: str) -> bool:
+    return module not in OPTIONAL_MODULES or importlib.util.find_spec(module) is not None
+
+
 def _generated() -> dict[str, tuple[str, str]]:
-    pages = {path: (title, api_page(module)) for module, (path, title) in API_MODULES.items()}
+    pages = {path: (title, api_page(module)) for module, (path, title) in API_MODULES.items() if _present(module)}
     pages.update(cli_pages())
     return pages
 
