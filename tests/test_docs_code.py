@@ -146,11 +146,11 @@ def test_code_block(
     block: Block, project_url: str, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if block.title in NOT_RUN:
-        pytest.skip(f"not run: {NOT_RUN[block.title]}")
+        pytest.skip(f"{block.id}: not run: {NOT_RUN[block.title]}")
     if block.title.startswith("requires "):
         needed = block.title.removeprefix("requires ")
         if not _available(needed):
-            pytest.skip(f"{needed} is not importable")
+            pytest.skip(f"{block.id}: {needed} is not importable")
     workdir = _DIRS.setdefault(block.page, tmp_path_factory.mktemp(re.sub(r"\W+", "-", block.page)))
     monkeypatch.chdir(workdir)
     monkeypatch.setenv("ORY_SDK_URL", project_url)
