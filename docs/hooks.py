@@ -7,6 +7,8 @@
   it (public names show ``ory_frames`` as their ``__module__``; griffe reads source). A public name, or a
   public method of a public class (inherited ones included), without a docstring is a warning, which
   ``mkdocs build --strict`` turns into a failed build.
+- Docstrings name code with Sphinx roles (``:func:`read_identities```), which Markdown does not know:
+  ``SphinxRoles``, a griffe extension (``mkdocs.yml``), shows them as code.
 - CLI reference: one page per ``ory-frames`` command, the ``--help`` of each parser of
   ``ory_frames.cli.build_parser()`` (and of its sub-commands, for ``subject``).
 
@@ -22,10 +24,12 @@ import importlib.util
 import inspect
 import logging
 import os
+import re
 import sys
 from types import ModuleType
 from typing import Any
 
+import griffe
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 
@@ -61,6 +65,18 @@ def _home(module: ModuleType, name: str) -> str:
     if inspect.isfunction(obj):
         return f"{inspect.unwrap(obj).__globals__['__name__']}.{obj.__qualname__}"
     return f"{module.__name__}.{name}"
+
+
+_ROLE = re.compile(r":(?:func|class|mod|attr|meth|data|exc|obj):`~?([^`]+)`")
+
+
+class SphinxRoles(griffe.Extension):
+    """Show ``:func:`name``` and the other Sphinx roles of the docstrings as ``name`` in code."""
+
+    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
+        """Rewrite the roles of each object's docstring as griffe loads it."""
+        if obj.docstring is not None:
+            obj.docstring.value = _ROLE.sub(r"`\1`", obj.docstring.value)
 
 
 def _undocumented(path: str) -> list[str]:
