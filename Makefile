@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: demo test lint typecheck pytest pytest-kratos kratos fuzz record test-live bench notebooks lab clean
+.PHONY: demo test docs lint typecheck pytest pytest-kratos kratos fuzz record test-live bench notebooks lab clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,16 @@ demo: $(VENV)/.installed-run
 
 ## test: lint, type-check and run the whole test suite (notebooks included); when a Kratos binary is
 ## installed (`make kratos`), the sandbox-facing tests run a third time against a real Ory Kratos
-test: lint typecheck pytest pytest-kratos
+test: lint typecheck docs pytest pytest-kratos
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check ory_frames tests benchmarks notebooks
-	$(BIN)/ruff format --check ory_frames tests benchmarks notebooks
+	$(BIN)/ruff check ory_frames tests benchmarks notebooks docs/hooks.py
+	$(BIN)/ruff format --check ory_frames tests benchmarks notebooks docs/hooks.py
+
+## docs: build the documentation site (mkdocs.yml, docs/) into site/; --strict: a broken link, a public name
+## without a docstring or any other warning fails the build
+docs: $(VENV)/.installed-test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -91,4 +96,4 @@ bench: $(VENV)/.installed-test
 	$(PY) benchmarks/sandbox.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out site .pytest_cache .mypy_cache .ruff_cache

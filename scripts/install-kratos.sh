@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Ory Kratos server from its published Go module, with SQLite, for the tests against a real
-# Kratos (README "Testing against a real Kratos"). Needs Go (1.24 or newer) and a C compiler (SQLite is
+# Kratos (docs/how-to/real-kratos.md). Needs Go (1.24 or newer) and a C compiler (SQLite is
 # cgo). The version is the one tools/kratos/go.mod requires; the binary goes to build/kratos/ (git-ignored)
 # as kratos-<version>, and a second run with it present does nothing. Progress goes to stderr; the last
 # line on stdout is the binary's absolute path, so `KRATOS="$(bash scripts/install-kratos.sh)"` works.
@@ -8,7 +8,7 @@
 #
 # Why v1.3.1: it is the newest Kratos the Go module proxy serves. Kratos' later releases (v25.4.0,
 # v26.2.0) are tagged without the /v25, /v26 suffix their module path would need, so Go can reach them
-# only by commit pseudo-version, and the proxy refuses those (README says what v1.3.1 lacks).
+# only by commit pseudo-version, and the proxy refuses those (docs/how-to/real-kratos.md says what v1.3.1 lacks).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -21,7 +21,7 @@ from drift_support import ENV, SERVER_ENV, SERVERS, drift_enabled, server_kind
 # Markers that skip a test under --server kratos, each with the test's own reason after this prefix.
 _KRATOS_SKIPS = {
     "sandbox_only": "sandbox only: ",
-    "newer_kratos": "not in Kratos {} (the newest the Go module proxy serves; README): ",
+    "newer_kratos": "not in Kratos {} (the newest the Go module proxy serves; docs/how-to/real-kratos.md): ",
 }
 
 

@@ -276,6 +276,9 @@ def export_identities(
 ) -> ExportResult:
     """Stream every identity matching the filters to a file or dataset, in constant memory.
 
+    Every timestamp is UTC: typed in Parquet, and in CSV and JSON Lines written in one RFC 3339 form,
+    top-level and nested alike: ``2023-12-20T07:20:43.512549Z`` (six fraction digits, ``Z``).
+
     Parameters
     ----------
     client
@@ -317,9 +320,6 @@ def export_identities(
     **filters
         The filters of ``GET /admin/identities``, as in :class:`~ory_frames.IdentityFilters` and
         :func:`~ory_frames.read_identities`; a resume needs the same ones.
-
-    Every timestamp is UTC: typed in Parquet, and in CSV and JSON Lines written in one RFC 3339 form,
-    top-level and nested alike: ``2023-12-20T07:20:43.512549Z`` (six fraction digits, ``Z``).
 
     Returns
     -------

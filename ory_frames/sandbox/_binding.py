@@ -1,7 +1,7 @@
 """Where the sandbox may listen: on loopback freely, elsewhere only with an API key or an explicit opt-out.
 
 A sandbox can hold copied users with their password hashes, so an open admin API on the network must be a choice,
-never an accident (README "Security").
+never an accident (docs/guides/security.md).
 """
 
 from __future__ import annotations

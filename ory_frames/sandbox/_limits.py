@@ -1,7 +1,7 @@
 """Request-size limits: a body over the cap gets 413 before it is read in full, a huge query string a 400.
 
 The sandbox middleware applies them to every request after the API key check. Kratos itself sets no body limit;
-these exist so that a sandbox holding copied users cannot be knocked over by one request (README "Security").
+these exist so that a sandbox holding copied users cannot be knocked over by one request (docs/guides/security.md).
 """
 
 from __future__ import annotations

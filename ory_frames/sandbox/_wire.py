@@ -159,7 +159,7 @@ def json_response(
 
 MAX_JSON_DEPTH = 128
 """Deepest nesting of arrays and objects accepted in a body or a patched identity. Go's decoder allows 10000; the
-sandbox stops lower because orjson serialises at most 254 levels (README "Security")."""
+sandbox stops lower because orjson serialises at most 254 levels (docs/guides/security.md)."""
 EXCEEDED_MAX_DEPTH = "exceeded max depth"  # the text of Go's encoding/json for nesting past its limit
 
 

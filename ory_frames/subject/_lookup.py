@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ory_frames.client import Client
 
 SubjectLookup = Literal["auto", "id", "external_id", "credentials_identifier"]
+"""How a subject is looked up: ``"auto"`` asks every lookup that applies; the others ask one (``by=``)."""
 
 # How each lookup is named in messages, in the order they are asked.
 LOOKUP_LABELS: dict[str, str] = {

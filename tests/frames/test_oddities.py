@@ -277,7 +277,7 @@ def test_kept_zero_time_round_trips_through_json_and_parquet(tmp_path):
     assert pd.Timestamp(back.loc[0, "state_changed_at"]) == year_one
     assert pd.Timestamp(back.loc[0, "verifiable_addresses"][0]["verified_at"]) == year_one
     df.to_parquet(tmp_path / "kept.parquet")
-    # dtype_backend="pyarrow": pandas cannot parse the names it wrote for Arrow list dtypes (README, Read)
+    # dtype_backend="pyarrow": pandas cannot parse the names it wrote for Arrow list dtypes (docs/how-to/export.md)
     back = pd.read_parquet(tmp_path / "kept.parquet", dtype_backend="pyarrow")
     assert back.loc[0, "traits.birthday"] == year_one
 

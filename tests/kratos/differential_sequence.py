@@ -136,7 +136,8 @@ CREATE = [
     ),
 ]
 
-# Over the sandbox's own 8 MiB body limit (README); for an unknown schema, so that Kratos stores nothing either.
+# Over the sandbox's own 8 MiB body limit (docs/reference/sandbox-differences.md); for an unknown schema, so that
+# Kratos stores nothing either.
 TOO_BIG = _create("nope", {"email": "big@example.com"}, metadata_public={"blob": "x" * (9 << 20)})
 
 # A bcrypt hash of cost 16, above Ory's bound of 15; for an unknown schema, so that no server stores it.

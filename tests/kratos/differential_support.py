@@ -32,7 +32,7 @@ _LOOPBACK_PORT = re.compile(r"^127\.0\.0\.1:\d+$")
 # Values that differ by nature: secrets and codes each server draws itself.
 _SECRET_KEYS = {"recovery_code", "session_token", "csrf_token"}
 # Passwords given in plain text are hashed by each server's own hasher (bcrypt at cost 4 in the test
-# configuration of Kratos, cheap PBKDF2 in the sandbox: README "The sandbox, and how it differs from Ory").
+# configuration of Kratos, cheap PBKDF2 in the sandbox: docs/reference/sandbox-differences.md).
 _OWN_HASH = re.compile(r"^(\$2a\$04\$|\$pbkdf2-sha256\$i=1000,)")
 
 

@@ -42,7 +42,7 @@ class Expected:
 
     ``kind`` "version": Kratos v1.3.1 differs from master (and Ory Network), which the sandbox follows; the
     Ory sources of both versions are named. ``kind`` "documented": something the sandbox cannot know or do,
-    described in README "The sandbox, and how it differs from Ory".
+    described in docs/reference/sandbox-differences.md.
     """
 
     keys: tuple[str, ...]  # `step:what` patterns, `*` matching anything; each must match some difference

@@ -55,7 +55,7 @@ def test_the_config_schemas_are_the_sandbox_schemas() -> None:
 
 
 def test_kratos_refuses_what_the_phone_schema_would_need_from_a_newer_kratos(tmp_path) -> None:
-    """Why phone.json differs: v1.3.1's config validation refuses recovery via sms (README)."""
+    """Why phone.json differs: v1.3.1's config validation refuses recovery via sms (docs/how-to/real-kratos.md)."""
     binary = kratos_support.kratos_binary()
     assert binary is not None
     config = (
