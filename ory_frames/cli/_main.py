@@ -19,6 +19,7 @@ from ory_frames.cli._common import wrap_help
 from ory_frames.cli._copy import add_copy
 from ory_frames.cli._demo import add_demo
 from ory_frames.cli._export import add_export
+from ory_frames.cli._load import add_load
 from ory_frames.cli._sandbox import add_sandbox
 from ory_frames.cli._subject import add_subject
 
@@ -37,7 +38,15 @@ class CommandError(Exception):
 
 # ---- entry point -----------------------------------------------------------------------------------------------
 
-SUBCOMMANDS: list[Callable[[Any], None]] = [add_demo, add_export, add_apply, add_copy, add_sandbox, add_subject]
+SUBCOMMANDS: list[Callable[[Any], None]] = [
+    add_demo,
+    add_export,
+    add_load,
+    add_apply,
+    add_copy,
+    add_sandbox,
+    add_subject,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
