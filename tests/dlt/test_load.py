@@ -1,0 +1,152 @@
+"""`ory-frames load` into DuckDB, twice, with edits, creates, deletes and a new trait in between.
+
+The done-when of the dlt source: after the second run the identities table, its live rows (``deleted_at``
+null), equals a fresh ``read_identities`` (ids, traits, state, metadata); the deleted identities are marked
+(``deleted_at`` set, every other column emptied); the new trait is a column.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import pandas as pd
+import pytest
+
+from ory_frames import Client, read_identities, sandbox
+from ory_frames.cli import main
+from ory_frames.cli._load import RESOURCE_NAMES
+
+pytestmark = pytest.mark.sandbox_only("adds a schema while the sandbox runs (PUT /__sandbox/schemas/{id})")
+
+NEW_TRAIT = {"type": "string", "title": "Nickname"}
+
+
+@pytest.fixture
+def url() -> Iterator[str]:
+    with sandbox.running(seed_identities=150, seed=7) as base:
+        yield base
+
+
+def load(url: str, tmp_path: Path) -> int:
+    return main(
+        [
+            "load",
+            "--url",
+            url,
+            "--duckdb-file",
+            str(tmp_path / "ory_frames.duckdb"),
+            "--pipelines-dir",
+            str(tmp_path / "pipelines"),
+            "--no-progress",
+        ]
+    )
+
+
+def change_everything(url: str) -> tuple[list[str], list[str]]:
+    """Edit two identities, delete two, add a trait to `default`, create three (one using it): (deleted, created)."""
+    with httpx.Client(base_url=url) as http:
+        return _change_everything(http, url)
+
+
+def _change_everything(http: httpx.Client, url: str) -> tuple[list[str], list[str]]:
+    listed = http.get("/admin/identities", params={"page_size": 20}).json()
+    defaults = [i for i in listed if i["schema_id"] == "default"]
+    for identity in defaults[:2]:  # edits: a trait, the state, metadata
+        patch = [
+            {"op": "replace", "path": "/state", "value": "inactive"},
+            {"op": "add", "path": "/metadata_public", "value": {"plan": "gold", "seats": 3}},
+            {"op": "replace", "path": "/traits/email", "value": f"edited-{identity['id'][:8]}@example.org"},
+        ]
+        assert http.patch(f"/admin/identities/{identity['id']}", json=patch).status_code == 200
+    deleted = [i["id"] for i in defaults[2:4]]
+    for identity_id in deleted:
+        assert http.delete(f"/admin/identities/{identity_id}").status_code == 204
+    schema = copy.deepcopy(http.get("/schemas/default").json())
+    schema["properties"]["traits"]["properties"]["nickname"] = NEW_TRAIT
+    assert sandbox.add_schema(url, "default", schema) is False  # replaced, as a project's config changes
+    created = []
+    for n in range(3):
+        traits: dict[str, Any] = {"email": f"new-{n}@example.org"}
+        if n == 0:
+            traits["nickname"] = "Newbie"
+        answer = http.post("/admin/identities", json={"schema_id": "default", "traits": traits})
+        assert answer.status_code == 201, answer.text
+        created.append(answer.json()["id"])
+    return deleted, created
+
+
+def cell(value: Any) -> Any:
+    """A cell as plain Python, with every kind of missing value as None."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def test_two_loads_leave_what_a_fresh_read_holds(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert load(url, tmp_path) == 0
+    first = capsys.readouterr().out
+    assert "identities: 150 rows" in first and "identity_schemas: 4 rows" in first
+    deleted, created = change_everything(url)
+    assert load(url, tmp_path) == 0
+    with Client(url) as client:
+        fresh = read_identities(client).set_index("id").sort_index()
+
+    with duckdb.connect(str(tmp_path / "ory_frames.duckdb"), read_only=True) as db:
+        loaded = db.sql("SELECT * FROM ory.identities").df()
+    live = loaded[loaded["deleted_at"].isna()].set_index("id").sort_index()
+    assert list(live.index) == list(fresh.index)
+    assert set(created) <= set(live.index)
+
+    traits = [c for c in fresh.columns if c.startswith("traits.")]
+    assert "traits.nickname" in traits
+    for column in traits:
+        mine = column.replace(".", "__")
+        assert mine in live.columns, column
+        assert [cell(v) for v in live[mine]] == [cell(v) for v in fresh[column]], column
+    assert [str(s) for s in live["state"]] == [str(s) for s in fresh["state"]]
+    for column in ("metadata_public", "metadata_admin"):
+        assert [None if v is None else json.loads(v) for v in map(cell, live[column])] == [
+            cell(v) for v in fresh[column]
+        ], column
+    assert live.loc[created[0], "traits__nickname"] == "Newbie"
+
+    marked = loaded[loaded["deleted_at"].notna()].set_index("id")
+    assert sorted(marked.index) == sorted(deleted)
+    emptied = marked.drop(columns=["deleted_at"])
+    assert emptied.isna().all().all()  # a deletion in Ory empties the row: its traits and metadata are gone
+
+
+def test_a_dataset_named_like_its_duckdb_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["load", "--url", "http://127.0.0.1:9", "--duckdb-file", str(tmp_path / "ory.duckdb"), "--dataset", "ory"]
+    assert main(argv) == 2
+    assert "--dataset ory" in capsys.readouterr().err
+
+
+def test_an_unknown_destination_names_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["load", "--url", "http://127.0.0.1:9", "--destination", "nowhere", "--pipelines-dir", str(tmp_path)]
+    assert main(argv) == 2
+    assert "--destination nowhere" in capsys.readouterr().err
+
+
+def test_the_cli_names_the_resources_the_source_has() -> None:
+    from ory_frames.dlt import RESOURCES
+
+    assert RESOURCE_NAMES == RESOURCES
+
+
+def test_a_missing_extra_is_named_on_first_use() -> None:
+    script = (
+        "import sys\nsys.modules['dlt'] = None\nimport ory_frames.dlt\n"
+        "try:\n    ory_frames.dlt.ory_source\nexcept ImportError as exc:\n    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    assert "pip install 'ory-frames[dlt]'" in done.stdout
