@@ -114,11 +114,13 @@ def ory_source(
     Examples
     --------
     >>> import dlt
-    >>> from ory_frames import Client, sandbox
+    >>> from ory_frames import sandbox
     >>> from ory_frames.dlt import ory_source
-    >>> with sandbox.running(seed_identities=5) as url:  # doctest: +SKIP
-    ...     pipeline = dlt.pipeline("ory_frames", destination="duckdb", dataset_name="ory")
-    ...     pipeline.run(ory_source(url=url))
+    >>> with sandbox.running(seed_identities=5) as url:
+    ...     pipeline = dlt.pipeline("ory_frames", destination="duckdb", dataset_name="ory", pipelines_dir="dlt")
+    ...     info = pipeline.run(ory_source(url=url))
+    >>> pipeline.last_trace.last_normalize_info.row_counts["identities"]
+    5
     """
 
     def connect() -> AbstractContextManager[Client]:
