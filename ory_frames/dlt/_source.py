@@ -20,7 +20,7 @@ from dlt.extract import DltResource
 
 from ory_frames import Client, iter_identity_batches, iter_identity_schemas, iter_session_batches
 
-from ._arrow import DELETED_AT, for_dlt, tombstones
+from ._arrow import DELETED_AT, coalesce, for_dlt, tombstones
 
 __all__ = ["RESOURCES", "ory_source"]
 
@@ -129,12 +129,12 @@ def ory_source(
     def identities() -> Iterator[Item]:
         with connect() as c:
             batches = (for_dlt(b) for b in iter_identity_batches(c, page_size=page_size, progress=progress))
-            yield from track_deletions(batches, dlt.current.resource_state(), now=_utc_now)
+            yield from track_deletions(coalesce(batches), dlt.current.resource_state(), now=_utc_now)
 
     def sessions() -> Iterator[Item]:
         with connect() as c:
             batches = (for_dlt(b) for b in iter_session_batches(c, page_size=page_size, progress=progress))
-            yield from track_deletions(batches, dlt.current.resource_state(), now=_utc_now)
+            yield from track_deletions(coalesce(batches), dlt.current.resource_state(), now=_utc_now)
 
     def identity_schemas() -> Iterator[Item]:
         with connect() as c:
@@ -145,7 +145,12 @@ def ory_source(
             )
             yield from track_deletions(rows, dlt.current.resource_state(), now=_utc_now, as_rows=True)
 
-    merged: dict[str, Any] = {"primary_key": "id", "write_disposition": "merge"}
+    # Each run reads every id once (keyset paging; tombstones are ids not read), so dlt need not deduplicate the
+    # staged rows before merging them ("deduplicated", dlt docs "Merge loading").
+    merged: dict[str, Any] = {
+        "primary_key": "id",
+        "write_disposition": {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
+    }
     yield dlt.resource(identities, name="identities", **merged)
     yield dlt.resource(sessions, name="sessions", **merged)
     yield dlt.resource(
