@@ -2,8 +2,8 @@
 
 Each run reads everything (identities are always read in full), so the ids a resource saw in the previous run,
 kept in its dlt resource state, tell which ones Ory no longer lists: for those the resource yields a tombstone
-row, ``id`` and ``deleted_at`` only, which dlt's ``merge`` puts in place of the stored row (dlt docs, "Merge
-loading": the default ``delete-insert`` strategy replaces the whole row with the same primary key).
+row, ``id`` and ``deleted_at`` set and every other column null, which dlt's ``merge`` puts in place of the
+stored row (dlt docs, "Merge loading": the ``delete-insert`` strategy replaces the whole row of a primary key).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
-from typing import Any, Optional, TypeAlias
+from typing import Any, TypeAlias
 
 import dlt
 import pyarrow as pa
@@ -46,7 +46,8 @@ def track_deletions(
     """The items as they come, then tombstones for the ids ``state`` holds from the last run that did not come.
 
     ``state`` (the resource's dlt state) then holds this run's ids: one string per row, about 100 bytes of memory
-    each while the run lasts (some 100 MB per million identities), and the same in the pipeline's state table.
+    each while the run lasts (some 100 MB per million identities); dlt stores the state, compressed, in the
+    destination's ``_dlt_pipeline_state`` table, a row per run.
     ``as_rows`` yields tombstones as dicts (for a resource of dicts) instead of one Arrow table.
     """
     seen: list[str] = []
@@ -73,10 +74,10 @@ def _utc_now() -> datetime:
 
 @dlt.source(name="ory", section="ory", max_table_nesting=0)
 def ory_source(
-    client: Optional[Client] = None,  # noqa: UP045 (dlt reads the annotation at run time to build its config spec)
-    url: Optional[str] = None,  # noqa: UP045
-    api_key: Optional[TSecretStrValue] = None,  # noqa: UP045
-    page_size: Optional[int] = None,  # noqa: UP045
+    client: Client | None = None,
+    url: str | None = None,
+    api_key: TSecretStrValue | None = None,
+    page_size: int | None = None,
     progress: bool = False,
 ) -> Iterator[DltResource]:
     """The Ory identities, sessions and identity schemas of a project as a dlt source.

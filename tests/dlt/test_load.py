@@ -150,3 +150,25 @@ def test_a_missing_extra_is_named_on_first_use() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
     assert "pip install 'ory-frames[dlt]'" in done.stdout
+
+
+def test_credentials_come_from_dlts_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dlt
+
+    from ory_frames.dlt import ory_source
+
+    with sandbox.running(seed_identities=4, api_key="k3y") as base:
+        monkeypatch.setenv("SOURCES__ORY__URL", base)
+        monkeypatch.setenv("SOURCES__ORY__API_KEY", "k3y")
+        monkeypatch.delenv("ORY_SDK_URL", raising=False)
+        monkeypatch.delenv("ORY_API_KEY", raising=False)
+        pipeline = dlt.pipeline(
+            "creds",
+            destination=dlt.destinations.duckdb(str(tmp_path / "creds.duckdb")),
+            dataset_name="ory",
+            pipelines_dir=str(tmp_path / "pipelines"),
+        )
+        pipeline.run(ory_source().with_resources("identities"))
+    trace = pipeline.last_trace
+    assert trace is not None and trace.last_normalize_info is not None
+    assert trace.last_normalize_info.row_counts["identities"] == 4
