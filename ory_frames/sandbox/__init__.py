@@ -140,9 +140,7 @@ def add_schema(url: str, schema_id: str, schema: dict[str, Any], *, api_key: str
     import httpx
 
     headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
-    answer = httpx.put(
-        f"{url.rstrip('/')}/__sandbox/schemas/{quote(schema_id, safe='')}", json=schema, headers=headers
-    )
+    answer = httpx.put(f"{url.rstrip('/')}/__sandbox/schemas/{quote(schema_id, safe='')}", json=schema, headers=headers)
     if answer.status_code == 400:
         raise ValueError(answer.json()["error"].get("reason", answer.text))
     answer.raise_for_status()
