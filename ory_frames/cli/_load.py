@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -104,8 +105,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     except ImportError:
         print("ory-frames load: needs dlt: pip install 'ory-frames[dlt]'", file=sys.stderr)
         return 1
-    from ory_frames.client import Client
-
+    if not (args.url or dlt.config.get("sources.ory.url") or os.environ.get("ORY_SDK_URL")):
+        return usage_error("load", "no Ory URL: give --url, set ORY_SDK_URL, or sources.ory.url in dlt's config")
     try:
         destination: Any = dlt.destinations.duckdb(str(_duckdb_file(args))) if is_duckdb else args.destination
         pipeline = dlt.pipeline(
@@ -117,14 +118,15 @@ def cmd_load(args: argparse.Namespace) -> int:
     except Exception as exc:  # dlt's own errors for an unknown destination or a bad name
         return usage_error("load", f"--destination {args.destination}: {_first_line(exc)}")
     started = time.monotonic()
-    with Client(args.url) as client:
-        source = ory_source(client=client, page_size=args.page_size, progress=progress_wanted(args))
-        if args.resources:
-            source = source.with_resources(*args.resources)
-        try:
-            pipeline.run(source)
-        except Exception as exc:
-            raise RuntimeError(_first_line(getattr(exc, "exception", None) or exc)) from exc
+    # --url, else dlt's config and secrets (sources.ory.*), else ORY_SDK_URL / ORY_API_KEY: ory_source's order
+    given = {"url": args.url} if args.url else {}
+    source = ory_source(page_size=args.page_size, progress=progress_wanted(args), **given)
+    if args.resources:
+        source = source.with_resources(*args.resources)
+    try:
+        pipeline.run(source)
+    except Exception as exc:  # dlt wraps the error of a step in PipelineStepFailed; its first line is the cause's
+        raise RuntimeError(_first_line(getattr(exc, "exception", None) or exc)) from exc
     seconds = time.monotonic() - started
     where = str(_duckdb_file(args)) if is_duckdb else args.destination
     trace = pipeline.last_trace

@@ -172,3 +172,21 @@ def test_credentials_come_from_dlts_config(tmp_path: Path, monkeypatch: pytest.M
     trace = pipeline.last_trace
     assert trace is not None and trace.last_normalize_info is not None
     assert trace.last_normalize_info.row_counts["identities"] == 4
+
+
+def test_without_a_url_the_flags_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ORY_SDK_URL", raising=False)
+    monkeypatch.delenv("SOURCES__ORY__URL", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .dlt/config.toml here
+    assert main(["load", "--pipelines-dir", str(tmp_path)]) == 2
+    assert "give --url, set ORY_SDK_URL, or sources.ory.url" in capsys.readouterr().err
+
+
+def test_a_server_that_cannot_be_reached_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["load", "--url", "http://127.0.0.1:9", "--pipelines-dir", str(tmp_path / "p")]
+    argv += ["--duckdb-file", str(tmp_path / "x.duckdb"), "--resource", "identity_schemas", "--no-progress"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ory-frames load: ") and len(err.strip().splitlines()) == 1
