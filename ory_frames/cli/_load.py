@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ory_frames._errors import OryFramesError
 from ory_frames.cli._common import (
     EXIT_CODES,
     add_progress_option,
@@ -125,8 +126,8 @@ def cmd_load(args: argparse.Namespace) -> int:
         source = source.with_resources(*args.resources)
     try:
         pipeline.run(source)
-    except Exception as exc:  # dlt wraps the error of a step in PipelineStepFailed; its first line is the cause's
-        raise RuntimeError(_first_line(getattr(exc, "exception", None) or exc)) from exc
+    except Exception as exc:  # dlt wraps a step's error (PipelineStepFailed, ResourceExtractionError): say the cause
+        raise _cause(exc) from None
     seconds = time.monotonic() - started
     where = str(_duckdb_file(args)) if is_duckdb else args.destination
     trace = pipeline.last_trace
@@ -136,6 +137,18 @@ def cmd_load(args: argparse.Namespace) -> int:
         print(f"{name}: {counts.get(name, 0)} rows → {where} (dataset {args.dataset})")
     print(f"loaded in {seconds:.1f} s")
     return 0
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """The error dlt wrapped: the first ory_frames error in the chain, else the innermost one."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        if isinstance(current, OryFramesError):
+            return current
+        seen.append(current)
+        current = getattr(current, "exception", None) or current.__cause__
+    return seen[-1]
 
 
 def _first_line(exc: BaseException) -> str:
