@@ -20,10 +20,13 @@ Usage: ``python benchmarks/load.py [--size 50000] [--runs 1] [--db-dir DIR]``
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")  # dlt's usage telemetry: a benchmark sends nothing out
 
 import dlt
 import duckdb
