@@ -79,7 +79,9 @@ def add_load(subparsers: Any) -> None:
         help="items per request (default: Ory's maximum)",
     )
     add_progress_option(p)
-    p.add_argument("--url", default=None, help="project or Kratos admin URL (default: $ORY_SDK_URL)")
+    p.add_argument(
+        "--url", default=None, help="project or Kratos admin URL (default: dlt's sources.ory.url, else $ORY_SDK_URL)"
+    )
     p.set_defaults(run=cmd_load)
 
 
