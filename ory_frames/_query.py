@@ -32,7 +32,7 @@ class IdentityFilters(TypedDict, total=False):
     :func:`~ory_frames.read_identities` and :func:`~ory_frames.export_identities` (and as flags by
     ``ory-frames export identities``); every one is optional and None means not given.
 
-    Parameters
+    Attributes
     ----------
     ids
         Identity ids (UUIDs), at most 500 (wire notes §2).
@@ -79,7 +79,7 @@ class SessionFilters(TypedDict, total=False):
     :func:`~ory_frames.read_sessions` and :func:`~ory_frames.export_sessions` (and as flags by
     ``ory-frames export sessions``); both are optional.
 
-    Parameters
+    Attributes
     ----------
     active
         ``True``: active and unexpired sessions only; ``False``: inactive or expired ones only; None

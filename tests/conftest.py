@@ -18,6 +18,9 @@ import os
 import pytest
 from drift_support import ENV, SERVER_ENV, SERVERS, drift_enabled, server_kind
 
+# dlt (ory_frames.dlt) sends anonymous usage telemetry by default; a test run sends nothing out (dlt docs, "Telemetry").
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
 # Markers that skip a test under --server kratos, each with the test's own reason after this prefix.
 _KRATOS_SKIPS = {
     "sandbox_only": "sandbox only: ",

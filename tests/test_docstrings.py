@@ -1,9 +1,9 @@
 """The examples in the public API's docstrings run, against a seeded sandbox, and print what they say.
 
 Collected: the docstrings of ``ory_frames``, of every name in ``ory_frames.__all__``,
-``ory_frames.sandbox.__all__`` and ``ory_frames.widgets.__all__``, and of their methods. Each example
-runs with its defining module's globals plus ``client``, a Client bound to a sandbox seeded with
-``SEEDED`` identities, in a fresh temporary working directory (examples may write files).
+``ory_frames.dlt.__all__``, ``ory_frames.sandbox.__all__`` and ``ory_frames.widgets.__all__``, and of
+their methods. Each example runs with its defining module's globals plus ``client``, a Client bound to a
+sandbox seeded with ``SEEDED`` identities, in a fresh temporary working directory (examples may write files).
 A docstring whose every example is marked ``# doctest: +SKIP`` (it needs a real Ory project) is not
 collected: it could not fail.
 """
@@ -22,12 +22,13 @@ import drift_support
 import pytest
 
 import ory_frames
+import ory_frames.dlt
 import ory_frames.sandbox
 import ory_frames.widgets
 from ory_frames import Client
 
 SEEDED = 120
-PUBLIC_MODULES: tuple[ModuleType, ...] = (ory_frames, ory_frames.sandbox, ory_frames.widgets)
+PUBLIC_MODULES: tuple[ModuleType, ...] = (ory_frames, ory_frames.dlt, ory_frames.sandbox, ory_frames.widgets)
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 

@@ -14,9 +14,9 @@ import pytest
 from ory_frames.cli._export import FORMATS
 from ory_frames.export._files import EXTENSIONS
 
-NOT_ON_IMPORT = ("jsonschema", "starlette", "uvicorn", "faker", "ipywidgets")
+NOT_ON_IMPORT = ("jsonschema", "starlette", "uvicorn", "faker", "ipywidgets", "dlt", "duckdb")
 NOT_FOR_HELP = ("pandas", "pyarrow", *NOT_ON_IMPORT)
-COMMANDS = ("demo", "export", "apply", "sandbox", "subject", "subject report", "subject erase")
+COMMANDS = ("demo", "export", "load", "apply", "sandbox", "subject", "subject report", "subject erase")
 
 
 def imported_modules(*args: str) -> set[str]:

@@ -20,6 +20,7 @@ from ory_frames.cli._copy import add_copy
 from ory_frames.cli._demo import add_demo
 from ory_frames.cli._diff import add_diff
 from ory_frames.cli._export import add_export
+from ory_frames.cli._load import add_load
 from ory_frames.cli._sandbox import add_sandbox
 from ory_frames.cli._subject import add_subject
 
@@ -42,6 +43,7 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [
     add_demo,
     add_export,
     add_diff,
+    add_load,
     add_apply,
     add_copy,
     add_sandbox,

@@ -114,6 +114,18 @@ def add_sandbox(subparsers: Any) -> None:
         help="OIDC provider id test login flows accept (repeatable; default: google and github)",
     )
     p.add_argument(
+        "--schemas",
+        default=None,
+        metavar="DIR",
+        help="also serve the identity schemas in DIR (<schema id>.json each), or in a file holding a GET /schemas "
+        "answer; PUT /__sandbox/schemas/ID adds one while the sandbox runs",
+    )
+    p.add_argument(
+        "--no-bundled-schemas",
+        action="store_true",
+        help="serve only the --schemas ones, not the four bundled schemas (default, username, phone, b2b)",
+    )
+    p.add_argument(
         "--drift",
         action="store_true",
         help="drift mode: answers carry fields and enum values no client knows yet, fixed by --seed",
@@ -139,6 +151,13 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     }
     if args.drift:
         options["drift"] = True
+    if args.no_bundled_schemas and args.schemas is None:
+        return _fail(2, "--no-bundled-schemas needs --schemas DIR (else no identity schema is served)", args)
+    if args.no_bundled_schemas and args.seed_identities:
+        return _fail(2, "--seed-identities needs the bundled schemas; leave out --no-bundled-schemas", args)
+    if args.schemas is not None:
+        options["schemas"] = args.schemas
+        options["bundled_schemas"] = not args.no_bundled_schemas
     if args.max_body_bytes is not None:
         options["max_body_bytes"] = args.max_body_bytes
     try:

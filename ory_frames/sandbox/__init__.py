@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ._app import create_app
     from ._faults import FaultSpec
 
-__all__ = ["FaultSpec", "UnsafeBindingError", "create_app", "running", "serve"]
+__all__ = ["FaultSpec", "UnsafeBindingError", "add_schema", "create_app", "running", "serve"]
 
 _EXTRA_HINT = "the sandbox needs starlette and uvicorn: pip install 'ory-frames[sandbox]'"
 
@@ -69,7 +69,10 @@ def running(
     insecure_no_api_key
         Allow a non-loopback ``host`` without ``api_key``: the admin API is then open to the network.
     **kwargs
-        Passed to :func:`create_app` (``api_key``, ``seed_identities``, ``latency_ms``, ``drift``, ...).
+        Passed to :func:`create_app` (``api_key``, ``seed_identities``, ``latency_ms``, ``drift``, ``schemas``, ...).
+        ``schemas`` serves the project's own identity schemas (a mapping of id to JSON Schema, or a directory of
+        ``<id>.json`` files) beside the bundled ones, or instead of them with ``bundled_schemas=False``;
+        :func:`add_schema` adds one while the sandbox runs.
 
     Yields
     ------
@@ -93,6 +96,55 @@ def running(
     app = _app_module().create_app(**kwargs)
     with server.run_in_thread(app, host=host, port=port) as url:
         yield url
+
+
+def add_schema(url: str, schema_id: str, schema: dict[str, Any], *, api_key: str | None = None) -> bool:
+    """Add (or replace) an identity schema of a running sandbox, as a change to an Ory project's configuration.
+
+    Sends ``PUT /__sandbox/schemas/{schema_id}``; from then on ``GET /schemas`` lists it (a new one last) and
+    ``GET /schemas/{schema_id}`` answers it, so the next read types its traits. Identities already stored are
+    not validated again, as in Ory.
+
+    Parameters
+    ----------
+    url
+        The sandbox's base URL (what :func:`running` yields).
+    schema_id, schema
+        The schema's id and its JSON Schema document.
+    api_key
+        The sandbox's API key, if it was started with one.
+
+    Returns
+    -------
+    bool
+        True if the id is new, False if it replaced a schema.
+
+    Raises
+    ------
+    ValueError
+        If the sandbox refused the document (not a valid JSON Schema); the message says why.
+    httpx.HTTPStatusError
+        For any other refusal (a wrong API key, say).
+
+    Examples
+    --------
+    >>> import httpx
+    >>> with running() as url:
+    ...     add_schema(url, "member", {"type": "object", "properties": {"traits": {"type": "object"}}})
+    ...     [s["id"] for s in httpx.get(url + "/schemas").json()]
+    True
+    ['default', 'username', 'phone', 'b2b', 'member']
+    """
+    from urllib.parse import quote
+
+    import httpx
+
+    headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+    answer = httpx.put(f"{url.rstrip('/')}/__sandbox/schemas/{quote(schema_id, safe='')}", json=schema, headers=headers)
+    if answer.status_code == 400:
+        raise ValueError(answer.json()["error"].get("reason", answer.text))
+    answer.raise_for_status()
+    return answer.status_code == 201
 
 
 def serve(*, host: str = "127.0.0.1", port: int = 4434, insecure_no_api_key: bool = False, **kwargs: Any) -> None:
@@ -138,6 +190,8 @@ def _banner(url: str, host: str, options: dict[str, Any]) -> str:
         details.append(f"clock from {options['now'].isoformat()}")
     if options.get("drift"):
         details.append(f"drift mode (seed {options.get('seed', 0)})")
+    if options.get("schemas") is not None:
+        details.append(f"schemas from {options['schemas']}" + ("" if options.get("bundled_schemas", True) else " only"))
     if options.get("latency_ms"):
         details.append(f"latency {options['latency_ms']:g} ms")
     if "max_body_bytes" in options:

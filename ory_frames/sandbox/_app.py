@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from ._schemas import SchemaRegistry
 from ._seed import seed_store
 from ._sessions import parse_offset_paging
 from ._store import Store
+from ._user_schemas import SchemaSource, check_schema_document, load_schemas
 
 # Kratos adds `/admin` to admin-port paths that lack it (wire notes "Conventions"); these are served as they are.
 _UNPREFIXED = ("/admin", "/health", "/schemas", "/__sandbox")
@@ -78,6 +80,23 @@ async def get_schema(request: Request) -> Response:
     return w.json_response(None, raw=found.raw)
 
 
+async def sandbox_put_schema(request: Request) -> Response:
+    """PUT /__sandbox/schemas/{id}: serve the body, a JSON Schema, as identity schema `id` from now on (sandbox only).
+
+    As a change to an Ory project's configuration: 201 for a new id (listed last by `GET /schemas`), 200 for a
+    replaced one, with `{id, schema}` as `GET /schemas` lists it; 400 if the body is not a valid JSON Schema.
+    """
+    schema_id = request.path_params["id"]
+    try:
+        document = check_schema_document(schema_id, w.loads_body(await request.body()))
+    except ValueError as exc:  # orjson.JSONDecodeError is a ValueError too
+        raise w.bad_request(f"The request body is not a valid identity schema: {exc}") from None
+    registry = ctx(request).schemas
+    created = registry.add(schema_id, document)
+    body = b'{"id":' + json.dumps(schema_id).encode() + b',"schema":' + registry.require(schema_id).raw + b"}"
+    return w.json_response(None, 201 if created else 200, raw=body)
+
+
 def _routes() -> list[Route]:
     i, r, s, f = _identities, _identity_reads, _sessions, _flows
     table: Sequence[tuple[str, Any, list[str]]] = [
@@ -107,6 +126,7 @@ def _routes() -> list[Route]:
         ("/health/alive", health, ["GET"]),
         ("/health/ready", health, ["GET"]),
         ("/__sandbox/recoveries", f.sandbox_list_recoveries, ["GET"]),
+        ("/__sandbox/schemas/{id}", sandbox_put_schema, ["PUT"]),
         ("/__sandbox/test-login-flows/{id}", f.sandbox_get_test_login_flow, ["GET"]),
         ("/__sandbox/test-login-flows/{id}/complete", f.sandbox_complete_test_login_flow, ["POST"]),
     ]
@@ -161,6 +181,8 @@ def create_app(
     max_body_bytes: int | None = DEFAULT_MAX_BODY_BYTES,
     latency_ms: float = 0,
     drift: bool = False,
+    schemas: SchemaSource | None = None,
+    bundled_schemas: bool = True,
 ) -> Starlette:
     """Build the sandbox as a Starlette app.
 
@@ -199,6 +221,14 @@ def create_app(
         Drift mode: answers gain fields and enum values no client knows yet (a ``region``, an unknown credential
         type, address ``via`` and identity ``state``, ``aal3``, unknown keys in addresses, devices and sessions,
         unknown error ids), deterministically per ``seed``; stored data is unchanged (``sandbox/_drift.py``).
+    schemas
+        The project's own identity schemas, served beside the bundled ones (after them; one of the same id
+        replaces it): a mapping of schema id to JSON Schema, a directory of ``<schema id>.json`` files, or a file
+        holding a ``GET /schemas`` answer. ``PUT /__sandbox/schemas/{id}`` (or :func:`ory_frames.sandbox.add_schema`)
+        adds or replaces one while the sandbox runs.
+    bundled_schemas
+        Serve the four bundled schemas (``default``, ``username``, ``phone``, ``b2b``); False serves ``schemas``
+        only, which seeded identities (written against the bundled ones) cannot go with.
 
     Returns
     -------
@@ -210,7 +240,9 @@ def create_app(
     ImportError
         If the ``sandbox`` extra is not installed (raised when ``create_app`` is first looked up).
     ValueError
-        If ``now`` is a naive datetime, or ``max_body_bytes`` or ``latency_ms`` is negative.
+        If ``now`` is a naive datetime, ``max_body_bytes`` or ``latency_ms`` is negative, a schema of ``schemas``
+        is not a valid JSON Schema, or ``bundled_schemas=False`` comes with ``seed_identities`` or without
+        ``schemas``.
 
     Examples
     --------
@@ -223,6 +255,7 @@ def create_app(
         raise ValueError(f"max_body_bytes must not be negative, got {max_body_bytes}")
     if latency_ms < 0:
         raise ValueError(f"latency_ms must not be negative, got {latency_ms}")
+    registry = _schema_registry(schemas, bundled=bundled_schemas, seeded=bool(seed_identities))
     url = (public_url or "http://127.0.0.1:4433").rstrip("/")
     clock_start = wall_clock(now)
     store = Store(db, public_url=url)
@@ -232,7 +265,7 @@ def create_app(
     )
     app.state.ctx = Context(
         store=store,
-        schemas=SchemaRegistry.bundled(),
+        schemas=registry,
         public_url=url,
         oidc_providers=tuple(oidc_providers),
         extend_returns_204=extend_returns_204,
@@ -255,6 +288,19 @@ def create_app(
     )
     app.add_middleware(_PrefixMiddleware)  # outermost: everything inside sees `/admin/...` paths
     return app
+
+
+def _schema_registry(schemas: SchemaSource | None, *, bundled: bool, seeded: bool) -> SchemaRegistry:
+    """The schemas to serve: the bundled ones (unless ``bundled`` is False), then the user's."""
+    own = load_schemas(schemas) if schemas is not None else {}
+    if not bundled and not own:
+        raise ValueError("bundled_schemas=False needs schemas= (the sandbox would serve no identity schema)")
+    if not bundled and seeded:
+        raise ValueError("seed_identities needs the bundled schemas: seeded identities are written against them")
+    registry = SchemaRegistry.bundled() if bundled else SchemaRegistry({})
+    for schema_id, document in own.items():
+        registry.add(schema_id, document)
+    return registry
 
 
 class _PrefixMiddleware(AdminPrefix):

@@ -262,6 +262,15 @@ class SchemaRegistry:
         base = resources.files("ory_frames.sandbox").joinpath("schemas")
         return cls({sid: json.loads(base.joinpath(f"{sid}.json").read_text("utf-8")) for sid in SCHEMA_IDS})
 
+    def add(self, schema_id: str, document: dict[str, Any]) -> bool:
+        """Serve ``document`` as ``schema_id`` from now on, after the others (a new id) or in its place; True if new.
+
+        As a change to an Ory project's configuration: identities already stored are not validated again.
+        """
+        is_new = schema_id not in self._schemas
+        self._schemas[schema_id] = IdentitySchema(schema_id, document)
+        return is_new
+
     @property
     def ids(self) -> list[str]:
         return list(self._schemas)
