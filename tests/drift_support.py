@@ -1,8 +1,14 @@
-"""The one way tests start a server: a sandbox (drifting under ``--drift``), or a real Kratos under ``--server kratos``.
+"""The one way tests start a server: a sandbox (plain or drifting), or a real Kratos under ``--server kratos``.
 
-``tests/conftest.py`` turns ``--drift`` and ``--server`` into environment variables, so this module (and
-any helper process a test starts) sees one switch each. A test that passes ``drift=`` itself keeps its
-choice.
+The tests in ``DRIFT_TESTS`` run twice in one pytest run, against plain sandboxes (``[plain]``) and
+against drift-mode ones (``[drift]``): ``tests/conftest.py`` parametrizes its module-scoped
+``server_mode`` fixture, which sets the mode ``running()`` and ``create_app()`` use while the module's
+tests of that mode run. A fixture above function scope that starts a server must take ``server_mode``,
+so that it is built once per mode; ``tests/conftest.py`` fails one that does not.
+
+``--drift`` (``ORY_FRAMES_TEST_DRIFT=1``) makes every sandbox of the run drift, as before; ``tests/conftest.py``
+turns ``--drift`` and ``--server`` into environment variables, so this module (and any helper process a
+test starts) sees one switch each. A test that passes ``drift=`` itself keeps its choice.
 
 Under ``--server kratos`` (``ORY_FRAMES_TEST_SERVER=kratos``), ``running()`` starts a fresh Ory Kratos
 (``tests/kratos_support.py``), seeds ``seed_identities`` users through its API and yields its admin URL.
@@ -26,10 +32,54 @@ SERVERS = ("sandbox", "kratos")
 # checked it), and OIDC providers of test login flows are its configuration's.
 _HARMLESS = {"api_key", "oidc_providers", "seed_identities", "seed", "host", "port"}
 
+# The read, export, write-back, forms and CLI tests that talk to a sandbox: each runs against plain and
+# against drift-mode sandboxes (fields and enum values Ory may add later; README "Drift mode"), except those
+# marked ``conformance``. Paths from the repository root, files or folders; the Makefile's DRIFT_TESTS names
+# the same ones for the pass against a real Kratos (tests/test_suite_setup.py checks that they agree).
+DRIFT_TESTS = (
+    "tests/drift",
+    "tests/frames/test_arrow_out.py",
+    "tests/frames/test_export.py",
+    "tests/frames/test_oddities.py",
+    "tests/frames/test_output_format.py",
+    "tests/writeback/test_sandbox.py",
+    "tests/writeback/test_create_rows.py",
+    "tests/widgets",
+    "tests/client/test_sandbox_e2e.py",
+    "tests/test_cli.py",
+    "tests/test_cli_apply.py",
+    "tests/test_cli_export.py",
+    "tests/test_cli_subject.py",
+    "tests/test_subject.py",
+)
+MODES = ("plain", "drift")
+
+_mode: list[str] = []  # the mode of the module whose tests run now (tests/conftest.py's server_mode fixture)
+started = [0]  # how many servers running() and create_app() have started (the fixture check in tests/conftest.py)
+
+
+def drift_run() -> bool:
+    """Whether ``--drift`` (``ORY_FRAMES_TEST_DRIFT=1``) makes every sandbox of this run drift."""
+    return os.environ.get(ENV, "") not in ("", "0")
+
 
 def drift_enabled() -> bool:
-    """Whether the sandboxes of this run drift."""
-    return os.environ.get(ENV, "") not in ("", "0")
+    """Whether the sandboxes started now drift: the current ``server_mode``, else ``--drift``."""
+    if _mode:
+        return _mode[-1] == "drift"
+    return drift_run()
+
+
+@contextmanager
+def mode(name: str) -> Iterator[None]:
+    """Start ``running()`` and ``create_app()`` sandboxes in mode ``name`` (``plain`` or ``drift``) meanwhile."""
+    if name not in MODES:
+        raise ValueError(f"server mode {name!r}: expected one of {', '.join(MODES)}")
+    _mode.append(name)
+    try:
+        yield
+    finally:
+        _mode.pop()
 
 
 def server_kind() -> str:
@@ -55,6 +105,7 @@ def running(**kwargs: Any) -> Iterator[str]:
     from ory_frames import sandbox
 
     kwargs.setdefault("drift", drift_enabled())
+    started[0] += 1
     with sandbox.running(**kwargs) as url:
         yield url
 
@@ -70,6 +121,7 @@ def running_kratos_seeded(**kwargs: Any) -> Iterator[str]:
             f"running({', '.join(unknown)}=...) needs the sandbox: mark the test "
             "@pytest.mark.sandbox_only(reason) so that --server kratos skips it with that reason"
         )
+    started[0] += 1
     with kratos_support.running_kratos() as server:
         if kwargs.get("seed_identities"):
             kratos_support.seed_kratos(server, kwargs["seed_identities"], seed=kwargs.get("seed", 0))
@@ -81,4 +133,5 @@ def create_app(**kwargs: Any) -> Any:
     from ory_frames import sandbox
 
     kwargs.setdefault("drift", drift_enabled())
+    started[0] += 1
     return sandbox.create_app(**kwargs)

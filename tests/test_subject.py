@@ -31,7 +31,7 @@ RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
 @pytest.fixture(scope="module")
-def url() -> Iterator[str]:
+def url(server_mode: str) -> Iterator[str]:
     with running(seed_identities=120, seed=13, api_key=KEY) as base:
         yield base
 
