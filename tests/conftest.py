@@ -5,7 +5,8 @@
   fixture, which every test uses. Tests marked ``conformance`` (they pin Ory's exact wire shapes, which
   drift changes on purpose) run plain only; in ``[drift]`` tests the one ConversionWarning per new field
   or value a read gives is expected. A fixture above function scope that starts a server there must take
-  ``server_mode``, or it would serve both modes from one server: such a fixture fails here.
+  ``server_mode``, or it would serve both modes from one server: one that starts it through
+  ``drift_support`` fails here (one that calls ``ory_frames.sandbox`` itself must take it too).
 - ``--drift`` runs every sandbox the tests start in drift mode (``drift_support``) instead, with tests
   marked ``conformance`` skipped and the same warnings expected.
 - ``--server kratos`` points every sandbox-facing test at a real Ory Kratos (``kratos_support``,
