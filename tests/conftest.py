@@ -76,6 +76,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("server_mode", drift_support.MODES, indirect=True, scope="module")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def seeded_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The folder of this run's seeded databases (drift_support.seeded_template), one for all xdist workers."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's own basetemp, whose popen-gwN folders are the workers'
+    folder = base / "seeded-templates"
+    folder.mkdir(exist_ok=True)
+    drift_support.templates[:] = [folder]
+    yield
+    drift_support.templates.clear()
+
+
 _PARAMETRIZED = [False]  # whether the current server_mode is one of two (the module runs in both modes)
 
 

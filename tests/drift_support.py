@@ -6,6 +6,12 @@ against drift-mode ones (``[drift]``): ``tests/conftest.py`` parametrizes its mo
 tests of that mode run. A fixture above function scope that starts a server must take ``server_mode``,
 so that it is built once per mode; ``tests/conftest.py`` fails one that does not.
 
+Seeding costs about half a millisecond an identity, plus a second or so per seed for its name pools, in
+every process that seeds. So a sandbox ``running(seed_identities=N, seed=S)`` starts is served from a copy
+of a SQLite database seeded once per pytest run (``seeded_template``, shared by pytest-xdist's workers
+through a file lock; the seeder's ``now`` is when that template was made, minutes at most before use). Each
+sandbox gets its own copy, so tests that write still have a sandbox of their own.
+
 ``--drift`` (``ORY_FRAMES_TEST_DRIFT=1``) makes every sandbox of the run drift, as before; ``tests/conftest.py``
 turns ``--drift`` and ``--server`` into environment variables, so this module (and any helper process a
 test starts) sees one switch each. A test that passes ``drift=`` itself keeps its choice.
@@ -20,8 +26,12 @@ and is skipped against Kratos with that reason.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 ENV = "ORY_FRAMES_TEST_DRIFT"
@@ -56,6 +66,7 @@ MODES = ("plain", "drift")
 
 _mode: list[str] = []  # the mode of the module whose tests run now (tests/conftest.py's server_mode fixture)
 started = [0]  # how many servers running() and create_app() have started (the fixture check in tests/conftest.py)
+templates: list[Path] = []  # the folder of this run's seeded databases, once tests/conftest.py has set it
 
 
 def drift_run() -> bool:
@@ -106,8 +117,48 @@ def running(**kwargs: Any) -> Iterator[str]:
 
     kwargs.setdefault("drift", drift_enabled())
     started[0] += 1
-    with sandbox.running(**kwargs) as url:
-        yield url
+    identities = kwargs.get("seed_identities") or 0
+    if not (templates and identities and kwargs.get("db") is None and kwargs.get("public_url") is None):
+        with sandbox.running(**kwargs) as url:
+            yield url
+        return
+    # Stored documents hold schema URLs under the default public URL, so only sandboxes with that one share.
+    template = seeded_template(identities, seed=kwargs.get("seed", 0), now=kwargs.get("now"))
+    with tempfile.TemporaryDirectory(prefix="sandbox-") as folder:
+        db = Path(folder) / "seeded.sqlite"
+        shutil.copyfile(template, db)
+        with sandbox.running(**{**kwargs, "seed_identities": 0, "db": str(db)}) as url:
+            yield url
+
+
+def seeded_template(identities: int, *, seed: int = 0, now: datetime | None = None) -> Path:
+    """A SQLite database with ``identities`` seeded identities and their sessions, made once per run; copy it.
+
+    The store is what ``sandbox.create_app(seed_identities=identities, seed=seed, now=now)`` seeds; without
+    ``now``, the seeder's moment is when the first process to ask made it. pytest-xdist's workers share it
+    (the folder tests/conftest.py sets, and a lock file per database).
+    """
+    import fcntl
+
+    from ory_frames.sandbox._seed import seed_store
+    from ory_frames.sandbox._store import Store
+
+    if not templates:
+        raise RuntimeError("seeded_template() needs the folder tests/conftest.py sets for the run")
+    name = f"seeded-{identities}-{seed}-{'now' if now is None else now.isoformat().replace(':', '')}"
+    path = templates[0] / f"{name}.sqlite"
+    with open(templates[0] / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            partial = templates[0] / f"{name}.partial"
+            store = Store(str(partial))
+            seed_store(store, identities=identities, seed=seed, now=now)
+            # Everything into the one file (no -wal beside it), which is then copied.
+            store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            store._conn.execute("PRAGMA journal_mode=DELETE")
+            store._conn.close()
+            partial.rename(path)
+    return path  # nothing opens it: sandboxes get copies
 
 
 @contextmanager

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
+import drift_support
+import httpx
 import pytest
-from drift_support import DRIFT_TESTS
+from drift_support import DRIFT_TESTS, running
+
+from ory_frames import sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,3 +98,22 @@ def test_under_drift_every_server_drifts_and_conformance_is_skipped(suite_copy: 
     result = suite_copy.runpytest_subprocess("-p", "no:cacheprovider", "-v", "--drift", "tests")
     result.assert_outcomes(passed=2, skipped=1)
     assert "[plain]" not in result.stdout.str() and "[drift]" not in result.stdout.str()
+
+
+def test_a_sandbox_from_the_seeded_template_serves_what_seeding_serves() -> None:
+    # drift_support.running() serves seeded sandboxes from a copy of one database seeded per run.
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    with (
+        running(seed_identities=25, seed=3, now=now) as shared,
+        sandbox.running(seed_identities=25, seed=3, now=now) as own,
+    ):
+        assert list(drift_support.templates[0].glob("seeded-25-3-2026-01-02T030405*.sqlite"))  # it was used
+        paths = ["/admin/identities?page_size=250", "/admin/sessions?page_size=250&expand=identity"]
+        with httpx.Client(base_url=shared) as one, httpx.Client(base_url=own) as other:
+            ids = [i["id"] for i in one.get(paths[0]).json()]
+            paths += [f"/admin/identities/{i}?include_credential=password&include_credential=oidc" for i in ids[:5]]
+            for path in paths:
+                got, expected = one.get(path), other.get(path)
+                assert got.status_code == expected.status_code == 200, path
+                assert got.json() == expected.json(), path
+    assert len(ids) == 25
