@@ -113,10 +113,17 @@ def running(**kwargs: Any) -> Iterator[str]:
         with running_kratos_seeded(**kwargs) as url:
             yield url
         return
-    from ory_frames import sandbox
-
     kwargs.setdefault("drift", drift_enabled())
     started[0] += 1
+    with sandbox_running(**kwargs) as url:
+        yield url
+
+
+@contextmanager
+def sandbox_running(**kwargs: Any) -> Iterator[str]:
+    """``ory_frames.sandbox.running(**kwargs)``, seeded from this run's template (``seeded_template``) if it can be."""
+    from ory_frames import sandbox
+
     identities = kwargs.get("seed_identities") or 0
     if not (templates and identities and kwargs.get("db") is None and kwargs.get("public_url") is None):
         with sandbox.running(**kwargs) as url:
