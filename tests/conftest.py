@@ -120,6 +120,16 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[object], request: pytest.
     return result
 
 
+# The folders whose modules take longest (pytest's --durations): run first, so that under pytest-xdist
+# (--dist loadscope hands out modules in collection order) no worker is left with one of them at the end.
+SLOW_FIRST = ("tests/kratos", "tests/reliability", "tests/copy", "tests/notebooks", "tests/browser", "tests/shards")
+
+
+def _rank(item: pytest.Item) -> int:
+    path = item.path.relative_to(ROOT).as_posix() if item.path.is_relative_to(ROOT) else ""
+    return next((n for n, name in enumerate(SLOW_FIRST) if path.startswith(name + "/")), len(SLOW_FIRST))
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = []
     if drift_run():
@@ -132,8 +142,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own grouping of parametrized tests, which this order keeps
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     import kratos_support
+
+    items[:] = sorted(items, key=_rank)  # slow folders first (SLOW_FIRST); stable, so each module stays in order
 
     if drift_run():
         skip = pytest.mark.skip(reason="pins Ory's exact wire shapes, which drift mode changes on purpose")
