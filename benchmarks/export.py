@@ -81,7 +81,7 @@ def report(rows, seconds, **extra):
 
 _PAGE_LOOP = """
 import httpx
-from ory_frames._paginators import parse_link_header
+from ory_frames.pages._paginators import parse_link_header
 from urllib.parse import parse_qs, urlsplit
 def pages(http):
     token = None
@@ -121,7 +121,7 @@ report(rows, time.perf_counter() - start)
 from urllib.parse import parse_qs, urlsplit
 import ory_client, pandas as pd
 from ory_client.api.identity_api import IdentityApi
-from ory_frames._paginators import parse_link_header
+from ory_frames.pages._paginators import parse_link_header
 start = begin()
 api = IdentityApi(ory_client.ApiClient(ory_client.Configuration(host=url)))
 rows, token = [], None
@@ -145,7 +145,7 @@ with Client(url) as client:
     result = export_identities(client, out, overwrite=True, page_size=page_size)
 report(result.rows, time.perf_counter() - start)
 """,
-    # four keyset cursors over slices of the id space (ory_frames._shards)
+    # four keyset cursors over slices of the id space (ory_frames.pages._shards)
     "shards": """
 from ory_frames import Client, export_identities
 start = begin()

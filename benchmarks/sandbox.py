@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from ory_frames import sandbox
-from ory_frames._paginators import parse_link_header
+from ory_frames.pages._paginators import parse_link_header
 
 # (operation, weight): mostly reads, as an analyst's notebook does, with a steady stream of writes.
 MIX = (

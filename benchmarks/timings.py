@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from ory_frames import identities_frame
-from ory_frames._paginators import parse_link_header
+from ory_frames.pages._paginators import parse_link_header
 from ory_frames.sandbox import create_app
 from ory_frames.sandbox._seed import iter_seed_docs, seed_store
 from ory_frames.sandbox._server import run_in_thread

@@ -42,15 +42,14 @@ from ._errors import (
 )
 
 if _typing.TYPE_CHECKING:
-    from ._budget import RateBudget
-    from ._client import Client
-    from ._convert import ConversionWarning
-    from ._estimate import Estimate
-    from ._paging import Page, iter_identities, iter_identity_schemas, iter_identity_sessions, iter_sessions
+    from ory_frames.export import ExportResult, export_identities, export_sessions
+
     from ._read import iter_identity_batches, iter_session_batches
+    from .client import Client, Estimate, RateBudget
+    from .convert import ConversionWarning
     from .copy import CopyResult, copy_identities
-    from .export import ExportResult, export_identities, export_sessions
     from .frames import identities_frame, read_identities, read_identity_sessions, read_sessions, sessions_frame
+    from .pages import Page, iter_identities, iter_identity_schemas, iter_identity_sessions, iter_sessions
     from .writeback import Plan, SessionPlan, plan_changes, plan_revoke_sessions, plan_session_actions
 
 __version__ = "0.1.0"
@@ -100,11 +99,9 @@ __all__ = [
 # The public names each module holds, imported on first use; the TYPE_CHECKING block above says the same for
 # type checkers.
 _LAZY_MODULES: dict[str, tuple[str, ...]] = {
-    "._budget": ("RateBudget",),
-    "._client": ("Client",),
-    "._convert": ("ConversionWarning",),
-    "._estimate": ("Estimate",),
-    "._paging": ("Page", "iter_identities", "iter_identity_schemas", "iter_identity_sessions", "iter_sessions"),
+    ".client": ("Client", "Estimate", "RateBudget"),
+    ".convert": ("ConversionWarning",),
+    ".pages": ("Page", "iter_identities", "iter_identity_schemas", "iter_identity_sessions", "iter_sessions"),
     "._read": ("iter_identity_batches", "iter_session_batches"),
     ".copy": ("CopyResult", "copy_identities"),
     ".export": ("ExportResult", "export_identities", "export_sessions"),
@@ -117,12 +114,12 @@ _PANDAS_EDGE = frozenset({".copy", ".frames", ".writeback"})
 
 
 def _publish(value: _typing.Any, name: str) -> _typing.Any:
-    """Keep ``value`` as this module's ``name``; a public class shows where users import it from.
+    """Keep ``value`` as this module's ``name``; a public class or function shows where users import it from.
 
-    As httpx does: ory_frames.Client, not ory_frames._client.Client (in reprs, tracebacks, help() and
-    pickles, which find it here).
+    As httpx does: ory_frames.Client, not ory_frames.client._client.Client (in reprs, tracebacks, help()
+    and pickles, which find it here).
     """
-    if isinstance(value, type):
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__globals__")):
         value.__module__ = __name__
     globals()[name] = value
     return value

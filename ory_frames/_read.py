@@ -3,14 +3,14 @@
 :mod:`ory_frames.frames` (``read_*``), :mod:`ory_frames.export` (``export_*``) and the command line
 take the filters of the ``iter_*`` functions under the same names, with the same types and defaults
 (wire notes §2), and fetch their pages through the functions below: streams whose pages are fetched
-ahead, by background threads, while the caller converts (:mod:`ory_frames._pipeline`), identities by
-one or several keyset cursors (:mod:`ory_frames._shards`). Pages are counted here, at the edge: the
+ahead, by background threads, while the caller converts (:mod:`ory_frames.pages._fetch_ahead`), identities by
+one or several keyset cursors (:mod:`ory_frames.pages._shards`). Pages are counted here, at the edge: the
 paging core only yields them, and a ``tqdm.auto`` bar is drawn around it when asked, with the percent
 done and the time left for identities (their cursors' position in the UUID space says how far they are).
 
 :func:`iter_identity_batches` and :func:`iter_session_batches` are the reads without pandas: one
 ``pyarrow.RecordBatch`` per page, converted when the caller asks for it, with the columns and types of
-the frames (what :func:`ory_frames._frame_edge.table_to_frame` turns into them), for polars, DuckDB or Arrow.
+the frames (what :func:`ory_frames.convert._to_pandas.table_to_frame` turns into them), for polars, DuckDB or Arrow.
 """
 
 from __future__ import annotations
@@ -20,17 +20,25 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from ._convert import ConversionProblems, IdentityConverter, SessionConverter
-from ._paginators import SessionKeysetPaginator
-from ._paging import iter_identity_schemas, iter_identity_sessions, iter_sessions
-from ._pipeline import DEFAULT_BUFFER_BYTES, Cursor, PageStream
+from ory_frames.convert import ConversionProblems, IdentityConverter, SessionConverter
+from ory_frames.pages import (
+    DEFAULT_BUFFER_BYTES,
+    Cursor,
+    IdentityPages,
+    PageStream,
+    SessionKeysetPaginator,
+    Walk,
+    iter_identity_schemas,
+    iter_identity_sessions,
+    session_walk,
+)
+
 from ._schema import normalize_schemas, trait_columns
-from ._shards import IdentityPages
 from ._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, JSONObject, SessionExpand
 
 if TYPE_CHECKING:
-    from ._client import Client
-    from ._paging import Page
+    from ory_frames.client import Client
+    from ory_frames.pages import Page
 
 __all__ = [
     "IDENTITY_FILTERS",
@@ -110,7 +118,7 @@ def identity_pages(
 ) -> IdentityPages:
     """Pages of ``GET /admin/identities`` with the filters of :func:`identity_filters`, fetched ahead.
 
-    ``shards`` cursors read slices of the id space at once (:mod:`ory_frames._shards`); ``cursors``, those
+    ``shards`` cursors read slices of the id space at once (:mod:`ory_frames.pages._shards`); ``cursors``, those
     of an interrupted export, continue where they stood. Bad ``page_size``/``shards`` are refused now.
     """
     return IdentityPages(
@@ -133,10 +141,8 @@ def session_pages(
     """
     SessionKeysetPaginator.walk_size(page_size)  # a bad page_size is refused now, before any request
 
-    def open_cursor(cursor: Cursor) -> Iterator[Page]:
-        return iter_sessions(
-            client, active=active, expand=list(expand), page_size=page_size, page_token=cursor.token, prefetch=True
-        )
+    def open_cursor(cursor: Cursor) -> Walk:
+        return session_walk(client, active=active, expand=expand, page_size=page_size, page_token=cursor.token)
 
     return PageStream(cursors or [Cursor()], open_cursor, buffer_bytes=buffer_bytes)
 

@@ -2,7 +2,7 @@
 
 ``read_*`` functions fetch (through :mod:`ory_frames._read`, which they share with the exports and
 the command line), ``*_frame`` functions convert JSON already in hand. Both go JSON -> Arrow
-(:mod:`ory_frames._convert`) -> pandas with nullable dtypes: strings are ``string``, integers
+(:mod:`ory_frames.convert._records`) -> pandas with nullable dtypes: strings are ``string``, integers
 ``Int64``, booleans ``boolean``, timestamps ``datetime64[us, UTC]``, ``state`` and
 ``authenticator_assurance_level`` are ``category``. List and struct columns (addresses, devices,
 ``emails``, list traits) are ``pd.ArrowDtype`` over the read's Arrow data, for pandas' ``.list`` and
@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import pandas as pd
 import pyarrow as pa
 
-from ._convert import IdentityConverter, SessionConverter
+from ory_frames.convert import ATTRS_KEY, IdentityConverter, SessionConverter, attrs, now, table_to_frame
+from ory_frames.pages import DEFAULT_BUFFER_BYTES
+
 from ._errors import InvalidInputError, Problem
-from ._frame_edge import ATTRS_KEY, attrs, now, table_to_frame
-from ._pipeline import DEFAULT_BUFFER_BYTES
 from ._read import (
     expand_list,
     fetch_schemas,
@@ -47,7 +47,7 @@ from ._schema import infer_schemas, normalize_schemas, trait_columns
 from ._types import DEFAULT_SESSION_EXPAND, Consistency, CredentialType, JSONObject, SessionExpand
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from ory_frames.client import Client
 
 __all__ = [
     "identities_frame",

@@ -28,7 +28,7 @@ import pytest
 from drift_support import DRIFT_TESTS, ENV, SERVER_ENV, SERVERS, drift_run, server_kind
 
 ROOT = Path(__file__).resolve().parent.parent
-# Drift adds fields and values on purpose; each read warns once per new one (ory_frames._convert_unknown).
+# Drift adds fields and values on purpose; each read warns once per new one (convert._unknown_fields).
 DRIFT_WARNING = "ignore:ory_frames met an unknown:UserWarning"
 
 # Markers that skip a test under --server kratos, each with the test's own reason after this prefix.

@@ -11,9 +11,9 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 
-from ory_frames._cli_export import FILTER_FLAGS
 from ory_frames._read import IDENTITY_FILTERS, SESSION_FILTERS
 from ory_frames.cli import main
+from ory_frames.cli._export import FILTER_FLAGS
 
 
 def test_demo_exports_identities_and_sessions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from ory_frames._cli_export import FORMATS
-from ory_frames._parts import EXTENSIONS
+from ory_frames.cli._export import FORMATS
+from ory_frames.export._files import EXTENSIONS
 
 NOT_ON_IMPORT = ("jsonschema", "starlette", "uvicorn", "faker", "ipywidgets")
 NOT_FOR_HELP = ("pandas", "pyarrow", *NOT_ON_IMPORT)
@@ -43,9 +43,9 @@ def test_import_ory_frames_loads_no_optional_library() -> None:
 def test_help_loads_neither_pandas_nor_pyarrow() -> None:
     modules = imported_modules("-m", "ory_frames.cli", "--help")
     assert {
-        "ory_frames._cli_export",
-        "ory_frames._cli_apply",
-        "ory_frames._cli_demo",
+        "ory_frames.cli._export",
+        "ory_frames.cli._apply",
+        "ory_frames.cli._demo",
     } <= modules  # cli runs as __main__
     assert not top_level(modules) & set(NOT_FOR_HELP)
 
@@ -63,7 +63,7 @@ def test_the_first_use_of_a_name_imports_its_module() -> None:
         "import pandas as pd\n"
         "assert not hasattr(pd.DataFrame, 'ory')\n"
         "read = ory_frames.read_identities\n"
-        "assert 'ory_frames.frames' in sys.modules and ory_frames.sessions_frame.__module__ == 'ory_frames.frames'\n"
+        "assert 'ory_frames.frames' in sys.modules and ory_frames.sessions_frame.__module__ == 'ory_frames'\n"
         "assert hasattr(pd.DataFrame, 'ory')  # the accessor comes with the frames\n"
         "assert ory_frames.ExportResult.__module__ == 'ory_frames'\n"
         "assert 'jsonschema' not in sys.modules\n"

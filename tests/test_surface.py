@@ -70,6 +70,15 @@ def test_public_classes_show_ory_frames_as_their_module() -> None:
     assert repr(ory_frames.Client) == "<class 'ory_frames.Client'>"
 
 
+def test_public_functions_show_ory_frames_as_their_module() -> None:
+    functions = [getattr(ory_frames, n) for n in ory_frames.__all__ if inspect.isfunction(getattr(ory_frames, n))]
+    assert ory_frames.iter_identities in functions and ory_frames.read_identities in functions
+    for function in functions:
+        assert function.__module__ == "ory_frames", function
+        assert getattr(ory_frames, function.__name__) is function
+    assert len(functions) >= 15
+
+
 def test_public_values_still_pickle_and_print() -> None:
     result = ExportResult(path="/x.parquet", rows=1, pages=1, bytes=10, seconds=0.5, resumed=False, problems={})
     problem = Problem(3, "traits.email", "not an email")

@@ -8,7 +8,7 @@ credentials (with their identifiers) only when ``include_credential`` asks for a
 so it asks for ``code``, whose config holds addresses only, never a secret.
 
 For the rows of an interrupted batch that have neither an external id nor an identifier, the index
-also keeps a fingerprint (``_body.fingerprint``) of each target identity created since that batch
+also keeps a content digest (``_body.identity_content_digest``) of each target identity created since that batch
 was sent, so that a rerun finds what the batch created.
 """
 
@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ory_frames._paging import iter_identities
+from ory_frames._rfc3339 import parse_rfc3339
+from ory_frames.pages import iter_identities
+from ory_frames.writeback import login_identifiers
 
-from ._body import fingerprint, identifiers
+from ._body import identity_content_digest
 
 if TYPE_CHECKING:
-    from ory_frames._client import Client
+    from ory_frames.client import Client
 
 _INDEX_CREDENTIAL = ("code",)
 
@@ -32,7 +34,7 @@ def _created_at(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_rfc3339(value)
     except ValueError:
         return None
 
@@ -56,12 +58,12 @@ class TargetIndex:
         external_id = identity.get("external_id")
         if isinstance(external_id, str) and external_id:
             self.by_external_id.setdefault(external_id, target_id)
-        for identifier in identifiers(identity):
+        for identifier in login_identifiers(identity):
             self.by_identifier.setdefault(identifier, target_id)
         if fingerprint_since is not None:
             created = _created_at(identity.get("created_at"))
             if created is None or created >= fingerprint_since:
-                self.by_fingerprint.setdefault(fingerprint(identity), []).append(target_id)
+                self.by_fingerprint.setdefault(identity_content_digest(identity), []).append(target_id)
 
     def match(self, external_id: Any, keys: list[str]) -> tuple[str, str] | None:
         """``(target id, why)`` for a source identity (its external id and login identifiers) the target has."""
@@ -76,7 +78,7 @@ class TargetIndex:
 
     def claim_by_fingerprint(self, body: dict[str, Any], taken: set[str]) -> str | None:
         """A target id created since the fingerprint time with the same content as ``body``, not yet taken."""
-        for target_id in self.by_fingerprint.get(fingerprint(body), []):
+        for target_id in self.by_fingerprint.get(identity_content_digest(body), []):
             if target_id not in taken:
                 taken.add(target_id)
                 return target_id

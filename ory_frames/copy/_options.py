@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ory_frames._digest import json_digest
 from ory_frames._errors import InvalidInputError, Problem
-from ory_frames._paging import iter_identity_schemas
+from ory_frames.pages import iter_identity_schemas
 
 if TYPE_CHECKING:
-    from ory_frames._client import Client
+    from ory_frames.client import Client
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 VALID_STATES = ("active", "inactive")
@@ -94,7 +93,7 @@ class CopyOptions:
             "ids": sorted(self.ids) if self.ids is not None else None,
             "schema_map": dict(sorted(self.schema_map.items())),
         }
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+        return json_digest(content)
 
 
 def schema_ids(client: Client) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ory_frames._estimate import Estimate
+from ory_frames.client import Estimate
 
 from ._state import REPORT_COLUMNS
 

@@ -1,7 +1,7 @@
 """copy_identities: stream a source project's identities with their credentials into a target, resumably.
 
-The source is read page by page (keyset, 500 a page, wire notes §1) with ``include_credential`` for the
-credentials Ory imports (wire notes §2, §3); a few pages make a unit of at most one batch of creates
+The source is read page by page (keyset, Ory's largest pages, wire notes §1) with ``include_credential`` for
+the credentials Ory imports (wire notes §2, §3); a few pages make a unit of at most one batch of creates
 (1000 items, wire notes §4), so memory holds one unit, never the whole source. Per unit:
 
 1. each source identity is skipped (a filter), failed locally (a schema the target lacks, a part that
@@ -25,13 +25,12 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ory_frames._estimate import EndpointCount, Estimate, estimate
-from ory_frames._paging import iter_identities
-from ory_frames.writeback import Plan
-from ory_frames.writeback._build import Operation
-from ory_frames.writeback._payloads import MAX_BATCH_ITEMS, content_id
+from ory_frames._rfc3339 import parse_rfc3339
+from ory_frames.client import EndpointCount, Estimate, estimate
+from ory_frames.pages import iter_identities
+from ory_frames.writeback import MAX_BATCH_ITEMS, Operation, Plan, content_id, login_identifiers
 
-from ._body import READ_CREDENTIALS, NotCopyable, create_operation, fingerprint, identifiers
+from ._body import READ_CREDENTIALS, NotCopyable, create_operation, identity_content_digest
 from ._index import TargetIndex, read_index
 from ._options import CopyOptions, check_schemas, schema_ids
 from ._result import DRY_RUN_STATUS, CopyResult, report_frame
@@ -39,9 +38,8 @@ from ._send import Outcome, send_unit
 from ._state import CopyState, InFlight, Journal, load_state, save_state
 
 if TYPE_CHECKING:
-    from ory_frames._client import Client
+    from ory_frames.client import Client
 
-PAGE_SIZE = 500  # the list's maximum (wire notes §1)
 MAX_UNIT_ROWS = 5000  # a unit of matched or skipped rows ends here, so the cursor moves on
 # A batch the killed run sent may still be running on the server: rows without a key to recognise
 # them by are looked for only once the batch is this old, and target identities created this long
@@ -125,7 +123,7 @@ class _Copier:
             unit.add(source_id, _row(source_id, None, "failed", reason=why))
             return
         # Matching needs only the keys: the create body is built for the rows that may be sent.
-        found = self.index.match(identity.get("external_id"), identifiers(identity))
+        found = self.index.match(identity.get("external_id"), login_identifiers(identity))
         earlier = source_id in self.flight
         if found is not None and not earlier:
             unit.add(source_id, _row(source_id, found[0], "matched", reason=f"already in the target: {found[1]}"))
@@ -173,7 +171,7 @@ class _Copier:
                 # Only rows that no key finds again get a fingerprint (a digest; no identity data).
                 "fingerprint": None
                 if (op.identifiers or (op.body or {}).get("external_id"))
-                else fingerprint(op.body or {}),
+                else identity_content_digest(op.body or {}),
             }
             for op in ops
         ]
@@ -217,20 +215,19 @@ class _Copier:
         flight = self.state.in_flight
         if flight is None or not any(item.get("fingerprint") for item in flight.items):
             return None
-        sent = datetime.fromisoformat(flight.sent_at)
+        sent = parse_rfc3339(flight.sent_at)
         wait = SETTLE_SECONDS - (datetime.now(timezone.utc) - sent).total_seconds()
         if wait > 0:
             time.sleep(wait)
-        return datetime.fromisoformat(flight.first_sent_at or flight.sent_at) - CLOCK_MARGIN
+        return parse_rfc3339(flight.first_sent_at or flight.sent_at) - CLOCK_MARGIN
 
     def run(self) -> None:
         self.index = read_index(self.target, fingerprint_since=self._fingerprint_since())
         self.state.started = True
         self._save()
         unit = _Unit()
-        pages = iter_identities(
-            self.source, include_credential=READ_CREDENTIALS, page_size=PAGE_SIZE, page_token=self.state.cursor
-        )
+        # Pages of Ory's maximum size (page_size None), which each page says (wire notes §1).
+        pages = iter_identities(self.source, include_credential=READ_CREDENTIALS, page_token=self.state.cursor)
         # While one unit's batch is on the wire (Ory takes one batch write at a time, wire notes §14), the
         # next unit is read and planned; it is recorded as in flight only once the previous one is done.
         previous: tuple[_Unit, Future[dict[str, Outcome]] | None, str | None] | None = None
@@ -241,7 +238,7 @@ class _Copier:
                     self._decide(identity, unit)
                 if page.next_token is None:
                     break
-                if len(unit.creates) + PAGE_SIZE > MAX_BATCH_ITEMS or len(unit.order) >= MAX_UNIT_ROWS:
+                if len(unit.creates) + page.page_size > MAX_BATCH_ITEMS or len(unit.order) >= MAX_UNIT_ROWS:
                     if previous is not None:
                         self._end(*previous)
                     previous = (unit, self._begin(unit), page.next_token)

@@ -15,14 +15,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ory_frames.writeback import Plan
-from ory_frames.writeback._build import Operation
-from ory_frames.writeback._payloads import PASSWORD_MASK, content_id, is_missing
+from ory_frames.writeback import PASSWORD_MASK, Operation, Plan, content_id
 
 if TYPE_CHECKING:
-    from ory_frames._client import Client
+    from ory_frames.client import Client
 
 # Sends of a row whose outcome stayed unknown, and the pause before each repeat (seconds, doubled).
 ATTEMPTS = 4
@@ -54,26 +52,20 @@ def scrub(text: str | None, op: Operation) -> str | None:
     return text
 
 
-def _value(value: Any) -> Any:
-    return None if is_missing(value) else value
-
-
 def _apply(client: Client, ops: list[Operation]) -> dict[str, Outcome]:
     """One plan of creates applied; each row's outcome by ``patch_id``."""
     plan = Plan(content_id([op.patch_id for op in ops]), ops)
-    report = plan.apply(client, workers=1)
     by_patch = {op.patch_id: op for op in ops}
     out: dict[str, Outcome] = {}
-    for rec in report.to_dict("records"):
-        op = by_patch[str(rec["patch_id"])]
-        status = _value(rec["http_status"])
-        applied = rec["status"] == "applied"
-        out[str(rec["patch_id"])] = Outcome(
-            bool(applied),
-            _value(rec["identity_id"]) if applied else None,
-            int(status) if status is not None else None,
-            scrub(_value(rec["reason"]), op),
-            scrub(_value(rec["message"]), op),
+    for result in plan.apply_rows(client, workers=1):
+        op = by_patch[result.patch_id]
+        applied = result.status == "applied"
+        out[str(result.patch_id)] = Outcome(
+            applied,
+            result.identity_id if applied else None,
+            result.http_status,
+            scrub(result.reason, op),
+            scrub(result.message, op),
         )
     return out
 

@@ -18,8 +18,9 @@ from ._binding import UnsafeBindingError, check_binding, describe_interface
 
 if TYPE_CHECKING:
     from ._app import create_app
+    from ._faults import FaultSpec
 
-__all__ = ["UnsafeBindingError", "create_app", "running", "serve"]
+__all__ = ["FaultSpec", "UnsafeBindingError", "create_app", "running", "serve"]
 
 _EXTRA_HINT = "the sandbox needs starlette and uvicorn: pip install 'ory-frames[sandbox]'"
 
@@ -45,9 +46,13 @@ def _server_module() -> ModuleType:
 
 
 def __getattr__(name: str) -> Any:
-    """`create_app` lives in `_app`, which imports starlette; it is looked up on first use."""
+    """`create_app` (in `_app`, which imports starlette) and `FaultSpec` are looked up on first use."""
     if name == "create_app":
         return _app_module().create_app
+    if name == "FaultSpec":  # what `faults=` specs parse into; the command line checks `--fault` with it
+        from ._faults import FaultSpec
+
+        return FaultSpec
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

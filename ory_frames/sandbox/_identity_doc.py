@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, get_args
 
+from .._rfc3339 import parse_rfc3339
 from .._types import CredentialType
 from ._credential_import import (
     check_credentials_body,
@@ -51,9 +52,8 @@ CREATE_FIELDS = frozenset(
 
 
 def parse_time(value: str) -> datetime:
-    """Parse an RFC 3339 timestamp (with `Z` or an offset)."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    """Parse an RFC 3339 timestamp (with `Z` or an offset); a ValueError otherwise."""
+    return parse_rfc3339(value)
 
 
 def apply_derived(doc: dict[str, Any], schema: IdentitySchema, now: str) -> None:

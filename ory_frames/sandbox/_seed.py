@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from .._rfc3339 import parse_rfc3339
 from ._seed_credentials import credentials
 from ._seed_draw import (
     B2B_COUNTRIES,
@@ -231,7 +232,7 @@ class _Generator(Draw):
         count = rng.choices(range(6), cum_weights=SESSION_COUNTS)[0]
         if not count:
             return []
-        created = datetime.fromisoformat(doc["created_at"].replace("Z", "+00:00")).timestamp()
+        created = parse_rfc3339(doc["created_at"]).timestamp()
         creds = doc.get("credentials") or {}
         first_factor = "password" if "password" in creds else "oidc" if "oidc" in creds else "code"
         out = []

@@ -16,6 +16,7 @@ from __future__ import annotations
 from ._erase import ErasureError, ErasureReceipt, ErasureStep, erase_subject
 from ._errors import AmbiguousSubjectError, SubjectNotFoundError
 from ._lookup import SubjectLookup
+from ._lookup import is_uuid as is_uuid  # offered to the command line (--by auto)
 from ._report import SubjectReport, subject_report
 
 __all__ = [

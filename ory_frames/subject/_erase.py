@@ -7,15 +7,16 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
+from ory_frames.pages import iter_identity_sessions
+
 from .._errors import InvalidInputError, NotFoundError, OryFramesError
-from .._paging import iter_identity_sessions
 from .._redact import mask_url
 from ._errors import SubjectNotFoundError
 from ._lookup import SubjectLookup, check_query, find_subject, is_uuid, lookups_for, not_found_text
 from ._shape import utc_text
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from ory_frames.client import Client
 
 RECEIPT_FORMAT = "ory_frames.erasure_receipt"
 RECEIPT_VERSION = 1

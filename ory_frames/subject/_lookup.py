@@ -11,7 +11,7 @@ from .._errors import InvalidInputError, NotFoundError
 from ._errors import AmbiguousSubjectError
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from ory_frames.client import Client
 
 SubjectLookup = Literal["auto", "id", "external_id", "credentials_identifier"]
 

@@ -11,15 +11,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ory_frames.pages import iter_identity_sessions
+
 from .._errors import NotFoundError
-from .._paging import iter_identity_sessions
 from ._errors import SubjectNotFoundError
 from ._html import report_fragment, report_page
 from ._lookup import SubjectLookup, check_query, find_subject, not_found_text
 from ._shape import credentials_part, identity_part, session_part, utc_text
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from ory_frames.client import Client
 
 REPORT_FORMAT = "ory_frames.subject_report"
 REPORT_VERSION = 1

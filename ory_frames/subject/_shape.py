@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from .._redact import redact_credentials
+from .._rfc3339 import parse_rfc3339
 
-# RFC 3339 as Ory writes it: `Z` or an offset such as `+02:00`, a fraction of up to nine digits or none
-# (wire notes §§3, 8).
-_STAMP = re.compile(r"^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?([Zz]|[+-]\d\d:\d\d)$")
+# wire notes §8: Go's zero time, which Ory writes for a time never set.
+GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=timezone.utc)
 
 # The keys of a credential that a report keeps (wire notes §3: type, identifiers, config, version and two
 # timestamps). `config` holds the secrets (password hashes, TOTP URLs, lookup codes, OIDC tokens); a key
@@ -38,22 +37,12 @@ def utc_timestamp(text: str) -> str | None:
     ``completed_at``, wire notes §8), which means "never", not the year 1. A text that is no timestamp
     is returned unchanged, so nothing Ory sent is lost.
     """
-    match = _STAMP.match(text)
-    if match is None:
-        return text
-    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
-    fraction, offset = match.group(7) or "", match.group(8)
-    if offset in ("Z", "z"):
-        zone = timezone.utc
-    else:
-        sign = -1 if offset[0] == "-" else 1
-        zone = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
     try:
-        moment = datetime(year, month, day, hour, minute, second, int(fraction[:6].ljust(6, "0")), tzinfo=zone)
-        if moment == datetime(1, 1, 1, tzinfo=timezone.utc):
+        moment = parse_rfc3339(text)
+        if moment == GO_ZERO_TIME:
             return None
         return utc_text(moment)
-    except (ValueError, OverflowError):  # 2023-02-30, or an offset that leaves the calendar
+    except (ValueError, OverflowError):  # no timestamp (2023-02-30 neither), or an offset that leaves the calendar
         return text
 
 

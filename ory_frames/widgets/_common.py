@@ -13,6 +13,7 @@ from typing import Any
 import ipywidgets as w
 
 from .._errors import ApiError, InvalidInputError, OryFramesError, TransportError, UnexpectedResponseError
+from .._rfc3339 import parse_rfc3339
 
 # Ory's pattern for `expires_in` (wire notes §9; the `pattern` of createRecoveryCodeForIdentityBody).
 GO_DURATION = re.compile(r"^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$")
@@ -165,12 +166,9 @@ def when(expires_at: Any, *, now: datetime | None = None) -> str:
         return "unknown"
     text = str(expires_at)
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        moment = parse_rfc3339(text).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         return text
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
     delta = (moment - (now or datetime.now(timezone.utc))).total_seconds()
     secs = abs(delta)
     span = (

@@ -26,7 +26,7 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from ory_frames.client import Client
 
 FindBy = Literal["identifier", "id", "external_id"]
 Method = Literal["code", "link"]

@@ -13,7 +13,7 @@ from .._errors import NotFoundError
 from ._common import OK_STYLE, as_dict, busy, error_html, fit, run_guarded, when
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from ory_frames.client import Client
 
 _COLUMNS = ("", "Device", "IP", "Last authenticated", "AAL", "Active", "Expires")
 _GRID = "28px minmax(12em, 2fr) minmax(8em, 1fr) minmax(10em, 1.2fr) 4em 4.5em minmax(10em, 1.2fr)"

@@ -12,7 +12,7 @@ from ..subject import ErasureError, ErasureReceipt, SubjectNotFoundError, Subjec
 from ._common import OK_STYLE, busy, error_html, fit, run_guarded
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from ory_frames.client import Client
 
 _FIND_BY_OPTIONS: list[tuple[str, str]] = [
     ("Any: email, id or external id", "auto"),

@@ -11,7 +11,7 @@ from .._errors import InvalidInputError, NotFoundError, UnexpectedResponseError
 from ._common import OK_STYLE, as_dict, busy, copyable, copyable_link, error_html, fit, pretty_json, run_guarded, when
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from ory_frames.client import Client
 
 # Ory's IdentityApi has no call that re-reads a login flow. The real one is the public
 # `GET /self-service/login/flows?id=` (getLoginFlow in ory-client's OpenAPI spec); the sandbox also serves

@@ -35,8 +35,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from ory_frames._errors import (
     ConflictError,
     NotFoundError,
@@ -45,6 +43,7 @@ from ory_frames._errors import (
     TransportError,
     UnexpectedResponseError,
 )
+from ory_frames._rfc3339 import parse_rfc3339
 from ory_frames._schema import split_pointer
 
 from ._build import Operation
@@ -53,16 +52,17 @@ from ._payloads import batch_body, json_equal
 from ._pointers import get_at
 
 if TYPE_CHECKING:
-    from ory_frames._client import Client
+    from ory_frames.client import Client
 
 _UNCERTAIN = (TransportError, ServerError, UnexpectedResponseError)
 Record = Callable[[Operation, Result], None]
 
 
 def _same_time(a: Any, b: Any) -> bool:
+    """Whether two RFC 3339 texts are one instant, to the microsecond (else, whether they are the same text)."""
     try:
-        return bool(pd.Timestamp(a).floor("us") == pd.Timestamp(b).floor("us"))
-    except (ValueError, TypeError):
+        return parse_rfc3339(str(a)) == parse_rfc3339(str(b))
+    except ValueError:
         return str(a) == str(b)
 
 

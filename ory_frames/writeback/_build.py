@@ -15,8 +15,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ory_frames._convert_fallback import gc_paused
-from ory_frames._convert_unknown import EXTRA_COLUMN
 from ory_frames._errors import InvalidInputError, Problem
 from ory_frames._schema import (
     SCALAR_JSON_TYPES,
@@ -25,19 +23,15 @@ from ory_frames._schema import (
     is_trait_column,
     json_type_for_dtype,
 )
+from ory_frames.convert import EXTRA_COLUMN, gc_paused
 
 from ._create import (
     ADDRESS_COLUMNS,
-    CREDENTIAL_CONFIG,
+    CREATE_FIELDS,
     IGNORED_NEW_ROW_COLUMNS,
-    IMPORTED_CREDENTIALS,
-    addresses,
     config_kind,
+    create_body,
     credential_types,
-    not_imported,
-    orphan_addresses,
-    password_credential,
-    provider_credential,
     undeclared_traits,
     with_undeclared,
 )
@@ -87,7 +81,6 @@ class Operation(PlannedOp):
 
 
 # -- from differences to operations -------------------------------------------------------------------------------
-_CREATE_FIELDS = ("state", "metadata_public", "metadata_admin", "external_id", "organization_id")
 
 
 class _Builder:
@@ -271,11 +264,12 @@ class _Builder:
             ops.append(Operation(f"patch:{identity_id}", "patch", row, identity_id, patch, old, updated_at=updated_at))
         return ops
 
-    def _new_row_columns(self, row: Any, epos: int, body: dict[str, Any]) -> dict[str, Any]:
-        """Put a new row's addresses into ``body``, note its ignored columns; return its credential configs."""
+    def _new_row_columns(self, row: Any, epos: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A new row's address cells and credential configs by type; note its ignored columns."""
+        found: dict[str, Any] = {}
         configs: dict[str, Any] = {}
         for column in self.edited.columns:
-            if not isinstance(column, str) or column in INPUT_COLUMNS or column in _CREATE_FIELDS:
+            if not isinstance(column, str) or column in INPUT_COLUMNS or column in CREATE_FIELDS:
                 continue
             if column_tokens(column) is not None or is_missing(value := self._cell(column, epos, None)):
                 continue
@@ -284,18 +278,12 @@ class _Builder:
             if column in IGNORED_NEW_ROW_COLUMNS:
                 self.ignored[column] = None
             elif column in ADDRESS_COLUMNS:
-                try:
-                    found = addresses(column, value)
-                except ValueProblem as exc:
-                    self._problem(row, column, str(exc))
-                    continue
-                if found:
-                    body[column] = found
+                found[column] = value
             elif (kind := config_kind(column)) is not None:
                 configs[kind] = value
             else:
                 self._problem(row, column, "not an identity field a new row can set; leave it empty")
-        return configs
+        return found, configs
 
     def creates(self, new_pos: np.ndarray) -> list[Operation]:
         ops: list[Operation] = []
@@ -308,8 +296,9 @@ class _Builder:
                 self._problem(row, "schema_id", f"{schema_id!r} is not a schema id")
             info = self._info(row, schema_id)
             traits = self._traits(row, epos, None, info, report=True)
-            body: dict[str, Any] = {"schema_id": schema_id, "traits": traits}
-            for column in _CREATE_FIELDS:
+            # The row as an identity document, for the one create-body maker (_create.create_body).
+            doc: dict[str, Any] = {"schema_id": schema_id, "traits": traits}
+            for column in CREATE_FIELDS:
                 value = self._cell(column, epos, None)
                 if is_missing(value):
                     continue
@@ -318,33 +307,26 @@ class _Builder:
                     continue
                 ok, value = self._convert(row, column, value, info)
                 if ok:
-                    body[column] = value
-            configs = self._new_row_columns(row, epos, body)
-            credentials: dict[str, Any] = {}
-            password = self._cell(PASSWORD, epos, None)
-            if not is_missing(password):
-                if isinstance(password, str) and password:
-                    credentials["password"] = {"config": {"password": password}}
-                else:
-                    self._problem(row, PASSWORD, "a password must be a non-empty string")
-            for kind in IMPORTED_CREDENTIALS:
-                if kind not in configs or kind in credentials:
-                    continue
-                try:
-                    made = (
-                        password_credential(configs[kind])
-                        if kind == PASSWORD
-                        else provider_credential(kind, configs[kind])
-                    )
-                except ValueProblem as exc:
-                    self._problem(row, CREDENTIAL_CONFIG.format(kind), str(exc))
-                    continue
-                if made is not None:
-                    credentials[kind] = made
-            if credentials:
-                body["credentials"] = credentials
-            types = credential_types(self._cell("credential_types", epos, None))
-            notes = [*not_imported(types, configs, set(credentials)), *orphan_addresses(body)]
+                    doc[column] = value
+            found, configs = self._new_row_columns(row, epos)
+            doc.update(found)
+            plaintext = self._cell(PASSWORD, epos, None)
+            if not is_missing(plaintext) and not (isinstance(plaintext, str) and plaintext):
+                self._problem(row, PASSWORD, "a password must be a non-empty string")
+            plaintext = plaintext if isinstance(plaintext, str) and plaintext else None
+            creds: dict[str, dict[str, Any]] = {
+                t: {} for t in credential_types(self._cell("credential_types", epos, None))
+            }
+            for kind, config in configs.items():
+                creds.setdefault(kind, {})["config"] = config
+            if plaintext is not None:
+                creds.pop(PASSWORD, None)  # a plaintext password wins over an imported one
+            made = create_body({**doc, "credentials": creds})
+            for column, reason in made.problems:
+                self._problem(row, column, reason)
+            body = made.body
+            if plaintext is not None:
+                body["credentials"] = {PASSWORD: {"config": {"password": plaintext}}, **body.get("credentials", {})}
             reported = {p.column for p in self.problems[count:] if p.column}
             self._validate(row, traits, info, reported)
             identifiers = [
@@ -352,7 +334,7 @@ class _Builder:
                 for column in identifier_columns(info, self.trait_cols)
                 if isinstance(traits_value := self._cell(column, epos, None), str) and traits_value.strip()
             ]
-            ops.append(Operation("", "create", row, body=body, identifiers=identifiers, not_imported=notes))
+            ops.append(Operation("", "create", row, body=body, identifiers=identifiers, not_imported=made.not_imported))
         return ops
 
     def deletes(self, missing_pos: np.ndarray, allow_delete: bool) -> list[Operation]:

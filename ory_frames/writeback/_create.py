@@ -1,21 +1,26 @@
-"""What a new row (no ``id``) sends: which columns are ignored, and the addresses and credentials it imports.
+"""The create body of an identity document: the fields, addresses and credentials a batch create imports.
 
+:func:`create_body` is the one place a create body is made, for a new row of a frame (``_build.py``
+gathers its cells into an identity document) and for an identity copied as read (``ory_frames.copy``).
 A row copied from ``read_identities`` carries columns ory_frames derives (``SUMMARY_COLUMNS``,
 ``DERIVED_COLUMNS``) and columns Ory sets itself; those are ignored (the plan lists them once). The
 addresses and the credential configs read with ``include_credential`` become the fields of the create
 body that import them (wire notes §5 and "Imported password hashes"); credential types Ory cannot
-import from a frame are named per row, so nothing is dropped silently.
+import are named per row, so nothing is dropped silently. :func:`login_identifiers` gives the login
+identifiers of an identity document, as Kratos stores them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from ory_frames._convert import DERIVED_COLUMNS, EXTRA_COLUMN, SUMMARY_COLUMNS
+from ory_frames.convert import DERIVED_COLUMNS, EXTRA_COLUMN, SUMMARY_COLUMNS
 
 from ._payloads import ValueProblem, short_repr, to_json_value
+from ._validate import normalise_identifier
 
 # Columns Ory fills in itself (wire notes §3); a value in a new row (say, copied from a read) is ignored.
 ORY_SET_COLUMNS: tuple[str, ...] = ("created_at", "updated_at", "state_changed_at", "schema_url")
@@ -25,6 +30,9 @@ IGNORED_NEW_ROW_COLUMNS: frozenset[str] = frozenset(
     {*SUMMARY_COLUMNS, *DERIVED_COLUMNS, *ORY_SET_COLUMNS, "region", EXTRA_COLUMN}
 )
 
+# The identity fields a create body takes as they are (wire notes §5). A read shows an unset one as null,
+# an empty string or (metadata_admin) an empty object, which the body leaves out.
+CREATE_FIELDS = ("state", "metadata_public", "metadata_admin", "external_id", "organization_id")
 ADDRESS_COLUMNS = ("verifiable_addresses", "recovery_addresses")
 # The address fields a create body takes (wire notes §5). Ids and timestamps are the old identity's:
 # Ory assigns new ones (and stamps ``verified_at`` for a verified address).
@@ -42,6 +50,9 @@ _PROVIDER_FIELDS = {
 IMPORTED_CREDENTIALS = ("password", "oidc", "saml")
 # Credential types Kratos derives from the traits of the new identity; nothing to import.
 _FROM_TRAITS = frozenset({"code", "link_recovery", "code_recovery"})
+# Credential types whose identifiers name one login in a project (wire notes §2: credentials_identifier
+# matches these); password and code identifiers are stored normalised.
+_LOGIN_TYPES = ("password", "code", "oidc", "saml")
 
 
 def config_kind(column: str) -> str | None:
@@ -188,4 +199,79 @@ def with_undeclared(traits: dict[str, Any], undeclared: Mapping[str, Any]) -> di
             out[key] = value
         elif isinstance(out[key], dict) and isinstance(value, Mapping):
             out[key] = with_undeclared(out[key], value)
+    return out
+
+
+@dataclass
+class CreateBody:
+    """The create body of an identity document, the notes on what it leaves behind, and its problems.
+
+    ``problems`` holds ``(field, reason)`` pairs, ``field`` an address list or ``credentials.<type>.config``;
+    the body leaves such a part out.
+    """
+
+    body: dict[str, Any]
+    not_imported: list[str] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+def create_body(identity: Mapping[str, Any]) -> CreateBody:
+    """The create item (``PATCH /admin/identities``, wire notes §4) that imports an identity document.
+
+    ``identity`` is shaped as Ory's identity JSON: ``schema_id``, ``traits``, :data:`CREATE_FIELDS`,
+    the address lists and ``credentials`` by type, each with its ``config`` as read with
+    ``include_credential``. Ids, timestamps and fields Ory sets are not read. The credentials listed
+    without a config that carries something to import are named in ``not_imported``, as are addresses
+    no trait holds.
+    """
+    body: dict[str, Any] = {"schema_id": identity.get("schema_id"), "traits": identity.get("traits")}
+    for key in CREATE_FIELDS:
+        value = identity.get(key)
+        if value is not None and value != "" and not (key == "metadata_admin" and value == {}):
+            body[key] = value
+    problems: list[tuple[str, str]] = []
+    for column in ADDRESS_COLUMNS:
+        if (value := identity.get(column)) is None:
+            continue
+        try:
+            if found := addresses(column, value):
+                body[column] = found
+        except ValueProblem as exc:
+            problems.append((column, str(exc)))
+    creds = identity.get("credentials")
+    creds = creds if isinstance(creds, Mapping) else {}
+    configs = {
+        kind: cred["config"]
+        for kind, cred in creds.items()
+        if kind in IMPORTED_CREDENTIALS and isinstance(cred, Mapping) and cred.get("config") is not None
+    }
+    credentials: dict[str, Any] = {}
+    for kind, config in configs.items():
+        try:
+            made = password_credential(config) if kind == "password" else provider_credential(kind, config)
+        except ValueProblem as exc:
+            problems.append((CREDENTIAL_CONFIG.format(kind), str(exc)))
+            continue
+        if made is not None:
+            credentials[kind] = made
+    if credentials:
+        body["credentials"] = credentials
+    notes = [*not_imported(list(creds), configs, set(credentials)), *orphan_addresses(body)]
+    return CreateBody(body, notes, problems)
+
+
+def login_identifiers(identity: Mapping[str, Any]) -> list[str]:
+    """The login identifiers (password, code, OIDC, SAML) of an identity document, as Kratos stores them."""
+    creds = identity.get("credentials")
+    out: list[str] = []
+    if not isinstance(creds, Mapping):
+        return out
+    for kind in _LOGIN_TYPES:
+        cred = creds.get(kind)
+        values = cred.get("identifiers") if isinstance(cred, Mapping) else None
+        for value in values if isinstance(values, list) else []:
+            if isinstance(value, str) and value.strip():
+                text = normalise_identifier(value) if kind in ("password", "code") else value
+                if text not in out:
+                    out.append(text)
     return out

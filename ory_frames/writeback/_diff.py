@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ory_frames._convert import EXTRA_COLUMN, SUMMARY_COLUMNS
 from ory_frames._errors import Problem
 from ory_frames._schema import is_nested_arrow
+from ory_frames.convert import EXTRA_COLUMN, SUMMARY_COLUMNS
 
 from ._match import ID, frame_problems, match_rows, row_label
 from ._payloads import is_missing, json_equal, to_json_value

@@ -33,24 +33,34 @@ from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 import pandas as pd
 
 from ory_frames._errors import ApiError, InvalidInputError, OryFramesError, Problem
-from ory_frames._estimate import EndpointCount, Estimate, estimate
+from ory_frames.client import EndpointCount, Estimate, estimate
 
 from ._payloads import content_id
 
 Status = Literal["applied", "failed", "conflict", "skipped"]
-# One set of report columns for every plan: identity plans leave session_id empty, session plans patch_id.
-REPORT_COLUMNS = (
-    "row",
-    "identity_id",
-    "session_id",
-    "action",
-    "status",
-    "http_status",
-    "reason",
-    "message",
-    "request_id",
-    "patch_id",
-)
+
+
+class ReportRow(NamedTuple):
+    """One row of an apply's report: what happened to one frame row (an identity, a session or a new row).
+
+    ``identity_id`` of a create is the new identity's; identity plans leave ``session_id`` empty,
+    session plans ``patch_id``.
+    """
+
+    row: Any
+    identity_id: str | None
+    session_id: str | None
+    action: str
+    status: Status
+    http_status: int | None
+    reason: str | None
+    message: str | None
+    request_id: str | None
+    patch_id: str | None
+
+
+# One set of report columns for every plan, the fields of ReportRow.
+REPORT_COLUMNS: tuple[str, ...] = ReportRow._fields
 PREVIEW_COLUMNS = ("row", "identity_id", "action", "path", "old", "new")
 FORMAT_VERSION = 2
 # Version 1 stored each result with its row, action and patch_id, and session plans had no plan_id.
@@ -102,6 +112,13 @@ def failed(exc: OryFramesError, reason: str | None = None) -> Result:
 def _load_result(data: Mapping[str, Any]) -> Result:
     """A result read back from a plan file (fields a version-1 file repeated from its operation are dropped)."""
     return Result(**{k: v for k, v in data.items() if k in _RESULT_FIELDS})
+
+
+def report_frame(rows: list[ReportRow]) -> pd.DataFrame:
+    """The report frame of :class:`ReportRow` s, in :data:`REPORT_COLUMNS` (``http_status`` as Int64)."""
+    frame = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+    frame["http_status"] = frame["http_status"].astype("Int64")
+    return frame
 
 
 def object_frame(rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> pd.DataFrame:
@@ -284,14 +301,14 @@ class PlanEngine(ABC, Generic[OpT]):
             if result.status == "applied":
                 self.done[op.key] = result
 
-    def report(self) -> pd.DataFrame:
-        """The report of the latest ``apply`` so far (also after an interruption), in :data:`REPORT_COLUMNS`."""
+    def report_rows(self) -> list[ReportRow]:
+        """The rows of the latest ``apply`` so far (also after an interruption): one per row the plan touches."""
         rows = []
         for op in self.operations:
             r = self._last.get(op.key, _NOT_RUN)
             for t in self._targets(op):
                 rows.append(
-                    (
+                    ReportRow(
                         t.row,
                         r.identity_id or t.identity_id,
                         t.session_id,
@@ -304,9 +321,11 @@ class PlanEngine(ABC, Generic[OpT]):
                         t.patch_id,
                     )
                 )
-        frame = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
-        frame["http_status"] = frame["http_status"].astype("Int64")
-        return frame
+        return rows
+
+    def report(self) -> pd.DataFrame:
+        """The report of the latest ``apply`` so far (also after an interruption), in :data:`REPORT_COLUMNS`."""
+        return report_frame(self.report_rows())
 
     def _apply(
         self,
@@ -315,7 +334,7 @@ class PlanEngine(ABC, Generic[OpT]):
         progress: bool,
         send_batch: Callable[[list[OpT], Callable[[OpT, Result], None]], None],
         send_one: Callable[[OpT], Result],
-    ) -> pd.DataFrame:
+    ) -> list[ReportRow]:
         """The apply loop (see the module docstring); ``send_batch`` records its results, ``send_one`` returns one."""
         if workers < 1:
             raise ValueError("workers must be at least 1")
@@ -353,7 +372,7 @@ class PlanEngine(ABC, Generic[OpT]):
         finally:
             if bar is not None:
                 bar.close()
-        return self.report()
+        return self.report_rows()
 
 
 def _run_pool(

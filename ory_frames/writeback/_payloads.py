@@ -6,8 +6,6 @@ scalar, a pandas timestamp or a float where the schema wants an integer.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import uuid
 from collections.abc import Iterator, Sequence
@@ -16,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ory_frames._digest import json_digest
 
 # wire notes §4: at most 1000 items per batch, and at most 200 carrying a plaintext password.
 MAX_BATCH_ITEMS = 1000
@@ -128,15 +128,19 @@ def json_equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def stable_id(name: str) -> str:
+    """A UUID for ``name`` that is the same in every run (uuid5 in the namespace of plan and patch ids)."""
+    return str(uuid.uuid5(PATCH_ID_NAMESPACE, name))
+
+
 def patch_id_for(plan_id: str, row: Any) -> str:
     """The deterministic ``patch_id`` of a new row: uuid5 of the plan id and the row label."""
-    return str(uuid.uuid5(PATCH_ID_NAMESPACE, f"{plan_id}:{row!r}"))
+    return stable_id(f"{plan_id}:{row!r}")
 
 
 def content_id(content: Any) -> str:
     """A deterministic id for planned content (plain JSON): equal content, equal id."""
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
-    return str(uuid.uuid5(PATCH_ID_NAMESPACE, digest))
+    return stable_id(json_digest(content))
 
 
 def mask_create_body(body: dict[str, Any]) -> dict[str, Any]:

@@ -17,11 +17,11 @@ import pandas as pd
 from ._apply import send_creates, send_one
 from ._build import Operation, build_operations
 from ._create import note_path
-from ._engine import PlanEngine, Result, Target
+from ._engine import PlanEngine, ReportRow, Result, Target, report_frame
 from ._payloads import batch_body, chunk_creates, has_password, has_password_hash, mask_create_body
 
 if TYPE_CHECKING:
-    from ory_frames._client import Client
+    from ory_frames.client import Client
 
 
 class Plan(PlanEngine[Operation]):
@@ -206,6 +206,18 @@ class Plan(PlanEngine[Operation]):
         ...     report = plan_changes(original, edited).apply(client)
         >>> report["status"].value_counts().to_dict()
         {'applied': 3}
+        """
+        return report_frame(
+            self.apply_rows(client, workers=workers, ignore_conflicts=ignore_conflicts, progress=progress)
+        )
+
+    def apply_rows(
+        self, client: Client, *, workers: int = 8, ignore_conflicts: bool = False, progress: bool = False
+    ) -> list[ReportRow]:
+        """Send the plan as :meth:`apply` does; return the report as objects, one :class:`ReportRow` per row.
+
+        ``apply`` makes its report frame of these; a caller that reads the outcome row by row (a copy, say)
+        takes them as they are, with ``http_status`` an int or None.
         """
         return self._apply(
             workers=workers,

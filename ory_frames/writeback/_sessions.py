@@ -17,13 +17,13 @@ import pandas as pd
 
 from ory_frames._errors import InvalidInputError, NotFoundError, OryFramesError, Problem
 
-from ._engine import PlanEngine, PlannedOp, Result, Target, failed
+from ._engine import PlanEngine, PlannedOp, Result, Target, failed, report_frame
 from ._payloads import content_id, is_missing
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ory_frames._client import Client
+    from ory_frames.client import Client
 
 MAX_IDS_PER_CALL = 500  # wire notes §8: at most 500 explicit ids
 _MAX_REPEATS = 1000
@@ -155,12 +155,13 @@ class SessionPlan(PlanEngine[SessionOp]):
         KeyboardInterrupt, Exception
             An interrupted run re-raises with the report so far attached as ``exc.report``.
         """
-        return self._apply(
+        rows = self._apply(
             workers=workers,
             progress=progress,
             send_batch=partial(_send_batch, client),
             send_one=partial(_send_one, client),
         )
+        return report_frame(rows)
 
 
 def _ids(frame: pd.DataFrame, column: str, what: str) -> tuple[list[Any], list[str], list[Problem]]:

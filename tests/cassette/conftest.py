@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cassette_scrub import REPLAY_BASE_URL, request_hook, response_hook
 from cassette_support import Target
 
-from ory_frames._client import Client
+from ory_frames.client._client import Client
 
 CASSETTE_DIR = Path(__file__).resolve().parents[2] / "cassettes" / "client"
 SEED = 5  # seed 5 with 30 identities has OIDC tokens, TOTP and lookup codes to scrub

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from cassette_support import UNKNOWN_ID, Target, is_secret_as_seen
 
-from ory_frames._client import Client
 from ory_frames._errors import BadRequestError, NotFoundError
-from ory_frames._models import Identity, Session
-from ory_frames._paging import iter_identities, iter_identity_schemas, iter_identity_sessions, iter_sessions
+from ory_frames.client._client import Client
+from ory_frames.client._models import Identity, Session
+from ory_frames.pages._walk import iter_identities, iter_identity_schemas, iter_identity_sessions, iter_sessions
 
 SECRET_TYPES = ["password", "oidc", "totp", "lookup_secret"]
 

@@ -8,9 +8,9 @@ import pytest
 from cassette_scrub import SCRUBBED_IN_URL
 from cassette_support import UNKNOWN_ID, Target, is_secret_as_seen
 
-from ory_frames._client import Client
 from ory_frames._errors import BadRequestError, ConflictError, NotFoundError
-from ory_frames._models import (
+from ory_frames.client._client import Client
+from ory_frames.client._models import (
     BatchPatchIdentitiesResponse,
     Identity,
     LoginFlow,

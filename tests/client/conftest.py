@@ -9,10 +9,10 @@ import httpx
 import pytest
 from client_fakes import BASE, KEY, FakeClock, Handler, Recorder
 
-from ory_frames._budget import RateBudget
-from ory_frames._client import Client
-from ory_frames._retry import RetryPolicy
-from ory_frames._transport import RetryTransport
+from ory_frames.client._budget import RateBudget
+from ory_frames.client._client import Client
+from ory_frames.client._retry import RetryPolicy
+from ory_frames.client._transport import RetryTransport
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from client_fakes import json_response
 
-from ory_frames._budget import TIER_LIMITS, RateBudget, bucket_for, parse_ratelimit_limit
 from ory_frames._errors import InvalidInputError
+from ory_frames.client._budget import TIER_LIMITS, RateBudget, bucket_for, parse_ratelimit_limit
 
 HIGH, MEDIUM, LOW = "kratos-admin-high", "kratos-admin-medium", "kratos-admin-low"
 
@@ -158,7 +158,7 @@ def test_client_learns_from_responses_and_paces(make_client, clock):
 
 
 def test_client_budget_by_tier_name():
-    from ory_frames._client import Client
+    from ory_frames.client._client import Client
 
     client = Client(
         "https://acme.projects.oryapis.com",

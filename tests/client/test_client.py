@@ -11,7 +11,7 @@ import pytest
 from client_fakes import BASE, KEY, json_response
 
 from ory_frames import Client, InvalidInputError, NotFoundError, Page, ServerError, UnexpectedResponseError
-from ory_frames._models import (
+from ory_frames.client._models import (
     BatchPatchIdentitiesResponse,
     CreateIdentityBody,
     Identity,
@@ -23,7 +23,7 @@ from ory_frames._models import (
     RecoveryLinkForIdentity,
     Session,
 )
-from ory_frames._paginators import encode_offset_token
+from ory_frames.pages._offsets import encode_offset_token
 
 ID = "a251ebc2-880c-4f76-a8f3-38e6940eab0e"
 SID = "7458af86-c1d8-401c-978a-8da89133f98b"

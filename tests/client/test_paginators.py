@@ -23,7 +23,8 @@ from ory_frames import (
     iter_identity_sessions,
     iter_sessions,
 )
-from ory_frames._paginators import IdentityKeysetPaginator, PageRequest, decode_offset_token, encode_offset_token
+from ory_frames.pages._offsets import decode_offset_token, encode_offset_token
+from ory_frames.pages._paginators import IdentityKeysetPaginator, PageRequest
 
 ID = "5f1f4e1c-4a49-4a4a-8d0b-6f1d3b6c2a11"
 IDS = [f"{n:08d}-0000-4000-8000-000000000000" for n in range(1, 12)]

@@ -18,7 +18,8 @@ from ory_frames import (
     iter_identity_sessions,
     iter_sessions,
 )
-from ory_frames._paginators import decode_offset_token, encode_offset_token, next_token_from_link, parse_link_header
+from ory_frames.pages._offsets import decode_offset_token, encode_offset_token
+from ory_frames.pages._paginators import next_token_from_link, parse_link_header
 
 
 def test_kratos_link_header():

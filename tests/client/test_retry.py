@@ -9,7 +9,7 @@ import pytest
 from client_fakes import KEY, json_response
 
 from ory_frames._errors import BadRequestError, RateLimitError, ServerError, TransportError
-from ory_frames._retry import RetryPolicy, parse_reset, parse_retry_after, server_wait, should_retry_status
+from ory_frames.client._retry import RetryPolicy, parse_reset, parse_retry_after, server_wait, should_retry_status
 
 ID = "7458af86-c1d8-401c-978a-8da89133f98b"
 IDENTITY = {"id": ID, "schema_id": "default", "schema_url": "", "traits": {}}

@@ -21,9 +21,9 @@ from ory_frames import (
     iter_identity_sessions,
     iter_sessions,
 )
-from ory_frames._models import CreateIdentityBody, Identity, JsonPatch, Session
-from ory_frames._retry import RetryPolicy
-from ory_frames._transport import RetryTransport
+from ory_frames.client._models import CreateIdentityBody, Identity, JsonPatch, Session
+from ory_frames.client._retry import RetryPolicy
+from ory_frames.client._transport import RetryTransport
 
 KEY = "sandbox-secret-key-123"
 SEEDED = 40
@@ -272,8 +272,8 @@ def test_reads_survive_injected_faults():
 def test_rate_limited_answers_become_rate_limit_errors_and_teach_the_budget():
     import itertools
 
-    from ory_frames._budget import RateBudget
     from ory_frames._errors import RateLimitError
+    from ory_frames.client._budget import RateBudget
 
     # A clock that jumps 100 s per reading: the budget learns but never holds a request back.
     ticks = itertools.count()

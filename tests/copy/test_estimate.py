@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from ory_frames import Client, Estimate, RateBudget, plan_changes
-from ory_frames._estimate import EndpointCount, estimate, format_seconds, rate_seconds
+from ory_frames.client._estimate import EndpointCount, estimate, format_seconds, rate_seconds
 
 
 class _Paced:

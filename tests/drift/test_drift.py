@@ -24,8 +24,8 @@ from ory_frames import (
     read_sessions,
     sandbox,
 )
-from ory_frames._convert import IdentityConverter
 from ory_frames._schema import trait_columns
+from ory_frames.convert._records import IdentityConverter
 from ory_frames.sandbox._drift import (
     ADDRESS_KEY,
     CREDENTIAL_TYPE,

@@ -22,7 +22,7 @@ from ory_frames import (
     read_identities,
     read_sessions,
 )
-from ory_frames._frame_edge import table_to_frame
+from ory_frames.convert._to_pandas import table_to_frame
 
 SEEDED = 120  # the sandbox of tests/frames/conftest.py
 

@@ -1,4 +1,4 @@
-"""Identity and session JSON -> Arrow -> pandas (ory_frames._convert, ory_frames.frames without I/O)."""
+"""Identity and session JSON -> Arrow -> pandas (ory_frames.convert._records, ory_frames.frames without I/O)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from ory_frames import ConversionWarning, InvalidInputError, identities_frame, sessions_frame
-from ory_frames._convert import IdentityConverter, SessionConverter
 from ory_frames._schema import trait_columns
+from ory_frames.convert._records import IdentityConverter, SessionConverter
 
 TYPED_SCHEMA: dict[str, Any] = {
     "type": "object",

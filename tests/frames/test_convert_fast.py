@@ -1,4 +1,4 @@
-"""The fast identity path (ory_frames._convert_fast) gives exactly what the fallback, value-by-value path gives."""
+"""The bulk identity path (convert._identity_columns) gives exactly what the value-by-value path gives."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from ory_frames._convert import IdentityConverter
 from ory_frames._schema import trait_columns
+from ory_frames.convert._records import IdentityConverter
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

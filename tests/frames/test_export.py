@@ -26,7 +26,7 @@ from ory_frames import (
     read_identity_sessions,
     read_sessions,
 )
-from ory_frames._parts import PARTIAL_SUFFIX, STATE_SUFFIX
+from ory_frames.export._files import PARTIAL_SUFFIX, STATE_SUFFIX
 
 SEEDED = 120
 
@@ -283,9 +283,9 @@ def test_sessions_without_expand_have_null_identity_id(client: Any, expand: Any)
 
 
 def test_sandbox_pages_take_the_bulk_path(client: Any) -> None:
-    from ory_frames._convert import IdentityConverter
     from ory_frames._read import fetch_schemas
     from ory_frames._schema import trait_columns
+    from ory_frames.convert._records import IdentityConverter
 
     conv = IdentityConverter(trait_columns(fetch_schemas(client)))
     for page in iter_identities(client, page_size=50):

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ory_frames import Client, InvalidInputError, export_identities, export_sessions
-from ory_frames._parts import STATE_SUFFIX
+from ory_frames.export._files import STATE_SUFFIX
 
 
 class CrashOnList(httpx.BaseTransport):

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from ory_frames import Client, NotFoundError, iter_identities, iter_identity_schemas, iter_sessions, read_identities
-from ory_frames._models import Identity
+from ory_frames.client._models import Identity
 
 pytestmark = [
     pytest.mark.live,

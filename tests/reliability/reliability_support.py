@@ -20,9 +20,9 @@ import httpx
 import pyarrow as pa
 
 from ory_frames import Client, RateBudget
-from ory_frames._budget import TIER_LIMITS, bucket_for
-from ory_frames._retry import RetryPolicy
-from ory_frames._transport import RetryTransport
+from ory_frames.client._budget import TIER_LIMITS, bucket_for
+from ory_frames.client._retry import RetryPolicy
+from ory_frames.client._transport import RetryTransport
 
 FAULT_KINDS = ("429", "500", "502", "503", "reset", "delay", "truncate")
 

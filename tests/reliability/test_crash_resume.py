@@ -23,7 +23,7 @@ from drift_support import running
 from reliability_support import assert_same_rows
 
 from ory_frames import Client, export_identities, export_sessions
-from ory_frames._parts import PARTIAL_SUFFIX, STATE_SUFFIX
+from ory_frames.export._files import PARTIAL_SUFFIX, STATE_SUFFIX
 
 if sys.platform == "win32":  # pragma: no cover
     pytest.skip("SIGKILL is POSIX", allow_module_level=True)

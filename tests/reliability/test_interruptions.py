@@ -38,8 +38,8 @@ from drift_support import running
 from reliability_support import assert_same_rows
 
 from ory_frames import Client, ExportError, export_identities, export_sessions
-from ory_frames._parts import LOCK_SUFFIX, PARTIAL_SUFFIX, STATE_SUFFIX
 from ory_frames.cli import main
+from ory_frames.export._files import LOCK_SUFFIX, PARTIAL_SUFFIX, STATE_SUFFIX
 
 if sys.platform == "win32":  # pragma: no cover
     pytest.skip("SIGINT to a process and file modes are POSIX", allow_module_level=True)

@@ -22,8 +22,8 @@ from ory_frames import (
     read_identities,
     read_sessions,
 )
-from ory_frames._retry import RetryPolicy
-from ory_frames._transport import RetryTransport
+from ory_frames.client._retry import RetryPolicy
+from ory_frames.client._transport import RetryTransport
 
 BASE = "https://acme.projects.oryapis.com"
 KEY = "ory_apikey_malformed_0123456789abcdef"

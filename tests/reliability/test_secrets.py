@@ -29,8 +29,8 @@ from ory_frames import (
     read_identities,
     read_sessions,
 )
-from ory_frames._retry import RetryPolicy
-from ory_frames._transport import RetryTransport
+from ory_frames.client._retry import RetryPolicy
+from ory_frames.client._transport import RetryTransport
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("secret_scan", ROOT / "tests" / "secret_scan.py")

@@ -12,7 +12,7 @@ import pytest
 from drift_support import create_app
 from starlette.testclient import TestClient
 
-from ory_frames._cli_sandbox import _instant
+from ory_frames.cli._sandbox import _instant
 from ory_frames.sandbox._context import wall_clock
 
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)

@@ -9,9 +9,9 @@ import drift_support
 import pyarrow.parquet as pq
 import pytest
 
-from ory_frames._cli_export import MAX_SHARDS
-from ory_frames._shards import MAX_SHARDS as API_MAX_SHARDS
 from ory_frames.cli import main
+from ory_frames.cli._export import MAX_SHARDS
+from ory_frames.pages._shards import MAX_SHARDS as API_MAX_SHARDS
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from ory_frames import UnexpectedResponseError
-from ory_frames._paginators import IdentityShardPaginator, clip_to_stop, is_id_token
-from ory_frames._pipeline import Cursor
-from ory_frames._shards import shard_cursors, uuid_fraction
+from ory_frames.pages._fetch_ahead import Cursor
+from ory_frames.pages._paginators import IdentityShardPaginator, is_id_token, items_to_stop
+from ory_frames.pages._shards import shard_cursors, uuid_fraction
 
 SPACE = 1 << 128
 
@@ -46,12 +46,14 @@ def test_shards_tile_the_uuid_space(n: int) -> None:
     ],
 )
 def test_a_shard_keeps_the_ids_up_to_its_stop(page: list[Any], stop: float, kept: int, ends: bool) -> None:
-    assert clip_to_stop(page, u(stop)) is ends and len(page) == kept
+    before = list(page)
+    assert items_to_stop(page, u(stop)) == (kept, ends)
+    assert page == before  # the page itself is left as it is
 
 
 def test_an_item_without_an_id_is_left_for_the_page_decoder_to_refuse() -> None:
     page: list[Any] = [{"id": u(0.1)}, ["not", "an", "object"], {"id": u(0.9)}]
-    assert clip_to_stop(page, u(0.5)) is False and len(page) == 3
+    assert items_to_stop(page, u(0.5)) == (3, False)
 
 
 def test_plain_uuid_tokens_are_recognised() -> None:
@@ -78,7 +80,8 @@ def test_a_shard_paginator_stops_at_its_bound_and_refuses_ids_out_of_order() -> 
     assert paginator.next_token == u(0.35)
     second = items(0.4, 0.55, 0.6)
     paginator.update_state(_answer(u(0.6)), second)
-    assert paginator.next_token is None and second == items(0.4)
+    assert paginator.next_token is None and paginator.page_items(second) == items(0.4)
+    assert len(second) == 3  # the answer itself is left as it is
     backwards = IdentityShardPaginator(page_size=3, start=u(0.2), stop=None)
     with pytest.raises(UnexpectedResponseError, match="out of order"):
         page = items(0.1, 0.3)  # 0.1 is not after the token 0.2

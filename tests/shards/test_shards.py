@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ory_frames import Client, ConversionWarning, export_identities, iter_identity_batches, read_identities
-from ory_frames._parts import STATE_SUFFIX
-from ory_frames._retry import RetryPolicy
-from ory_frames._transport import RetryTransport
+from ory_frames.client._retry import RetryPolicy
+from ory_frames.client._transport import RetryTransport
+from ory_frames.export._files import STATE_SUFFIX
 
 SIZES = (0, 1, 2, 3, 40, 333)
 # Every fault a retried GET recovers from (a 429 fault would only make the run wait for its reset).

@@ -91,6 +91,8 @@ def test_main_identifier(identity: dict[str, object], expected: str) -> None:
 def test_when_says_how_far_away() -> None:
     now = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
     assert when("2026-01-01T13:00:00.123456Z", now=now) == "2026-01-01 13:00:00 UTC (in 60 min)"
+    # wire notes §3: Ory's nine fraction digits and a Z, which Python 3.10's fromisoformat refuses
+    assert when("2026-01-01T13:00:00.123456789Z", now=now) == "2026-01-01 13:00:00 UTC (in 60 min)"
     assert when("2026-01-01T13:30:00+01:00", now=now) == "2026-01-01 12:30:00 UTC (in 30 min)"
     assert when("2026-01-01T11:30:00Z", now=now) == "2026-01-01 11:30:00 UTC (30 min ago)"
     assert when("2026-01-04T12:00:00Z", now=now) == "2026-01-04 12:00:00 UTC (in 3.0 days)"

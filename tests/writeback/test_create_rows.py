@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from drift_support import running
 
-from ory_frames._client import Client
-from ory_frames._convert import DERIVED_COLUMNS, SUMMARY_COLUMNS
 from ory_frames._errors import InvalidInputError
 from ory_frames._types import CredentialType
 from ory_frames.cli import main
+from ory_frames.client._client import Client
+from ory_frames.convert._records import DERIVED_COLUMNS, SUMMARY_COLUMNS
 from ory_frames.frames import read_identities
 from ory_frames.sandbox._drift import DRIFT_STATE
 from ory_frames.writeback import Plan, plan_changes

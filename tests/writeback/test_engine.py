@@ -14,6 +14,7 @@ from writeback_fakes import FakeOry
 from ory_frames.writeback import (
     REPORT_COLUMNS,
     Plan,
+    ReportRow,
     SessionPlan,
     plan_changes,
     plan_revoke_sessions,
@@ -186,3 +187,19 @@ def test_workers_must_be_positive(fake: FakeOry, client_for: Any) -> None:
     with pytest.raises(ValueError, match="workers"):
         plan.apply(client_for(fake), workers=0)
     assert fake.requests == []
+
+
+def test_apply_rows_are_the_report_as_objects(
+    original: pd.DataFrame, schemas: dict[str, Any], fake: FakeOry, client_for: Any
+) -> None:
+    plan = _identity_plan(original, schemas)
+    rows = plan.apply_rows(client_for(fake))
+    assert all(isinstance(r, ReportRow) for r in rows) and len(rows) == len(plan.report())
+    frame = plan.report()
+    assert [r.status for r in rows] == frame["status"].tolist()
+    # The frame shows a missing value as NaN or <NA> (nullable Int64); the objects hold None.
+    assert [r.patch_id for r in rows] == [None if pd.isna(p) else p for p in frame["patch_id"]]
+    assert [r.http_status for r in rows] == [None if pd.isna(s) else int(s) for s in frame["http_status"]]
+    created = next(r for r in rows if r.action == "create")
+    assert created.status == "applied" and created.identity_id and created.http_status == 201
+    assert tuple(ReportRow._fields) == REPORT_COLUMNS

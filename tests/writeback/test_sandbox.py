@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from drift_support import running
 
-from ory_frames._client import Client
 from ory_frames._errors import InvalidInputError
+from ory_frames.client._client import Client
 from ory_frames.frames import read_identities
 from ory_frames.writeback import plan_changes
 

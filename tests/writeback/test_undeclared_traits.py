@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ory_frames import ConversionWarning, InvalidInputError, identities_frame
-from ory_frames._client import Client
+from ory_frames.client._client import Client
 from ory_frames.frames import read_identities
 from ory_frames.writeback import plan_changes
 

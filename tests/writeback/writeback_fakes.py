@@ -17,7 +17,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from ory_frames._client import Client
+from ory_frames.client._client import Client
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "ory_frames" / "sandbox" / "schemas"
 BASE = "http://127.0.0.1:4434"

@@ -1,0 +1,196 @@
+"""`ory-frames export identities|sessions OUT`: stream a project's identities or sessions to a file or dataset."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from ory_frames._errors import ExportError, InvalidInputError
+from ory_frames.cli._common import (
+    EXIT_CODES,
+    add_progress_option,
+    progress_wanted,
+    usage_error,
+    whole_number,
+    wrap_help,
+)
+
+if TYPE_CHECKING:
+    from ory_frames.export import ExportResult
+
+__all__ = ["FILTER_FLAGS", "FORMATS", "INTERRUPTED", "MAX_SHARDS", "add_export", "cmd_export"]
+
+INTERRUPTED = 130  # the shell's code for a command ended by SIGINT (128 + 2)
+
+# The export formats (the keys of ory_frames.export._files.EXTENSIONS, which imports pyarrow: the parser is built
+# without it, and a test keeps the two equal).
+FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
+
+# The most cursors --shards accepts (ory_frames.pages.MAX_SHARDS, which imports httpx; a test keeps the two equal).
+MAX_SHARDS = 64
+
+# The flag of each filter, by the parameter name the read layer gives it (ory_frames._read).
+FILTER_FLAGS: dict[str, str] = {
+    "ids": "--id",
+    "credentials_identifier": "--credentials-identifier",
+    "preview_credentials_identifier_similar": "--preview-credentials-identifier-similar",
+    "organization_id": "--organization-id",
+    "include_credential": "--include-credential",
+    "consistency": "--consistency",
+    "active": "--active",
+    "expand": "--expand",
+}
+
+
+def add_export(subparsers: Any) -> None:
+    """`ory-frames export identities|sessions OUT`: stream a project's identities or sessions to a file."""
+    p = subparsers.add_parser(
+        "export",
+        help="export identities or sessions to Parquet, CSV or JSONL",
+        description=wrap_help(
+            "Stream every identity (or session) of the project named by ORY_SDK_URL / ORY_API_KEY to OUT. "
+            "The file appears under its name only when complete; --resume continues an interrupted export. "
+            "The format is --format, else OUT's extension (.parquet/.pq, .csv, .jsonl/.ndjson), else Parquet; "
+            "an extension that names another format than --format is refused."
+        ),
+        epilog=EXIT_CODES + f"  {INTERRUPTED}  interrupted (Ctrl-C); --resume continues\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("what", choices=("identities", "sessions"), help="what to export")
+    p.add_argument("out", help="output path or URL (a folder when --partition-by is given)")
+    p.add_argument("--format", choices=FORMATS, default=None, help="default: from OUT's extension")
+    p.add_argument("--partition-by", action="append", default=None, metavar="COLUMN", help="Parquet dataset by column")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted export of the same OUT")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    p.add_argument(
+        "--page-size",
+        type=whole_number(1, "is not a positive integer"),
+        default=None,
+        metavar="N",
+        help="items per request (default: Ory's maximum, 500 identities or 1000 sessions)",
+    )
+    p.add_argument(
+        "--shards",
+        type=_shard_count,
+        default=1,
+        metavar="N",
+        help="identities only: N keyset cursors read slices of the id space at once (default 1); "
+        "the same rows, in another order",
+    )
+    add_progress_option(p)
+    p.add_argument("--url", default=None, help="project or Kratos admin URL (default: $ORY_SDK_URL)")
+    g = p.add_argument_group("identity filters (export identities only)")
+    g.add_argument(FILTER_FLAGS["ids"], dest="ids", action="append", default=None, metavar="UUID", help="repeatable")
+    g.add_argument(FILTER_FLAGS["credentials_identifier"], default=None, metavar="IDENTIFIER")
+    g.add_argument(FILTER_FLAGS["preview_credentials_identifier_similar"], default=None, metavar="PREFIX")
+    g.add_argument(FILTER_FLAGS["organization_id"], default=None, metavar="UUID")
+    g.add_argument(
+        FILTER_FLAGS["include_credential"],
+        action="append",
+        default=None,
+        metavar="TYPE",
+        help="also export this credential type's config (secrets!); repeatable",
+    )
+    g.add_argument(FILTER_FLAGS["consistency"], choices=("strong", "eventual"), default=None, help="Ory Network only")
+    s = p.add_argument_group("session filters (export sessions only)")
+    s.add_argument(FILTER_FLAGS["active"], choices=("true", "false"), default=None)
+    s.add_argument(
+        FILTER_FLAGS["expand"],
+        action="append",
+        choices=("identity", "devices", "none"),
+        default=None,
+        help="repeatable; default: identity and devices (the identity id needs it); 'none' expands nothing",
+    )
+    p.set_defaults(run=cmd_export)
+
+
+def _shard_count(text: str) -> int:
+    """An argparse type: a number of cursors, 1 to MAX_SHARDS."""
+    value = whole_number(1, "is not a positive integer")(text)
+    if value > MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"{value} is more than {MAX_SHARDS} cursors")
+    return value
+
+
+def _misplaced_filters(args: argparse.Namespace) -> list[str]:
+    """The flags given that filter the other kind of export (identity filters on sessions and vice versa)."""
+    from ory_frames._read import IDENTITY_FILTERS, SESSION_FILTERS
+
+    other = SESSION_FILTERS if args.what == "identities" else IDENTITY_FILTERS
+    return [FILTER_FLAGS[name] for name in other if getattr(args, name) is not None]
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Check the filters and the format, export, then print one line saying what was written."""
+    # Imported here, not with the parser: `ory-frames --help` loads neither httpx nor pyarrow.
+    from ory_frames.export import output_format
+
+    misplaced = _misplaced_filters(args)
+    if misplaced:
+        kind = "sessions" if args.what == "identities" else "identities"
+        flags = " and ".join([", ".join(misplaced[:-1]), misplaced[-1]] if len(misplaced) > 1 else misplaced)
+        verb, pronoun = ("filters", "it") if len(misplaced) == 1 else ("filter", "they")
+        return usage_error("export", f"{flags} {verb} {kind}; {pronoun} cannot be used with 'export {args.what}'")
+    if args.what == "sessions" and args.shards > 1:
+        return usage_error("export", "--shards splits identities only: a session page token is opaque (one cursor)")
+    try:
+        output_format(args.out, args.format, args.partition_by)
+    except InvalidInputError as exc:
+        return usage_error("export", "; ".join(p.reason for p in exc.problems))
+    options: dict[str, Any] = {
+        "format": args.format,
+        "partition_by": args.partition_by,
+        "resume": args.resume,
+        "overwrite": args.overwrite,
+        "progress": progress_wanted(args),
+        "page_size": args.page_size,
+    }
+    try:
+        result = _export(args, options)
+    except ExportError as exc:  # a full disk, a denied write, another export of OUT: one line, no traceback
+        print(f"ory-frames export: {str(exc).replace('resume=True', '--resume')}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"ory-frames export: interrupted; run the same command with --resume to continue where it stopped "
+            f"({args.out} appears only once complete)",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
+    resumed = " (resumed)" if result.resumed else ""
+    cursors = f" by {result.shards} cursors" if result.shards > 1 else ""
+    print(f"{result.rows} {args.what} → {result.path}{resumed} in {result.seconds:.1f} s{cursors}", file=sys.stdout)
+    if result.shard_fallback and args.shards > 1:
+        print(f"ory-frames export: note: {result.shard_fallback}", file=sys.stderr)
+    return 0
+
+
+def _export(args: argparse.Namespace, options: dict[str, Any]) -> ExportResult:
+    """Call export_identities or export_sessions with the command line's filters."""
+    from ory_frames.client import Client
+    from ory_frames.export import export_identities, export_sessions
+
+    with Client(args.url) as client, warnings.catch_warnings():
+        # a fallback to one cursor is said once, in the note printed by cmd_export, not also as a Python warning
+        warnings.filterwarnings("ignore", message="the server cannot be read by several cursors")
+        if args.what == "identities":
+            result = export_identities(
+                client,
+                args.out,
+                ids=args.ids,
+                credentials_identifier=args.credentials_identifier,
+                preview_credentials_identifier_similar=args.preview_credentials_identifier_similar,
+                organization_id=args.organization_id,
+                include_credential=args.include_credential,
+                consistency=args.consistency,
+                shards=args.shards,
+                **options,
+            )
+        else:
+            active = None if args.active is None else args.active == "true"
+            if args.expand is not None:
+                options["expand"] = [e for e in args.expand if e != "none"]
+            result = export_sessions(client, args.out, active=active, **options)
+    return result
