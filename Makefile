@@ -23,7 +23,7 @@ demo: $(VENV)/.installed-run
 	$(BIN)/ory-frames demo --out out
 
 ## test: lint, type-check and run the whole test suite (notebooks included); when a Kratos binary is
-## installed (`make kratos`), the sandbox-facing tests run a third time against a real Ory Kratos
+## installed (`make kratos`), the sandbox-facing tests run again against a real Ory Kratos
 test: lint typecheck docs pytest pytest-kratos
 
 lint: $(VENV)/.installed-test
@@ -38,9 +38,14 @@ docs: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
+# pytest-xdist: one worker per core (PYTEST_WORKERS=0 runs in this process); a module's tests stay on one
+# worker, so they share its module-scoped sandboxes. The tests in DRIFT_TESTS run in both server modes in
+# this one run ([plain] and [drift], tests/conftest.py).
+PYTEST_WORKERS ?= auto
+XDIST = -n $(PYTEST_WORKERS) --dist loadscope
+
 pytest: $(VENV)/.installed-test
-	$(BIN)/pytest -q -m "not live"
-	$(BIN)/pytest -q -m "not live and not conformance" --drift $(DRIFT_TESTS)
+	$(BIN)/pytest -q -m "not live" $(XDIST)
 
 ## kratos: build the real Ory Kratos server (Go module pinned in tools/kratos/go.mod) into build/kratos/
 kratos:
@@ -50,7 +55,7 @@ kratos:
 # sandbox-only tests skipped. Without the binary this says so and runs nothing; CI installs it first.
 pytest-kratos: $(VENV)/.installed-test
 	@if bash scripts/install-kratos.sh --installed >/dev/null; then \
-	  $(BIN)/pytest -q -m "not live" --server kratos $(KRATOS_TESTS); \
+	  $(BIN)/pytest -q -m "not live" $(XDIST) --server kratos $(KRATOS_TESTS); \
 	else \
 	  echo "pytest-kratos: no Kratos binary (make kratos builds it; needs Go): the pass against a real Kratos is not run"; \
 	fi
@@ -59,8 +64,9 @@ pytest-kratos: $(VENV)/.installed-test
 # that starts a server; drift mode is the sandbox's own (tests/drift is sandbox_only as a whole).
 KRATOS_TESTS = tests/kratos $(DRIFT_TESTS) tests/copy tests/shards tests/writeback/test_undeclared_traits.py
 
-# The tests of reads, exports, write-back, forms and the CLI that talk to a sandbox: `make test` runs them a
-# second time against drift-mode sandboxes (fields and enum values Ory may add later; README "Drift mode").
+# The tests of reads, exports, write-back, forms and the CLI that talk to a sandbox: `make pytest` runs them
+# against plain and against drift-mode sandboxes (fields and enum values Ory may add later; README "Drift mode").
+# tests/drift_support.py's DRIFT_TESTS is this list (tests/test_suite_setup.py checks).
 DRIFT_TESTS := tests/drift tests/frames/test_arrow_out.py tests/frames/test_export.py tests/frames/test_oddities.py \
 	tests/frames/test_output_format.py tests/writeback/test_sandbox.py tests/writeback/test_create_rows.py \
 	tests/widgets tests/client/test_sandbox_e2e.py tests/test_cli.py tests/test_cli_apply.py \

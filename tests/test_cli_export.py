@@ -29,7 +29,7 @@ def test_demo_exports_identities_and_sessions(tmp_path: Path, capsys: pytest.Cap
 
 
 @pytest.fixture(scope="module")
-def url() -> Iterator[str]:
+def url(server_mode: str) -> Iterator[str]:
     with drift_support.running(seed_identities=120, seed=3) as base:
         yield base
 

@@ -20,7 +20,7 @@ KEY = "ory_pat_cli_subject_0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
-def url() -> Iterator[str]:
+def url(server_mode: str) -> Iterator[str]:
     with running(seed_identities=80, seed=21, api_key=KEY) as base:
         yield base
 

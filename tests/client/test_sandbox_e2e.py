@@ -30,7 +30,7 @@ SEEDED = 40
 
 
 @pytest.fixture(scope="module")
-def url() -> Iterator[str]:
+def url(server_mode: str) -> Iterator[str]:
     with drift_support.running(seed_identities=SEEDED, api_key=KEY) as base:
         yield base
 

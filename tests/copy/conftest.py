@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from copy_support import SOURCE_SIZE
+from drift_support import sandbox_running
 
 from ory_frames import Client, sandbox
 
@@ -13,7 +14,7 @@ from ory_frames import Client, sandbox
 @pytest.fixture(scope="module")
 def source_url() -> Iterator[str]:
     """A seeded sandbox: passwords, OIDC, TOTP, lookup secrets, addresses, metadata, external ids (read only)."""
-    with sandbox.running(seed_identities=SOURCE_SIZE, seed=11) as url:
+    with sandbox_running(seed_identities=SOURCE_SIZE, seed=11) as url:
         yield url
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from copy_support import SOURCE_SIZE, comparable, differences, identities
+from drift_support import sandbox_running
 
 import ory_frames.copy._body as body_module
 import ory_frames.copy._index as index_module
@@ -97,7 +98,7 @@ def test_rows_without_external_id_or_identifier_are_found_again_by_content(
     monkeypatch.setattr(run_module, "login_identifiers", lambda identity: [])
     monkeypatch.setattr(run_module, "SETTLE_SECONDS", 0.0)
     report = tmp_path / "report.csv"
-    with sandbox.running(seed_identities=60, seed=4) as url, Client(url) as source:
+    with sandbox_running(seed_identities=60, seed=4) as url, Client(url) as source:
         keyless = sum(1 for i in identities(source) if not i.get("external_id"))
         assert keyless > 10
         original = send_unit

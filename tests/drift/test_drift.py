@@ -44,7 +44,8 @@ NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def url() -> Iterator[str]:
+def url(server_mode: str) -> Iterator[str]:
+    # A sandbox per server mode (this module runs in both, drifting either way): the round trip writes to it.
     with sandbox.running(seed_identities=SEEDED, seed=4, now=NOW, drift=True) as base:
         yield base
 

@@ -126,8 +126,8 @@ def build_session(n: int, *, identity: dict[str, Any] | None = None, devices: bo
 
 
 @pytest.fixture(scope="module")
-def sandbox_url() -> Iterator[str]:
-    """The base URL of a sandbox seeded with 120 identities."""
+def sandbox_url(server_mode: str) -> Iterator[str]:
+    """The base URL of a sandbox seeded with 120 identities (one per server mode: tests/conftest.py)."""
     with drift_support.running(seed_identities=120) as url:
         yield url
 

@@ -6,17 +6,16 @@ Sizes are chosen so the whole folder runs in well under 4 minutes on a 2-core ma
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pyarrow.parquet as pq
 import pytest
-from drift_support import running
+from drift_support import running, seeded_template
 from reliability_support import fast_client
 
 from ory_frames import export_identities, export_sessions
-from ory_frames.sandbox._seed import seed_store
-from ory_frames.sandbox._store import Store
 
 IDENTITIES = 5_000
 SEED = 11
@@ -29,10 +28,10 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     Seeding once (the seeder stamps documents with the current time) lets a faulty and a fault-free sandbox
     serve byte-identical data.
     """
-    path = str(tmp_path_factory.mktemp("sandbox-db") / "seeded.sqlite")
-    store = Store(path)
-    seed_store(store, identities=IDENTITIES, seed=SEED)
-    return path
+    path = tmp_path_factory.mktemp("sandbox-db") / "seeded.sqlite"
+    # Seeded once per run, copied per process (pytest-xdist's workers): about ten seconds each otherwise.
+    shutil.copyfile(seeded_template(IDENTITIES, seed=SEED), path)
+    return str(path)
 
 
 @pytest.fixture(scope="session")

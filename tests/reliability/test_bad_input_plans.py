@@ -147,7 +147,7 @@ def _edit(original: pd.DataFrame, ops: list[tuple[Any, ...]]) -> pd.DataFrame:
 counter = iter(range(10**9))
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(ops=steps, allow_delete=st.booleans())
 @pytest.mark.timeout(200)
 def test_plan_is_valid_or_invalid_input_and_the_sandbox_accepts_it(

@@ -62,7 +62,9 @@ def _every_route() -> list[tuple[str, str]]:
     """(method, path) of every route the app serves, ids filled in, plus the middleware's own and an unknown one."""
     out = [("GET", "/__sandbox/stats"), ("POST", "/__sandbox/stats/reset"), ("GET", "/nowhere"), ("GET", "/health/x")]
     for route in create_app().routes:
-        path = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), getattr(route, "path", ""))
+        template = getattr(route, "path", "")
+        # The same id in every process (pytest-xdist's workers must collect the same test ids).
+        path = re.sub(r"\{[^}]+\}", str(uuid.uuid5(uuid.NAMESPACE_URL, template)), template)
         out.extend((method, path) for method in sorted(getattr(route, "methods", None) or ()) if method != "HEAD")
     return out
 

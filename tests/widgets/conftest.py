@@ -38,7 +38,7 @@ class RecordingTransport(httpx.BaseTransport):
 
 
 @pytest.fixture(scope="module")
-def sandbox_url() -> Iterator[str]:
+def sandbox_url(server_mode: str) -> Iterator[str]:
     with running(seed_identities=30, oidc_providers=("google", "github"), api_key=API_KEY) as url:
         yield url
 

@@ -26,7 +26,7 @@ EDITABLE = [
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[tuple[str, Client]]:
+def sandbox(server_mode: str) -> Iterator[tuple[str, Client]]:
     with running(seed_identities=40, seed=7) as url, Client(url) as client:
         yield url, client
 
