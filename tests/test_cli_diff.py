@@ -10,7 +10,6 @@ many buckets; ``test_diff_reports_exactly_the_changes_made_at_20_000`` runs it o
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,9 +91,6 @@ def test_diff_over_many_buckets_reports_the_same(
     _check(old, new, made, tmp_path / "diff.parquet", capsys)
 
 
-@pytest.mark.skipif(
-    os.environ.get("ORY_FRAMES_DIFF_20K") != "1", reason="about a minute; ORY_FRAMES_DIFF_20K=1 runs it"
-)
 def test_diff_reports_exactly_the_changes_made_at_20_000(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     old, new, made = _snapshots(tmp_path, 20_000)
     _check(old, new, made, tmp_path / "diff.parquet", capsys)
