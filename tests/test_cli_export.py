@@ -53,7 +53,9 @@ def test_export_refuses_to_clobber_then_overwrites(
     out = tmp_path / "sessions.parquet"
     assert main(["export", "sessions", str(out), "--url", url, "--active", "true"]) == 0
     assert main(["export", "sessions", str(out), "--url", url]) == 1
-    assert "exists" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("ory-frames export: ") and "exists" in err and "--overwrite" in err, err
+    assert "overwrite=True" not in err and "FileExistsError" not in err, err
     assert main(["export", "sessions", str(out), "--url", url, "--overwrite"]) == 0
     assert pq.read_table(out).num_rows > 0
 
@@ -65,6 +67,8 @@ def test_export_without_url_is_one_line_error(
     assert main(["export", "identities", str(tmp_path / "x.parquet")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "ORY_SDK_URL" in err
+    assert err.startswith("ory-frames export: ") and "--url" in err, err
+    assert "base_url" not in err and "InvalidInputError" not in err, err
 
 
 def test_export_sessions_carries_identity_ids_by_default(url: str, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from ory_frames._query import IDENTITY_FILTER_NAMES, SESSION_FILTER_NAMES
 from ory_frames.cli._common import (
     EXIT_CODES,
     add_progress_option,
+    cli_message,
     progress_wanted,
     usage_error,
     whole_number,
@@ -162,7 +163,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         result = _export(args, options)
     except ExportError as exc:  # a full disk, a denied write, another export of OUT: one line, no traceback
-        print(f"ory-frames export: {str(exc).replace('resume=True', '--resume')}", file=sys.stderr)
+        print(f"ory-frames export: {cli_message(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(
