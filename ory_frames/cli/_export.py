@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
 import warnings
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ory_frames._errors import ExportError, InvalidInputError
@@ -185,7 +188,7 @@ def _export(args: argparse.Namespace, options: dict[str, Any]) -> ExportResult:
     from ory_frames.client import Client
     from ory_frames.export import export_identities, export_sessions
 
-    with Client(args.url) as client, warnings.catch_warnings():
+    with Client(args.url) as client, warnings.catch_warnings(), _export_notes_on_stderr():
         # a fallback to one cursor is said once, in the note printed by cmd_export, not also as a Python warning
         warnings.filterwarnings("ignore", message="the server cannot be read by several cursors")
         if args.what == "identities":
@@ -193,3 +196,24 @@ def _export(args: argparse.Namespace, options: dict[str, Any]) -> ExportResult:
         else:
             result = export_sessions(client, args.out, **options, **_filters(args))
     return result
+
+
+class _NoteHandler(logging.Handler):
+    """Print a record of the ``ory_frames.export`` logger as ``ory-frames export: note: …``, in the flags' words."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"ory-frames export: note: {cli_message(record.getMessage())}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _export_notes_on_stderr() -> Iterator[None]:
+    """While exporting, the export's notes (such as an interrupted export started over) go to stderr, said once."""
+    notes = logging.getLogger("ory_frames.export")
+    handler, propagate = _NoteHandler(logging.WARNING), notes.propagate
+    notes.addHandler(handler)
+    notes.propagate = False  # not also by a handler of the "ory_frames" logger or the root
+    try:
+        yield
+    finally:
+        notes.removeHandler(handler)
+        notes.propagate = propagate
