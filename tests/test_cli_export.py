@@ -11,7 +11,7 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 
-from ory_frames import Client, TransportError, export_identities
+from ory_frames import Client, TransportError, export_identities, iter_identities
 from ory_frames._query import IDENTITY_FILTER_NAMES, SESSION_FILTER_NAMES
 from ory_frames.cli import main
 from ory_frames.cli._export import FILTER_FLAGS, _filters
@@ -59,6 +59,15 @@ def test_export_refuses_to_clobber_then_overwrites(
     assert "overwrite=True" not in err and "FileExistsError" not in err, err
     assert main(["export", "sessions", str(out), "--url", url, "--overwrite"]) == 0
     assert pq.read_table(out).num_rows > 0
+
+
+def test_an_export_of_one_identity_says_so_in_the_singular(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Client(url) as client:
+        one = next(iter(iter_identities(client, page_size=1))).items[0]["id"]
+    assert main(["export", "identities", str(tmp_path / "one.csv"), "--url", url, "--id", one]) == 0
+    assert capsys.readouterr().out.startswith("1 identity → ")
 
 
 def test_export_without_url_is_one_line_error(

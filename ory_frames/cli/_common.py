@@ -15,6 +15,7 @@ __all__ = [
     "SHOWN_FAILURES",
     "add_progress_option",
     "cli_message",
+    "count_of",
     "error_line",
     "print_failures",
     "progress_wanted",
@@ -46,6 +47,13 @@ CLI_WORDS: tuple[tuple[str, str], ...] = (
 )
 
 
+def count_of(n: int, noun: str) -> str:
+    """``n`` with ``noun`` (a plural: ``identities``, ``sessions``) in the singular when ``n`` is 1: ``1 identity``."""
+    if n != 1:
+        return f"{n:,} {noun}"
+    return "1 " + (noun[:-3] + "y" if noun.endswith("ies") else noun.removesuffix("s"))
+
+
 def cli_message(text: str) -> str:
     """A library message with its Python argument names (``overwrite=True``) replaced by the command's flags."""
     for python, flag in CLI_WORDS:
@@ -56,13 +64,13 @@ def cli_message(text: str) -> str:
 def error_line(exc: BaseException) -> str:
     """What an exception says on the command line: its message in the flags' words, without a Python class name.
 
-    Errors the library raises on purpose (its own, an OSError, a ValueError) speak for themselves; anything else is
-    a bug, and keeps its class name so that a report can say what happened.
+    Errors the library raises on purpose (its own, an OSError, a ValueError, an ImportError naming an extra) speak
+    for themselves; anything else is a bug, and keeps its class name so that a report can say what happened.
     """
     text = str(exc)
     if isinstance(exc, InvalidInputError) and len(exc.problems) == 1:
         text = str(exc.problems[0])  # not the "1 problem found; nothing was sent:" list of the Python message
-    if isinstance(exc, (OryFramesError, OSError, ValueError)) and text:
+    if isinstance(exc, (OryFramesError, OSError, ValueError, ImportError)) and text:
         return cli_message(text)
     return f"unexpected error ({type(exc).__name__}: {text}); please report it" if text else type(exc).__name__
 

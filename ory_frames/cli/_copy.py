@@ -8,7 +8,14 @@ import os
 import sys
 from typing import Any
 
-from ory_frames.cli._common import add_progress_option, print_failures, progress_wanted, usage_error, wrap_help
+from ory_frames.cli._common import (
+    add_progress_option,
+    count_of,
+    print_failures,
+    progress_wanted,
+    usage_error,
+    wrap_help,
+)
 
 __all__ = ["COPY_EXIT_CODES", "DEFAULT_REPORT", "add_copy", "cmd_copy"]
 
@@ -101,7 +108,7 @@ def _print_dry_run(result: Any, show_personal_data: bool) -> None:
     print("would: " + ", ".join(f"{k} {v:,}" for k, v in result.counts.items()))
     for request in result.requests[:1]:
         items = request["body"]["identities"]
-        first = f"first request: {request['method']} {request['path']} with {len(items):,} identities"
+        first = f"first request: {request['method']} {request['path']} with {count_of(len(items), 'identities')}"
         if show_personal_data:
             more = f" (first {SHOWN_ITEMS} shown; password hashes masked)" if len(items) > SHOWN_ITEMS else ""
             print(first + more)
@@ -117,7 +124,8 @@ def _print_report(result: Any) -> int:
     report = result.report
     missing = int(report["not_imported"].notna().sum())
     if missing:
-        print(f"  {missing:,} identities have credentials Ory cannot import (column not_imported)")
+        verb = "has" if missing == 1 else "have"
+        print(f"  {count_of(missing, 'identities')} {verb} credentials Ory cannot import (column not_imported)")
     bad = report[report["status"] == "failed"]
     return print_failures(bad, lambda rec: f"{rec.source_id}: failed", "see the report")
 

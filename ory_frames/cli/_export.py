@@ -16,6 +16,7 @@ from ory_frames.cli._common import (
     EXIT_CODES,
     add_progress_option,
     cli_message,
+    count_of,
     progress_wanted,
     usage_error,
     whole_number,
@@ -52,7 +53,14 @@ FILTER_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
         },
     ),
     "consistency": ("--consistency", {"choices": ("strong", "eventual"), "help": "Ory Network only"}),
-    "active": ("--active", {"choices": ("true", "false")}),
+    "active": (
+        "--active",
+        {
+            "choices": ("true", "false"),
+            "help": "true: active, unexpired sessions; with the identity expanded (the default), a session of an "
+            "inactive identity still comes, reading active false, as Kratos does (docs/wire-notes.md §8)",
+        },
+    ),
     "expand": (
         "--expand",
         {
@@ -177,7 +185,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         return INTERRUPTED
     resumed = " (resumed)" if result.resumed else ""
     cursors = f" by {result.shards} cursors" if result.shards > 1 else ""
-    print(f"{result.rows} {args.what} → {result.path}{resumed} in {result.seconds:.1f} s{cursors}", file=sys.stdout)
+    line = f"{count_of(result.rows, args.what)} → {result.path}{resumed} in {result.seconds:.1f} s{cursors}"
+    print(line, file=sys.stdout)
     if result.shard_fallback and args.shards > 1:
         print(f"ory-frames export: note: {result.shard_fallback}", file=sys.stderr)
     return 0
