@@ -110,7 +110,7 @@ def test_errors_name_the_flags_not_python_arguments_or_classes() -> None:
         (1, "identities", "1 identity"),
         (1, "sessions", "1 session"),
         (0, "identities", "0 identities"),
-        (2500, "sessions", "2,500 sessions"),
+        (2500, "sessions", "2500 sessions"),
     ],
 )
 def test_counts_read_in_the_singular_for_one(n: int, noun: str, text: str) -> None:

@@ -40,7 +40,6 @@ CLI_WORDS: tuple[tuple[str, str], ...] = (
     ("pass base_url=... or set ORY_SDK_URL", "pass --url or set ORY_SDK_URL"),
     ("pass overwrite=True to replace it", "run the same command with --overwrite to replace it"),
     ("export without resume=True", "export without --resume"),
-    ("export again with resume=True", "run the same command with --resume"),
     ("resume=True", "--resume"),
     ("overwrite=True", "--overwrite"),
     ("base_url ", "the URL "),
@@ -50,7 +49,7 @@ CLI_WORDS: tuple[tuple[str, str], ...] = (
 def count_of(n: int, noun: str) -> str:
     """``n`` with ``noun`` (a plural: ``identities``, ``sessions``) in the singular when ``n`` is 1: ``1 identity``."""
     if n != 1:
-        return f"{n:,} {noun}"
+        return f"{n} {noun}"
     return "1 " + (noun[:-3] + "y" if noun.endswith("ies") else noun.removesuffix("s"))
 
 
