@@ -131,7 +131,7 @@ def test_export_format_is_the_one_rule_of_the_api(url: str, tmp_path: Path) -> N
     [
         (["identities", "ids.csv", "--format", "parquet"], "the extension '.csv' of"),
         (["sessions", "s.parquet", "--format", "jsonl"], "names the parquet format, but the format asked for is jsonl"),
-        (["identities", "by_schema.jsonl", "--partition-by", "schema_id"], "partition_by writes a Parquet dataset"),
+        (["identities", "by_schema.jsonl", "--partition-by", "schema_id"], "--partition-by writes a Parquet dataset"),
         (["identities", "ids.parquet", "--active", "true"], "--active filters sessions; it cannot be used"),
         (
             ["identities", "ids.parquet", "--expand", "identity", "--active", "false"],

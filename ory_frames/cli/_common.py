@@ -43,6 +43,7 @@ CLI_WORDS: tuple[tuple[str, str], ...] = (
     ("resume=True", "--resume"),
     ("overwrite=True", "--overwrite"),
     ("base_url ", "the URL "),
+    ("partition_by ", "--partition-by "),
 )
 
 
