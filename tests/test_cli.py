@@ -82,3 +82,38 @@ def test_sandbox_serves_until_interrupted() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_errors_name_the_flags_not_python_arguments_or_classes() -> None:
+    from ory_frames._errors import InvalidInputError
+    from ory_frames.cli._common import error_line
+
+    # The library's own messages keep their Python words; the command line names its flags instead.
+    assert error_line(FileExistsError("out.parquet exists; pass overwrite=True to replace it")) == (
+        "out.parquet exists; run the same command with --overwrite to replace it"
+    )
+    assert error_line(InvalidInputError("no Ory URL: pass base_url=... or set ORY_SDK_URL")) == (
+        "no Ory URL: pass --url or set ORY_SDK_URL"
+    )
+    other = InvalidInputError("s.json belongs to a different export; delete it or export without resume=True")
+    line = error_line(other)
+    assert line.endswith("delete it or export without --resume")
+    missing = ImportError("the sandbox needs starlette and uvicorn: pip install 'ory-frames[sandbox]'")
+    assert error_line(missing) == str(missing)
+    # an exception the library does not raise on purpose is a bug: its class name helps the report
+    assert "KeyError" in error_line(KeyError("x"))
+
+
+@pytest.mark.parametrize(
+    ("n", "noun", "text"),
+    [
+        (1, "identities", "1 identity"),
+        (1, "sessions", "1 session"),
+        (0, "identities", "0 identities"),
+        (2500, "sessions", "2500 sessions"),
+    ],
+)
+def test_counts_read_in_the_singular_for_one(n: int, noun: str, text: str) -> None:
+    from ory_frames.cli._common import count_of
+
+    assert count_of(n, noun) == text

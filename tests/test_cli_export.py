@@ -11,6 +11,7 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 
+from ory_frames import Client, TransportError, export_identities, iter_identities
 from ory_frames._query import IDENTITY_FILTER_NAMES, SESSION_FILTER_NAMES
 from ory_frames.cli import main
 from ory_frames.cli._export import FILTER_FLAGS, _filters
@@ -53,9 +54,20 @@ def test_export_refuses_to_clobber_then_overwrites(
     out = tmp_path / "sessions.parquet"
     assert main(["export", "sessions", str(out), "--url", url, "--active", "true"]) == 0
     assert main(["export", "sessions", str(out), "--url", url]) == 1
-    assert "exists" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("ory-frames export: ") and "exists" in err and "--overwrite" in err, err
+    assert "overwrite=True" not in err and "FileExistsError" not in err, err
     assert main(["export", "sessions", str(out), "--url", url, "--overwrite"]) == 0
     assert pq.read_table(out).num_rows > 0
+
+
+def test_an_export_of_one_identity_says_so_in_the_singular(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Client(url) as client:
+        one = next(iter(iter_identities(client, page_size=1))).items[0]["id"]
+    assert main(["export", "identities", str(tmp_path / "one.csv"), "--url", url, "--id", one]) == 0
+    assert capsys.readouterr().out.startswith("1 identity → ")
 
 
 def test_export_without_url_is_one_line_error(
@@ -65,6 +77,36 @@ def test_export_without_url_is_one_line_error(
     assert main(["export", "identities", str(tmp_path / "x.parquet")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "ORY_SDK_URL" in err
+    assert err.startswith("ory-frames export: ") and "--url" in err, err
+    assert "base_url" not in err and "InvalidInputError" not in err, err
+
+
+class _CutAfter(httpx.HTTPTransport):
+    """Lets ``pages`` identity pages through, then the connection drops."""
+
+    def __init__(self, pages: int) -> None:
+        super().__init__()
+        self.left = pages
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/admin/identities"):
+            self.left -= 1
+            if self.left < 0:
+                raise httpx.ConnectError("connection lost", request=request)
+        return super().handle_request(request)
+
+
+def test_a_rerun_without_resume_says_resume_would_have_continued(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "ids.parquet"
+    with Client(url, transport=_CutAfter(3), retries=0) as flaky, pytest.raises(TransportError):
+        export_identities(flaky, out, page_size=10, batch_rows=10)
+    assert main(["export", "identities", str(out), "--url", url, "--page-size", "10"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("ory-frames export: note: ") and "started over" in err and "--resume" in err, err
+    assert "resume=True" not in err and err.count("\n") == 1, err
+    assert pq.read_table(out).num_rows == 120
 
 
 def test_export_sessions_carries_identity_ids_by_default(url: str, tmp_path: Path) -> None:
@@ -89,7 +131,7 @@ def test_export_format_is_the_one_rule_of_the_api(url: str, tmp_path: Path) -> N
     [
         (["identities", "ids.csv", "--format", "parquet"], "the extension '.csv' of"),
         (["sessions", "s.parquet", "--format", "jsonl"], "names the parquet format, but the format asked for is jsonl"),
-        (["identities", "by_schema.jsonl", "--partition-by", "schema_id"], "partition_by writes a Parquet dataset"),
+        (["identities", "by_schema.jsonl", "--partition-by", "schema_id"], "--partition-by writes a Parquet dataset"),
         (["identities", "ids.parquet", "--active", "true"], "--active filters sessions; it cannot be used"),
         (
             ["identities", "ids.parquet", "--expand", "identity", "--active", "false"],

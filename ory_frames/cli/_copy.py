@@ -8,7 +8,14 @@ import os
 import sys
 from typing import Any
 
-from ory_frames.cli._common import add_progress_option, print_failures, progress_wanted, usage_error, wrap_help
+from ory_frames.cli._common import (
+    add_progress_option,
+    count_of,
+    print_failures,
+    progress_wanted,
+    usage_error,
+    wrap_help,
+)
 
 __all__ = ["COPY_EXIT_CODES", "DEFAULT_REPORT", "add_copy", "cmd_copy"]
 
@@ -42,8 +49,9 @@ def add_copy(subparsers: Any) -> None:
             "--url). API keys are read from the environment only. Identities the target already has (same "
             "external_id, else a same login identifier) are matched, not duplicated. The report (CSV) maps every "
             "source id to its target id with a status; the state file beside it makes the copy resumable: after "
-            "any interruption, run the same command again. --dry-run reads both projects, prints what would be "
-            "sent (password hashes masked) and the time the projects' rate tiers need, and sends nothing."
+            "any interruption, run the same command again. --dry-run reads both projects, prints the counts, the time "
+            "the projects' rate tiers need and a few samples of what would be sent, with personal data masked "
+            "(--show-personal-data: the first items in full, password hashes still masked), and sends nothing."
         ),
         epilog=COPY_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -61,6 +69,11 @@ def add_copy(subparsers: Any) -> None:
     p.add_argument("--report", default=None, metavar="REPORT.csv", help=f"the report (default: {DEFAULT_REPORT})")
     p.add_argument("--state", default=None, metavar="STATE.json", help="the state file (default: beside the report)")
     p.add_argument("--dry-run", action="store_true", help="print what would be sent and the time needed; send nothing")
+    p.add_argument(
+        "--show-personal-data",
+        action="store_true",
+        help="with --dry-run: print the first items of the request in full (traits, addresses), not masked",
+    )
     p.add_argument("--tier", default=None, help="pace requests at an Ory Network tier (developer, production, ...)")
     add_progress_option(p)
     g = p.add_argument_group("filters (the source identities left out are reported as skipped)")
@@ -71,15 +84,39 @@ def add_copy(subparsers: Any) -> None:
     p.set_defaults(run=cmd_copy)
 
 
-def _print_dry_run(result: Any) -> None:
+# Values a dry run shows as they are: names of Ory's own vocabulary and generated ids, never a person's data.
+PLAIN_KEYS = frozenset({"patch_id", "schema_id", "state", "via", "status", "type", "provider", "hashed_password"})
+
+
+def mask(value: Any, key: str = "") -> Any:
+    """``value`` with every string masked but those under :data:`PLAIN_KEYS`.
+
+    ``ada@example.org`` → ``a***@example.org``, ``Ada`` → ``A***``; numbers, booleans and the JSON's shape are kept.
+    """
+    if isinstance(value, dict):
+        return {k: mask(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v, key) for v in value]
+    if not isinstance(value, str) or not value or key in PLAIN_KEYS:
+        return value
+    local, at, domain = value.partition("@")
+    return f"{local[:1]}***@{domain}" if at and local and "." in domain else f"{value[:1]}***"
+
+
+def _print_dry_run(result: Any, show_personal_data: bool) -> None:
     print("dry run: nothing is sent")
     print("would: " + ", ".join(f"{k} {v:,}" for k, v in result.counts.items()))
     for request in result.requests[:1]:
         items = request["body"]["identities"]
-        shown = {"identities": items[:SHOWN_ITEMS]}
-        more = f" (first {SHOWN_ITEMS} of {len(items)} items shown; password hashes masked)" if len(items) > 3 else ""
-        print(f"first request: {request['method']} {request['path']}{more}")
-        print(json.dumps(shown, indent=2, ensure_ascii=False, default=str))
+        first = f"first request: {request['method']} {request['path']} with {count_of(len(items), 'identities')}"
+        if show_personal_data:
+            more = f" (first {SHOWN_ITEMS} shown; password hashes masked)" if len(items) > SHOWN_ITEMS else ""
+            print(first + more)
+            print(json.dumps({"identities": items[:SHOWN_ITEMS]}, indent=2, ensure_ascii=False, default=str))
+            continue
+        print(f"{first}; {min(len(items), SHOWN_ITEMS)} samples, personal data masked (--show-personal-data shows it):")
+        for item in items[:SHOWN_ITEMS]:
+            print("  " + json.dumps(mask(item.get("create", item)), ensure_ascii=False, default=str))
 
 
 def _print_report(result: Any) -> int:
@@ -87,7 +124,8 @@ def _print_report(result: Any) -> int:
     report = result.report
     missing = int(report["not_imported"].notna().sum())
     if missing:
-        print(f"  {missing:,} identities have credentials Ory cannot import (column not_imported)")
+        verb = "has" if missing == 1 else "have"
+        print(f"  {count_of(missing, 'identities')} {verb} credentials Ory cannot import (column not_imported)")
     bad = report[report["status"] == "failed"]
     return print_failures(bad, lambda rec: f"{rec.source_id}: failed", "see the report")
 
@@ -102,6 +140,8 @@ def cmd_copy(args: argparse.Namespace) -> int:
     if not source_url:
         return usage_error("copy", "no source: pass --from-url or set ORY_SOURCE_URL")
     schema_map = dict(args.schema_map)
+    if args.show_personal_data and not args.dry_run:
+        return usage_error("copy", "--show-personal-data goes with --dry-run (a copy prints no identity)")
     if len(schema_map) != len(args.schema_map):
         return usage_error("copy", "--schema-map names a source schema more than once")
     report = args.report or (None if args.dry_run else DEFAULT_REPORT)
@@ -131,7 +171,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
         print("ory-frames copy: interrupted; run the same command to resume", file=sys.stderr)
         return 1
     if args.dry_run:
-        _print_dry_run(result)
+        _print_dry_run(result, args.show_personal_data)
         if args.report:
             result.to_csv(args.report)
         print(str(result.estimate))

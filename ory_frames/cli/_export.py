@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
 import warnings
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ory_frames._errors import ExportError, InvalidInputError
@@ -12,6 +15,8 @@ from ory_frames._query import IDENTITY_FILTER_NAMES, SESSION_FILTER_NAMES
 from ory_frames.cli._common import (
     EXIT_CODES,
     add_progress_option,
+    cli_message,
+    count_of,
     progress_wanted,
     usage_error,
     whole_number,
@@ -48,7 +53,14 @@ FILTER_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
         },
     ),
     "consistency": ("--consistency", {"choices": ("strong", "eventual"), "help": "Ory Network only"}),
-    "active": ("--active", {"choices": ("true", "false")}),
+    "active": (
+        "--active",
+        {
+            "choices": ("true", "false"),
+            "help": "true: active, unexpired sessions; with the identity expanded (the default), a session of an "
+            "inactive identity still comes, reading active false, as Kratos does (docs/wire-notes.md §8)",
+        },
+    ),
     "expand": (
         "--expand",
         {
@@ -162,7 +174,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         result = _export(args, options)
     except ExportError as exc:  # a full disk, a denied write, another export of OUT: one line, no traceback
-        print(f"ory-frames export: {str(exc).replace('resume=True', '--resume')}", file=sys.stderr)
+        print(f"ory-frames export: {cli_message(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(
@@ -173,7 +185,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         return INTERRUPTED
     resumed = " (resumed)" if result.resumed else ""
     cursors = f" by {result.shards} cursors" if result.shards > 1 else ""
-    print(f"{result.rows} {args.what} → {result.path}{resumed} in {result.seconds:.1f} s{cursors}", file=sys.stdout)
+    line = f"{count_of(result.rows, args.what)} → {result.path}{resumed} in {result.seconds:.1f} s{cursors}"
+    print(line, file=sys.stdout)
     if result.shard_fallback and args.shards > 1:
         print(f"ory-frames export: note: {result.shard_fallback}", file=sys.stderr)
     return 0
@@ -184,7 +197,7 @@ def _export(args: argparse.Namespace, options: dict[str, Any]) -> ExportResult:
     from ory_frames.client import Client
     from ory_frames.export import export_identities, export_sessions
 
-    with Client(args.url) as client, warnings.catch_warnings():
+    with Client(args.url) as client, warnings.catch_warnings(), _export_notes_on_stderr():
         # a fallback to one cursor is said once, in the note printed by cmd_export, not also as a Python warning
         warnings.filterwarnings("ignore", message="the server cannot be read by several cursors")
         if args.what == "identities":
@@ -192,3 +205,24 @@ def _export(args: argparse.Namespace, options: dict[str, Any]) -> ExportResult:
         else:
             result = export_sessions(client, args.out, **options, **_filters(args))
     return result
+
+
+class _NoteHandler(logging.Handler):
+    """Print a record of the ``ory_frames.export`` logger as ``ory-frames export: note: …``, in the flags' words."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"ory-frames export: note: {cli_message(record.getMessage())}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _export_notes_on_stderr() -> Iterator[None]:
+    """While exporting, the export's notes (such as an interrupted export started over) go to stderr, said once."""
+    notes = logging.getLogger("ory_frames.export")
+    handler, propagate = _NoteHandler(logging.WARNING), notes.propagate
+    notes.addHandler(handler)
+    notes.propagate = False  # not also by a handler of the "ory_frames" logger or the root
+    try:
+        yield
+    finally:
+        notes.removeHandler(handler)
+        notes.propagate = propagate

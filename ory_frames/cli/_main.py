@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ory_frames.cli._apply import add_apply
-from ory_frames.cli._common import wrap_help
+from ory_frames.cli._common import error_line, wrap_help
 from ory_frames.cli._copy import add_copy
 from ory_frames.cli._demo import add_demo
 from ory_frames.cli._diff import add_diff
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     except Exception as exc:  # one line, never a traceback
-        text = str(exc) if isinstance(exc, CommandError) else f"{type(exc).__name__}: {exc}"
+        text = str(exc) if isinstance(exc, CommandError) else error_line(exc)
         print(f"ory-frames {args.command}: {_redact(text, args)}", file=sys.stderr)
         return 1
     return code

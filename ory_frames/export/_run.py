@@ -2,12 +2,13 @@
 
 Background threads fetch pages ahead, up to ``buffer_bytes`` of answers; identities by one or, with
 ``shards``, several keyset cursors over slices of the id space (:mod:`ory_frames.pages`). Pages are
-buffered until ``batch_rows`` rows have arrived, then converted together into one table of an Arrow
-schema fixed up front (from the identity schemas), written as one numbered part file under
-``<path>.partial/``, and the sidecar ``<path>.ory-frames-state.json`` is replaced atomically with
-the cursors (each one's next ``page_token`` and range), the rows and pages written and the number of
-parts. Memory is therefore bounded by ``batch_rows`` and ``buffer_bytes``, never by the size of the
-project.
+buffered until ``batch_rows`` rows have arrived or ``flush_seconds`` have passed since the last flush
+(so that an interrupted export of a slow or rate-limited project loses at most that long), then
+converted together into one table of an Arrow schema fixed up front (from the identity schemas), written
+as one numbered part file under ``<path>.partial/``, and the sidecar ``<path>.ory-frames-state.json`` is
+replaced atomically with the cursors (each one's next ``page_token`` and range), the rows and pages
+written and the number of parts. Memory is therefore bounded by ``batch_rows`` and ``buffer_bytes``,
+never by the size of the project.
 
 For a single Parquet file each part is also encoded, in a background thread, into the combined file
 as it is flushed; otherwise (and after a crash) the parts are joined at the end (Parquet row group
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -67,7 +69,13 @@ if TYPE_CHECKING:
     from ory_frames.client import Client
     from ory_frames.pages import Page
 
-__all__ = ["ExportFormat", "ExportResult", "export_identities", "export_sessions", "output_format"]
+__all__ = ["FLUSH_SECONDS", "ExportFormat", "ExportResult", "export_identities", "export_sessions", "output_format"]
+
+# Notes for the caller (the command line prints them with its flags' names): an interrupted export discarded.
+logger = logging.getLogger("ory_frames.export")
+
+# The longest buffered pages wait for a flush (checked as each page arrives): the work an interruption can lose.
+FLUSH_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,7 @@ def _run(
     overwrite: bool,
     progress: bool,
     batch_rows: int,
+    flush_seconds: float,
 ) -> ExportResult:
     """Drive one export of ``read`` (schemas already fetched): pages -> parts (+ state after each) -> combine/rename."""
     started = time.perf_counter()
@@ -109,6 +118,8 @@ def _run(
         raise InvalidInputError(f"partition_by names unknown columns: {missing}")
     if batch_rows <= 0:
         raise InvalidInputError(f"batch_rows must be positive, got {batch_rows}")
+    if not flush_seconds >= 0:
+        raise InvalidInputError(f"flush_seconds must be 0 or more, got {flush_seconds}")
     header = {
         "version": STATE_VERSION,
         "kind": kind,
@@ -131,6 +142,8 @@ def _run(
     elif target.exists(target.path) and not overwrite:
         raise FileExistsError(f"{target.path} exists; pass overwrite=True to replace it")
     if state is None:
+        if not resume and target.exists(target.state):
+            _note_discarded(target, header)
         cleanup(target)
         target.fs.create_dir(target.partial, recursive=True)
         state = {**header, "cursors": None, "done": False, "rows": 0, "pages": 0, "parts": 0, "phase": "writing"}
@@ -148,7 +161,7 @@ def _run(
                     appender.append(read_part(target, part))
             saved = Cursor.saved(state)
             pages = read.pages if saved is None else read.pages_from(saved)
-            _pump(target, state, schema, convert, pages, progress, batch_rows, kind, appender)
+            _pump(target, state, schema, convert, pages, progress, (batch_rows, flush_seconds), kind, appender)
         except BaseException:
             if appender is not None:
                 appender.abort()
@@ -159,6 +172,19 @@ def _run(
     return _result(target, state, started, resumed=resumed, problems=problems)
 
 
+def _note_discarded(target: Target, header: Mapping[str, Any]) -> None:
+    """Warn (``ory_frames.export`` logger) that an interrupted export of the same parameters is started over."""
+    with contextlib.suppress(Exception):  # an unreadable state is discarded without a word, as before
+        old = read_json(target, target.state)
+        if {k: old.get(k) for k in header} == header and old.get("rows"):
+            logger.warning(
+                "%s: an interrupted export of the same data (%s rows saved) is discarded and started over; "
+                "resume=True would have continued it",
+                target.path,
+                f"{old['rows']:,}",
+            )
+
+
 def _pump(
     target: Target,
     state: dict[str, Any],
@@ -166,20 +192,24 @@ def _pump(
     convert: Callable[[Sequence[Page]], pa.Table],
     pages: PageStream,
     progress: bool,
-    batch_rows: int,
+    bounds: tuple[int, float],
     unit: str,
     appender: ParquetAppender | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> None:
-    """Take pages as they arrive and convert them in groups, flushing a part (then the state) every ``batch_rows`` rows.
+    """Take pages as they arrive and convert them in groups, flushing a part (then the state) every ``batch_rows`` rows
+    or, when a page arrives, once ``flush_seconds`` have passed since the last flush (``bounds``, in that order).
 
     The state saved with a part holds the cursors as they stand after its last page, so that a resume
     fetches exactly the pages not yet in a part; the fetcher threads stop however this ends.
     """
+    batch_rows, flush_seconds = bounds
     buffer: list[Page] = []
     buffered = 0
+    flushed_at = clock()
 
     def flush(done: bool) -> None:
-        nonlocal buffer, buffered
+        nonlocal buffer, buffered, flushed_at
         if buffered:
             table = convert(buffer)
             write_part(target, state["parts"], table)
@@ -196,6 +226,7 @@ def _pump(
         state.pop("next_token", None)  # a state saved before cursors had only this; they replace it
         write_json(target, target.state, state)
         buffer, buffered = [], 0
+        flushed_at = clock()
         collect()  # cheap here: the process's older objects are frozen and the buffer was just dropped
 
     with _gc_between_flushes() as collect:
@@ -203,7 +234,7 @@ def _pump(
             for page in with_progress(pages, progress, unit):
                 buffer.append(page)
                 buffered += len(page.items)
-                if buffered >= batch_rows or pages.done:
+                if buffered >= batch_rows or pages.done or clock() - flushed_at >= flush_seconds:
                     flush(pages.done)
         finally:
             pages.close()
@@ -269,6 +300,7 @@ def export_identities(
     filesystem: Any = None,
     page_size: int | None = None,
     batch_rows: int = 10_000,
+    flush_seconds: float = FLUSH_SECONDS,
     keep_zero_time: bool = False,
     shards: int = 1,
     buffer_bytes: int = DEFAULT_BUFFER_BYTES,
@@ -294,7 +326,8 @@ def export_identities(
     partition_by
         Column(s) for a hive-partitioned Parquet dataset, e.g. ``"schema_id"`` or ``"state"``.
     resume
-        Continue an interrupted export of the same parameters from its state file.
+        Continue an interrupted export of the same parameters from its state file. Without it, such
+        an export is discarded and started over, with a warning on the ``ory_frames.export`` logger.
     overwrite
         Replace an existing output (only once the new one is complete).
     progress
@@ -305,6 +338,9 @@ def export_identities(
         Identities per request; None asks for Ory's maximum, 500.
     batch_rows
         Rows buffered per flushed part; bounds memory and the work a resume repeats.
+    flush_seconds
+        Also flush, as a page arrives, once this long has passed since the last flush (default 10 s), so
+        that an interruption of a slow or rate-limited export loses at most about that long of reading.
     keep_zero_time
         Write Go's zero time ``0001-01-01T00:00:00Z`` (an unset timestamp) as the year 1; by default
         it is written as null, in every timestamp column, nested ones included.
@@ -356,6 +392,7 @@ def export_identities(
         overwrite=overwrite,
         progress=progress,
         batch_rows=batch_rows,
+        flush_seconds=flush_seconds,
     )
 
 
@@ -371,6 +408,7 @@ def export_sessions(
     filesystem: Any = None,
     page_size: int | None = None,
     batch_rows: int = 10_000,
+    flush_seconds: float = FLUSH_SECONDS,
     keep_zero_time: bool = False,
     buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     **filters: Unpack[SessionFilters],
@@ -384,8 +422,8 @@ def export_sessions(
     no expansion (smaller answers, ``identity_id`` null, ``devices`` null). With ``identity``
     expanded, the ``identity.*`` columns are added, typed from the identity schemas. ``page_size``
     None asks for Ory's maximum, 1000. Sessions are read by one cursor: their page token is opaque
-    (wire notes §1), so there is no range to split. The other parameters (``keep_zero_time`` and
-    ``buffer_bytes`` too) and the timestamp forms are as in :func:`export_identities`.
+    (wire notes §1), so there is no range to split. The other parameters (``flush_seconds``,
+    ``keep_zero_time`` and ``buffer_bytes`` too) and the timestamp forms are as in :func:`export_identities`.
     """
     query = session_filters("export_sessions", filters)
     target = target_for(path, filesystem, output_format(path, format, partition_by), partition_by)
@@ -401,4 +439,5 @@ def export_sessions(
         overwrite=overwrite,
         progress=progress,
         batch_rows=batch_rows,
+        flush_seconds=flush_seconds,
     )

@@ -81,6 +81,46 @@ def test_dry_run_prints_masked_requests_and_the_time_and_sends_nothing(
     hashes = [c["hash"] for c in map(comparable, identities(source)) if c["hash"]]
     assert not any(h in out for h in hashes)
     assert _count(target) == 0 and not (tmp_path / "s").exists()
+    # counts, the estimate and three one-line samples: no email address, name or username of the source
+    assert "would: " in out and "estimate:" in out and "3 samples, personal data masked" in out
+    assert len(out.splitlines()) < 20, out
+    people = identities(source)
+    emails = [str(i["traits"]["email"]) for i in people if i["traits"].get("email")]
+    names = [i["traits"].get("username") for i in people]
+    names += [part for i in people for part in (i["traits"].get("name") or {}).values()]
+    names = [n for n in names if isinstance(n, str) and len(n) > 1]
+    assert emails and not any(e in out for e in emails), out
+    assert not any(n in out for n in names), out
+    assert "***@" in out
+
+
+def test_dry_run_shows_personal_data_only_when_asked(
+    env: dict[str, str], target: Client, source: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["copy", "--dry-run", "--show-personal-data", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    shown = json.loads(out[out.index("{") : out.index("estimate:")])["identities"]
+    assert len(shown) == 3 and all(item["create"]["traits"] for item in shown)
+    assert any(str(item["create"]["traits"].get("email", "")) in out for item in shown)
+    assert '"hashed_password": "***"' in out
+    assert main(["copy", "--show-personal-data", "--no-progress"]) == 2  # a copy prints no identity
+    assert _count(target) == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("ada@example.org", "a***@example.org"),
+        ("Ada", "A***"),
+        ("", ""),
+        ("@handle", "@***"),  # no local part: not an address
+        ({"schema_id": "default", "state": "active", "traits": {"age": 36}}, None),  # Ory's words and numbers stay
+    ],
+)
+def test_mask(value: object, masked: object) -> None:
+    from ory_frames.cli._copy import mask
+
+    assert mask(value) == (value if masked is None else masked)
 
 
 def test_unknown_schema_in_the_map_is_a_usage_error(

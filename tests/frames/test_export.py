@@ -322,3 +322,43 @@ def test_resume_rebuilds_the_parquet_file_from_earlier_parts(sandbox_url: str, c
     assert table.column("id").to_pylist() == sorted(table.column("id").to_pylist())
     assert len(set(table.column("id").to_pylist())) == SEEDED
     assert pq.ParquetFile(path).metadata.num_row_groups == SEEDED // 20
+
+
+def test_an_interrupted_export_keeps_pages_older_than_flush_seconds(
+    sandbox_url: str, client: Any, tmp_path: Path
+) -> None:
+    # batch_rows is never reached: only the time bound flushes. With the default bound (10 s) nothing is kept of
+    # pages read a moment ago; with 0 s every page is flushed as it arrives, so the rows read before the crash stay.
+    for flush_seconds, kept in ((10.0, False), (0.0, True)):
+        path = tmp_path / f"ids-{flush_seconds}.parquet"
+        with Client(sandbox_url, transport=FailAfter(4), retries=0) as broken, pytest.raises(Exception, match="crash"):
+            export_identities(broken, path, page_size=10, flush_seconds=flush_seconds)
+        state = json.loads(Path(str(path) + STATE_SUFFIX).read_text())
+        assert (state["rows"] > 0) is kept, state
+    assert state["parts"] == state["pages"] and state["rows"] == 10 * state["pages"]
+    result = export_identities(client, path, page_size=10, resume=True)
+    assert result.resumed and result.rows == SEEDED
+    assert len(set(pq.read_table(path).column("id").to_pylist())) == SEEDED  # none lost, none repeated
+
+
+def test_flush_seconds_must_not_be_negative(client: Any, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="flush_seconds"):
+        export_identities(client, tmp_path / "x.parquet", flush_seconds=-1)
+
+
+def test_starting_over_an_interrupted_export_says_resume_would_continue_it(
+    sandbox_url: str, client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "ids.parquet"
+    with Client(sandbox_url, transport=FailAfter(4), retries=0) as broken, pytest.raises(Exception, match="crash"):
+        export_identities(broken, path, page_size=10, batch_rows=10)
+    with caplog.at_level("WARNING", logger="ory_frames.export"):
+        export_identities(client, path, page_size=20)  # other parameters: another export, discarded silently
+    assert not caplog.records
+    with Client(sandbox_url, transport=FailAfter(4), retries=0) as broken, pytest.raises(Exception, match="crash"):
+        export_identities(broken, path, page_size=10, batch_rows=10, overwrite=True)
+    with caplog.at_level("WARNING", logger="ory_frames.export"):
+        result = export_identities(client, path, page_size=10, overwrite=True)  # the Python API still starts over
+    assert not result.resumed and result.rows == SEEDED
+    (record,) = caplog.records
+    assert "discarded and started over" in record.getMessage() and "resume=True" in record.getMessage()
