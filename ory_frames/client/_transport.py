@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -13,6 +14,36 @@ from ory_frames.client._budget import RateBudget, bucket_for
 from ory_frames.client._retry import RetryPolicy, should_retry_exception, should_retry_status
 
 logger = logging.getLogger("ory_frames")
+
+
+class SchemeTransport(httpx.BaseTransport):
+    """httpx's own transport, with the TLS one made on the first ``https://`` request rather than up front.
+
+    Loading the certificate store for a verifying SSL context takes about 0.1 s, which every Client paid
+    on creation, even one that only ever speaks plain ``http://`` (a sandbox, a Kratos admin port on
+    loopback). Plain requests go through a transport that never does TLS; ``https://`` ones through
+    ``httpx.HTTPTransport()`` with its default verification, made once, when first needed.
+    """
+
+    def __init__(self) -> None:
+        self._plain = httpx.HTTPTransport(verify=False)  # never sees an https:// URL: no TLS happens on it
+        self._tls: httpx.HTTPTransport | None = None
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` through the transport of its scheme."""
+        if request.url.scheme != "https":
+            return self._plain.handle_request(request)
+        with self._lock:
+            if self._tls is None:
+                self._tls = httpx.HTTPTransport()
+        return self._tls.handle_request(request)
+
+    def close(self) -> None:
+        """Close both transports."""
+        self._plain.close()
+        if self._tls is not None:
+            self._tls.close()
 
 
 class RetryTransport(httpx.BaseTransport):
@@ -31,7 +62,7 @@ class RetryTransport(httpx.BaseTransport):
         budget: RateBudget | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.inner = inner if inner is not None else httpx.HTTPTransport()
+        self.inner = inner if inner is not None else SchemeTransport()
         self.policy = policy if policy is not None else RetryPolicy()
         self.budget = budget
         self._sleep = sleep
