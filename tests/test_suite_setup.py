@@ -47,7 +47,7 @@ def seen(server_mode):
 
 
 @pytest.fixture(scope="module")
-def shared():
+def module_server():
     drift_support.started[0] += 1
     return drift_support.drift_enabled()
 
@@ -56,7 +56,7 @@ def test_mode(seen, server_mode):
     assert seen == (server_mode == "drift") == drift_support.drift_enabled()
 
 
-def test_shared(shared):
+def test_module_server(module_server):
     pass
 
 
@@ -83,13 +83,13 @@ def suite_copy(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> py
 
 def test_drift_tests_run_in_both_modes_and_a_shared_server_is_refused(suite_copy: pytest.Pytester) -> None:
     result = suite_copy.runpytest_subprocess("-p", "no:cacheprovider", "-v", "tests")
-    # The first test to set `shared` up errors (pytest then keeps the fixture's value for the other mode).
+    # The first test to set `module_server` up errors (pytest then keeps the fixture's value for the other mode).
     result.assert_outcomes(passed=4, errors=1)
     result.stdout.fnmatch_lines(
         [
             "*test_mode?plain? PASSED*",
             "*test_mode?drift? PASSED*",
-            "*fixture 'shared' (module scope) starts a server in a module that runs in both server modes*",
+            "*fixture 'module_server' (module scope) starts a server in a module that runs in both server modes*",
         ]
     )
     assert "test_pinned[" not in result.stdout.str()
